@@ -1,0 +1,294 @@
+"""Connectors: rules that turn two populations (or views) into a list of synapses.
+
+Every connector returns CSR by presynaptic position (``indptr``, ``post``): ``post`` holds
+positions in the postsynaptic view, ascending within each row. Random connectors draw
+from the projection's own counter-based stream (compiled, parallel), so the synapses
+depend on the network seed only.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from snnsim.errors import ConnectivityError
+from snnsim.kernels import connectivity as _kc
+
+__all__ = [
+    "AllToAll",
+    "Connector",
+    "FixedInDegree",
+    "FixedOutDegree",
+    "FixedProbability",
+    "FixedTotalNumber",
+    "FromList",
+    "OneToOne",
+]
+
+IntArray = npt.NDArray[np.int64]
+
+
+def _check_bool(name: str, owner: str, value: object) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise ConnectivityError(f"{owner}({name}={value!r}): {name} must be True or False")
+    return bool(value)
+
+
+def _check_count(name: str, owner: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or int(value) < 0:
+        raise ConnectivityError(f"{owner}({name}={value!r}): {name} must be an integer >= 0")
+    return int(value)
+
+
+class Connector:
+    """Base class of connection rules."""
+
+    def generate(
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
+        """Return ``(indptr, post)``: CSR by presynaptic position, rows ascending."""
+        raise NotImplementedError
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:
+        """Expected number of synapses (for memory estimates before generating)."""
+        raise NotImplementedError
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description (for files and messages)."""
+        return {"connector": type(self).__name__}
+
+
+class AllToAll(Connector):
+    """Connect every presynaptic neuron to every postsynaptic neuron.
+
+    Parameters
+    ----------
+    allow_self : bool
+        Keep connections from a neuron to itself (when pre and post overlap).
+    """
+
+    def __init__(self, allow_self: bool = True) -> None:
+        self.allow_self = _check_bool("allow_self", "AllToAll", allow_self)
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        return _kc.fixed_probability(np.uint64(key), 1.0, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return float(n_pre) * n_post
+
+    def describe(self) -> dict[str, Any]:  # noqa: D102
+        return {"connector": "AllToAll", "allow_self": self.allow_self}
+
+
+class OneToOne(Connector):
+    """Connect neuron ``i`` of the presynaptic side to neuron ``i`` of the postsynaptic side."""
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        if pre_gid.size != post_gid.size:
+            raise ConnectivityError(
+                f"OneToOne: pre has {pre_gid.size} neurons and post has {post_gid.size}; "
+                "OneToOne needs equal sizes (use views to select matching subsets)"
+            )
+        return np.arange(pre_gid.size + 1, dtype=np.int64), np.arange(post_gid.size, dtype=np.int64)
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return float(min(n_pre, n_post))
+
+
+class FixedProbability(Connector):
+    """Connect each pair independently with probability ``p`` (PyNN ``FixedProbabilityConnector``).
+
+    Parameters
+    ----------
+    p : float
+        Connection probability in [0, 1]; ``p=0`` gives no synapse and ``p=1`` all pairs.
+    allow_self : bool
+        Keep self-connections.
+    """
+
+    def __init__(self, p: float, allow_self: bool = True) -> None:
+        try:
+            x = float(p)
+        except (TypeError, ValueError):
+            raise ConnectivityError(f"FixedProbability(p={p!r}): p must be a number in [0, 1]") from None
+        if not 0.0 <= x <= 1.0:
+            raise ConnectivityError(f"FixedProbability(p={p!r}): p must be in [0, 1]")
+        self.p = x
+        self.allow_self = _check_bool("allow_self", "FixedProbability", allow_self)
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        return _kc.fixed_probability(np.uint64(key), self.p, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return self.p * n_pre * n_post
+
+    def describe(self) -> dict[str, Any]:  # noqa: D102
+        return {"connector": "FixedProbability", "p": self.p, "allow_self": self.allow_self}
+
+
+class _FixedDegree(Connector):
+    side = ""
+
+    def __init__(self, k: int, allow_self: bool = True) -> None:
+        name = type(self).__name__
+        self.k = _check_count("k", name, k)
+        self.allow_self = _check_bool("allow_self", name, allow_self)
+
+    def _check(self, n_avail: int, pre_gid: IntArray, post_gid: IntArray) -> None:
+        overlap = not self.allow_self and np.intersect1d(pre_gid, post_gid).size > 0
+        limit = n_avail - (1 if overlap else 0)
+        if self.k > limit:
+            raise ConnectivityError(
+                f"{type(self).__name__}(k={self.k}): only {limit} distinct {self.side} neurons "
+                f"are available{' (self-connections excluded)' if overlap else ''}; use k <= {limit}"
+            )
+
+    def describe(self) -> dict[str, Any]:  # noqa: D102
+        return {"connector": type(self).__name__, "k": self.k, "allow_self": self.allow_self}
+
+
+class FixedInDegree(_FixedDegree):
+    """Each postsynaptic neuron receives ``k`` synapses from distinct presynaptic neurons.
+
+    PyNN ``FixedNumberPreConnector`` (without replacement), NEST ``fixed_indegree`` with
+    ``allow_multapses=False``.
+    """
+
+    side = "presynaptic"
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        self._check(pre_gid.size, pre_gid, post_gid)
+        return _kc.fixed_in_degree(np.uint64(key), self.k, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return float(self.k) * n_post
+
+
+class FixedOutDegree(_FixedDegree):
+    """Each presynaptic neuron makes ``k`` synapses onto distinct postsynaptic neurons.
+
+    PyNN ``FixedNumberPostConnector`` (without replacement), NEST ``fixed_outdegree`` with
+    ``allow_multapses=False``.
+    """
+
+    side = "postsynaptic"
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        self._check(post_gid.size, pre_gid, post_gid)
+        return _kc.fixed_out_degree(np.uint64(key), self.k, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return float(self.k) * n_pre
+
+
+class FixedTotalNumber(Connector):
+    """Draw ``n`` synapses with pre and post chosen uniformly and independently.
+
+    As NEST ``fixed_total_number`` (multapses allowed) and PyNN ``FixedTotalNumberConnector``
+    with ``with_replacement=True``; used by the Potjans-Diesmann microcircuit.
+
+    Parameters
+    ----------
+    n : int
+        Total number of synapses.
+    allow_self : bool
+        Keep self-connections (a drawn self pair is redrawn when False).
+    """
+
+    def __init__(self, n: int, allow_self: bool = True) -> None:
+        self.n = _check_count("n", "FixedTotalNumber", n)
+        self.allow_self = _check_bool("allow_self", "FixedTotalNumber", allow_self)
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        if not self.allow_self and pre_gid.size == 1 and np.array_equal(pre_gid, post_gid):
+            raise ConnectivityError("FixedTotalNumber: only a self pair exists and allow_self=False")
+        n_pre, n_post = pre_gid.size, post_gid.size
+        pre = np.empty(self.n, dtype=np.int64)
+        post = np.empty(self.n, dtype=np.int64)
+        _kc.fixed_total_number(np.uint64(key), n_pre, n_post, pre_gid, post_gid, self.allow_self, pre, post)
+        order = np.lexsort((post, pre))
+        pre, post = pre[order], post[order]
+        indptr = np.zeros(n_pre + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
+        return indptr, post
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return float(self.n)
+
+    def describe(self) -> dict[str, Any]:  # noqa: D102
+        return {"connector": "FixedTotalNumber", "n": self.n, "allow_self": self.allow_self}
+
+
+class FromList(Connector):
+    """Explicit list of synapses (PyNN ``FromListConnector``).
+
+    Parameters
+    ----------
+    pre, post : array_like of int
+        Positions in the presynaptic and postsynaptic population or view, one per synapse.
+    weight : array_like of float, optional
+        One weight per synapse (nA for current synapses, mV for delta synapses). When
+        given, ``connect`` must not also get a ``weight``.
+    delay : array_like of float, optional
+        One delay per synapse (ms). When given, ``connect`` must not also get a ``delay``.
+
+    Synapses are stored sorted by (pre, post); per-synapse weights and delays follow
+    their synapse.
+    """
+
+    def __init__(
+        self,
+        pre: npt.ArrayLike,
+        post: npt.ArrayLike,
+        weight: npt.ArrayLike | None = None,
+        delay: npt.ArrayLike | None = None,
+    ) -> None:
+        self.pre = self._indices("pre", pre)
+        self.post = self._indices("post", post)
+        if self.pre.size != self.post.size:
+            raise ConnectivityError(
+                f"FromList: pre has {self.pre.size} entries and post has {self.post.size}; "
+                "give one pre and one post index per synapse"
+            )
+        self.weight = self._values("weight", weight)
+        self.delay = self._values("delay", delay)
+        self.order = np.lexsort((self.post, self.pre))
+
+    def _indices(self, name: str, value: npt.ArrayLike) -> IntArray:
+        arr = np.asarray(value)
+        if arr.size and not np.issubdtype(arr.dtype, np.integer):
+            raise ConnectivityError(f"FromList: {name} must hold integer indices, got dtype {arr.dtype}")
+        return arr.astype(np.int64).reshape(-1)
+
+    def _values(self, name: str, value: npt.ArrayLike | None) -> npt.NDArray[np.float64] | None:
+        if value is None:
+            return None
+        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+        if arr.size != self.pre.size:
+            raise ConnectivityError(
+                f"FromList: {name} has {arr.size} entries for {self.pre.size} synapses"
+            )
+        if not np.all(np.isfinite(arr)):
+            raise ConnectivityError(f"FromList: {name} contains NaN or Inf")
+        return arr
+
+    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+        for name, idx, n in (("pre", self.pre, pre_gid.size), ("post", self.post, post_gid.size)):
+            if idx.size and (idx.min() < 0 or idx.max() >= n):
+                bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+                raise ConnectivityError(
+                    f"FromList: {name} index {bad} is out of range for a {name}synaptic side of "
+                    f"{n} neurons (valid: 0..{n - 1})"
+                )
+        pre = self.pre[self.order]
+        indptr = np.zeros(pre_gid.size + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=pre_gid.size), out=indptr[1:])
+        return indptr, self.post[self.order]
+
+    def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
+        return float(self.pre.size)
+
+    def describe(self) -> dict[str, Any]:  # noqa: D102
+        return {"connector": "FromList", "n": int(self.pre.size)}

@@ -1,0 +1,739 @@
+"""The engine: ``build()`` turns a network description into flat arrays and runs them.
+
+Layout (see design.md sections 4-6):
+
+- neuron state: flat float64 ``fstate`` and int64 ``istate``; float variable ``k`` of
+  population ``p`` is ``fstate[foff[p] + k*n_p : foff[p] + (k+1)*n_p]``;
+- synapses: one CSR by global source id, ``syn_code = 2*target + receptor`` (int32,
+  rows sorted), ``syn_weight`` float32 (nA, or mV for delta synapses), ``syn_delay``
+  uint16 (steps): 10 bytes per synapse plus 8 bytes per neuron;
+- ring buffer: float64 ``[D, 2*N]`` with ``D`` the next power of two above the largest
+  delay in steps: the spikes in flight;
+- all randomness: counter-based streams keyed by (seed, stream, index, step).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from snnsim.distributions import Distribution
+from snnsim.errors import ConnectivityError, ParameterError, ResourceError
+from snnsim.inputs import PoissonInput, StepCurrent
+from snnsim.kernels import neurons as _kn
+from snnsim.kernels.random_streams import stream_key
+from snnsim.kernels.simulation import run_segment
+from snnsim.models import steps_on_grid
+from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
+
+if TYPE_CHECKING:
+    from snnsim.network import Network, Projection
+    from snnsim.populations import Population
+
+__all__ = ["Engine", "available_memory", "stream_id"]
+
+#: Largest delay in steps (delays are stored as uint16).
+MAX_DELAY_STEPS = 65535
+#: Upper bound on (neurons x chunk steps) for the per-chunk spike buffers.
+_CHUNK_BUFFER = 1 << 22
+
+# Stream families; the stream id is (family << 40) | object index.
+STREAM_CONNECT = 1
+STREAM_WEIGHT = 2
+STREAM_DELAY = 3
+STREAM_SOURCE = 4
+STREAM_INPUT = 5
+STREAM_INIT = 6
+
+
+def stream_id(family: int, index: int) -> int:
+    """Id of the random stream ``index`` of a stream family."""
+    return (family << 40) | index
+
+
+def available_memory() -> int:
+    """Bytes of memory available to this process (``MemAvailable``; 16 GiB if unknown)."""
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (ValueError, OSError, AttributeError):
+        return 16 << 30
+
+
+def _next_pow2(x: int) -> int:
+    p = 1
+    while p < x:
+        p <<= 1
+    return p
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+@dataclass
+class RunStats:
+    """Counters of the last ``run`` call (wall time excludes build and compilation)."""
+
+    sim_ms: float = 0.0
+    wall_s: float = 0.0
+    spikes: int = 0
+    synaptic_events: int = 0
+    neuron_updates: int = 0
+
+    @property
+    def real_time_factor(self) -> float:
+        """Wall time divided by simulated time (lower is faster)."""
+        return self.wall_s / (self.sim_ms * 1e-3) if self.sim_ms > 0 else float("nan")
+
+    @property
+    def events_per_s(self) -> float:
+        """Synaptic events delivered per second of wall time."""
+        return self.synaptic_events / self.wall_s if self.wall_s > 0 else float("nan")
+
+    @property
+    def updates_per_s(self) -> float:
+        """Neuron updates per second of wall time."""
+        return self.neuron_updates / self.wall_s if self.wall_s > 0 else float("nan")
+
+
+@dataclass
+class Engine:
+    """Compiled state of a network. Created by :meth:`Network.build`; not user-facing."""
+
+    dt: float
+    seed: int
+    n: int
+    threads: int
+    # populations
+    pop_kind: npt.NDArray[np.int64]
+    pop_start: npt.NDArray[np.int64]
+    pop_size: npt.NDArray[np.int64]
+    pop_foff: npt.NDArray[np.int64]
+    pop_ioff: npt.NDArray[np.int64]
+    pop_doff: npt.NDArray[np.int64]
+    pop_key: npt.NDArray[np.uint64]
+    coeffs: npt.NDArray[np.float64]
+    fstate: npt.NDArray[np.float64]
+    istate: npt.NDArray[np.int64]
+    idata: npt.NDArray[np.int64]
+    i_ext: npt.NDArray[np.float64]
+    # synapses and ring
+    indptr: npt.NDArray[np.int64]
+    syn_code: npt.NDArray[np.int32]
+    syn_weight: npt.NDArray[np.float32]
+    syn_delay: npt.NDArray[np.uint16]
+    ring: npt.NDArray[np.float64]
+    min_delay: int
+    # inputs
+    ev_step: npt.NDArray[np.int64]
+    ev_gid: npt.NDArray[np.int64]
+    ev_value: npt.NDArray[np.float64]
+    pin_indptr: npt.NDArray[np.int64]
+    pin_targets: npt.NDArray[np.int64]
+    pin_n: npt.NDArray[np.int64]
+    pin_p: npt.NDArray[np.float64]
+    pin_w: npt.NDArray[np.float64]
+    pin_rec: npt.NDArray[np.int64]
+    pin_key: npt.NDArray[np.uint64]
+    # dynamic counters
+    step: int = 0
+    spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    total_spikes: int = 0
+    total_events: int = 0
+    compile_s: float = 0.0
+    build_s: float = 0.0
+    last_run: RunStats = field(default_factory=RunStats)
+
+    @property
+    def mask(self) -> int:
+        """Ring-buffer slot mask (``D - 1``)."""
+        return int(self.ring.shape[0] - 1)
+
+    @property
+    def n_synapses(self) -> int:
+        """Number of synapses."""
+        return int(self.syn_code.size)
+
+    def nbytes(self) -> int:
+        """Bytes held by the engine's arrays."""
+        return int(sum(v.nbytes for v in vars(self).values() if isinstance(v, np.ndarray)))
+
+    # ------------------------------------------------------------------ state access
+    def state_view(self, pop: Population, name: str) -> npt.NDArray[Any]:
+        """Writable view of one state variable of a population."""
+        p = pop.index
+        n = int(self.pop_size[p])
+        model = pop.model
+        if name in model.float_vars:
+            k = model.float_vars.index(name)
+            o = int(self.pop_foff[p]) + k * n
+            return self.fstate[o : o + n]
+        if name in model.int_vars:
+            k = model.int_vars.index(name)
+            o = int(self.pop_ioff[p]) + k * n
+            return self.istate[o : o + n]
+        valid = model.float_vars + model.int_vars
+        raise ParameterError(
+            f"{pop.label}: {model.name} has no state variable {name!r}; valid: {', '.join(valid)}"
+        )
+
+    def get_state(self, pop: Population, name: str) -> npt.NDArray[Any]:
+        """Copy of one state variable of a population."""
+        return self.state_view(pop, name).copy()
+
+    # ------------------------------------------------------------------ running
+    def _partitions(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        t = max(1, min(self.threads, self.n))
+        bounds = (np.arange(t + 1, dtype=np.int64) * self.n) // t
+        return bounds[:-1].copy(), bounds[1:].copy()
+
+    def run(self, n_steps: int, net: Network, progress: bool = False) -> RunStats:
+        """Advance ``n_steps`` steps, filling the network's recorders."""
+        part_lo, part_hi = self._partitions()
+        n_thr = part_lo.size
+        chunk = max(1, min(self.min_delay, _CHUNK_BUFFER // max(self.n, 1)))
+        cap = int((part_hi - part_lo).max()) * chunk
+        spk = np.zeros((2, n_thr, max(cap, 1)), dtype=np.int64)
+        cnt = np.zeros((2, n_thr, chunk), dtype=np.int64)
+        cursors = np.zeros((n_thr + 1, n_thr), dtype=np.int64)
+
+        spike_recs = [r for r in net.recorders if isinstance(r, SpikeRecorder)]
+        state_recs = [r for r in net.recorders if isinstance(r, StateRecorder)]
+        rate_recs = [r for r in net.recorders if isinstance(r, RateRecorder)]
+
+        rec_mask = np.zeros(self.n, dtype=np.uint8)
+        rec_masks = []
+        for r in spike_recs:
+            gids = r.population.start + r.indices
+            rec_mask[gids] = 1
+            m = np.zeros(self.n, dtype=bool)
+            m[gids] = True
+            rec_masks.append(m)
+        n_recorded = int(rec_mask.sum())
+        per_chunk = n_recorded * chunk
+        rec_cap = max(1 << 20, 4 * per_chunk)
+        rec_steps = np.zeros(rec_cap if n_recorded else 1, dtype=np.int64)
+        rec_ids = np.zeros_like(rec_steps)
+        counters = np.zeros(3, dtype=np.int64)
+
+        # state probes: one column per (variable, neuron)
+        probe_addr, probe_gid, probe_rec, probe_col = [], [], [], []
+        for ri, r in enumerate(state_recs):
+            pop = r.population
+            n_p = pop.size
+            for vi, var in enumerate(r.variables):
+                k = pop.model.float_vars.index(var)
+                base = int(self.pop_foff[pop.index]) + k * n_p
+                probe_addr.append(base + r.indices)
+                probe_gid.append(pop.start + r.indices)
+                probe_rec.append(np.full(r.indices.size, ri))
+                probe_col.append(vi * r.indices.size + np.arange(r.indices.size))
+        i64 = np.int64
+
+        def cat(parts: list[Any]) -> npt.NDArray[np.int64]:
+            return np.concatenate(parts).astype(i64) if parts else np.zeros(0, dtype=i64)
+
+        p_addr, p_gid, p_rec, p_col = cat(probe_addr), cat(probe_gid), cat(probe_rec), cat(probe_col)
+        rec_every = np.array([r.every for r in state_recs], dtype=i64)
+        rec_width = np.array([r.width for r in state_recs], dtype=i64)
+
+        rate_col = np.full(self.pop_kind.size, -1, dtype=i64)
+        rate_pops: list[int] = []
+        for r in rate_recs:
+            if rate_col[r.population.index] < 0:
+                rate_col[r.population.index] = len(rate_pops)
+                rate_pops.append(r.population.index)
+
+        bytes_per_step = 8 * len(rate_pops) + sum(8 * r.width / r.every for r in state_recs)
+        max_seg = int(min(1 << 20, max(1, (64 << 20) / max(bytes_per_step, 1e-9))))
+        seg_len = max(1, min(max_seg, 1000))
+        if self.threads > 0:
+            numba.set_num_threads(max(1, min(n_thr, numba.config.NUMBA_NUM_THREADS)))
+
+        stats = RunStats()
+        reporter = _Progress(n_steps * self.dt, self.dt) if progress else None
+        wall0 = time.perf_counter()
+        done = 0
+        while done < n_steps:
+            seg = min(n_steps - done, seg_len)
+            t0 = self.step
+            rec_base = np.array([t0 // r.every + 1 for r in state_recs], dtype=i64)
+            rows = np.array([(t0 + seg) // r.every - t0 // r.every for r in state_recs], dtype=i64)
+            rec_off = np.zeros(len(state_recs), dtype=i64)
+            if len(state_recs) > 1:
+                rec_off[1:] = np.cumsum(rows * rec_width)[:-1]
+            rec_out = np.zeros(int((rows * rec_width).sum()), dtype=np.float64)
+            rate_counts = np.zeros((seg if rate_pops else 0, len(rate_pops)), dtype=i64)
+            counters[:] = 0
+            t_seg = time.perf_counter()
+            steps = int(
+                run_segment(
+                    t0, seg, chunk, per_chunk, part_lo, part_hi, spk, cnt, cursors,
+                    self.pop_kind, self.pop_start, self.pop_size, self.pop_foff, self.pop_ioff,
+                    self.pop_doff, self.pop_key, self.coeffs, self.fstate, self.istate,
+                    self.idata, self.i_ext, self.ring, self.mask, self.indptr, self.syn_code,
+                    self.syn_weight, self.syn_delay, self.ev_step, self.ev_gid, self.ev_value,
+                    self.pin_indptr, self.pin_targets, self.pin_n, self.pin_p, self.pin_w,
+                    self.pin_rec, self.pin_key, p_addr, p_gid, p_rec, p_col, rec_every,
+                    rec_width, rec_off, rec_base, rec_out, rate_col, rate_counts, rec_mask,
+                    rec_steps, rec_ids, self.spike_count, counters,
+                )
+            )
+            seg_wall = time.perf_counter() - t_seg
+            self.step = t0 + steps
+            self.total_spikes += int(counters[0])
+            self.total_events += int(counters[1])
+            stats.spikes += int(counters[0])
+            stats.synaptic_events += int(counters[1])
+            n_rec = int(counters[2])
+            if n_rec:
+                st, ids = rec_steps[:n_rec], rec_ids[:n_rec]
+                for r, m in zip(spike_recs, rec_masks, strict=True):
+                    sel = m[ids]
+                    r._append(st[sel].copy(), ids[sel] - r.population.start)
+            for ri, r in enumerate(state_recs):
+                got = (t0 + steps) // r.every - t0 // r.every
+                if got:
+                    block = rec_out[rec_off[ri] : rec_off[ri] + rows[ri] * rec_width[ri]]
+                    block = block.reshape(int(rows[ri]), int(rec_width[ri]))[:got].copy()
+                    first = (t0 // r.every + 1) * r.every
+                    r._append(first + r.every * np.arange(got, dtype=i64), block)
+            for r in rate_recs:
+                col = rate_col[r.population.index]
+                r._append_steps(t0 + 1, rate_counts[:steps, col].copy())
+            done += steps
+            if reporter is not None:
+                reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
+            # aim for ~0.5 s of wall time per segment (progress) within the memory cap
+            if steps == seg and seg_wall > 0:
+                seg_len = int(min(max_seg, max(1, seg * min(4.0, 0.5 / seg_wall))))
+        stats.wall_s = time.perf_counter() - wall0
+        stats.sim_ms = n_steps * self.dt
+        stats.neuron_updates = n_steps * self.n
+        if reporter is not None:
+            reporter.finish(stats)
+        self.last_run = stats
+        return stats
+
+
+class _Progress:
+    """One-line progress report on stderr: percent, simulated time, real-time factor."""
+
+    def __init__(self, total_ms: float, dt: float) -> None:
+        self.total_ms = total_ms
+        self.last = 0.0
+
+    def update(self, sim_ms: float, wall_s: float, spikes: int) -> None:
+        now = time.perf_counter()
+        if now - self.last < 0.2 and sim_ms < self.total_ms:
+            return
+        self.last = now
+        pct = 100.0 * sim_ms / self.total_ms if self.total_ms > 0 else 100.0
+        rtf = wall_s / (sim_ms * 1e-3) if sim_ms > 0 else float("nan")
+        sys.stderr.write(
+            f"\r[snnsim] {pct:5.1f}% | {sim_ms:.1f}/{self.total_ms:.1f} ms | "
+            f"RTF {rtf:.3g} | {spikes} spikes   "
+        )
+        sys.stderr.flush()
+
+    def finish(self, stats: RunStats) -> None:
+        sys.stderr.write(
+            f"\r[snnsim] 100.0% | {stats.sim_ms:.1f} ms in {stats.wall_s:.3g} s | "
+            f"RTF {stats.real_time_factor:.3g} | {stats.spikes} spikes\n"
+        )
+        sys.stderr.flush()
+
+
+# ---------------------------------------------------------------------------------- build
+def _resolve_values(
+    spec: Any,
+    what: str,
+    n_syn: int,
+    key: np.uint64,
+    pre_pos: npt.NDArray[np.int64],
+    post_pos: npt.NDArray[np.int64],
+    n_pre: int,
+    n_post: int,
+) -> npt.NDArray[np.float64]:
+    if isinstance(spec, Distribution):
+        return spec.sample(key, n_syn)
+    arr = np.asarray(spec, dtype=np.float64)
+    if arr.ndim == 0:
+        out = np.full(n_syn, float(arr))
+    elif arr.ndim == 1:
+        if arr.size != n_syn:
+            raise ConnectivityError(
+                f"{what}: array of {arr.size} values for {n_syn} synapses; give a scalar, a "
+                f"distribution, one value per synapse (sorted by pre, then post) or a "
+                f"({n_pre}, {n_post}) matrix"
+            )
+        out = arr.copy()
+    elif arr.ndim == 2:
+        if arr.shape != (n_pre, n_post):
+            raise ConnectivityError(
+                f"{what}: matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) (pre x post)"
+            )
+        out = arr[pre_pos, post_pos]
+    else:
+        raise ConnectivityError(f"{what}: expected a scalar, 1-D or 2-D array, got {arr.ndim}-D")
+    if not np.all(np.isfinite(out)):
+        raise ConnectivityError(f"{what}: values must be finite (NaN or Inf found)")
+    return out
+
+
+def _estimate_bytes(net: Network) -> tuple[float, float, int]:
+    n = sum(p.size for p in net.populations)
+    syn = 0.0
+    for proj in net.projections:
+        syn += proj.connector.expected_synapses(proj.pre.size, proj.post.size)
+    max_d = 1
+    for proj in net.projections:
+        d = proj.delay
+        try:
+            if isinstance(d, Distribution):
+                hi = d.bounds()[1]
+                max_d = max(max_d, int(min(hi / net.dt, MAX_DELAY_STEPS)) + 1)
+            elif d is not None:
+                arr = np.asarray(d, dtype=np.float64)
+                if arr.size:
+                    max_d = max(max_d, int(min(np.nanmax(arr) / net.dt, MAX_DELAY_STEPS)) + 1)
+        except (TypeError, ValueError):
+            pass
+    ring = _next_pow2(max_d + 1) * 2 * n * 8
+    # synapses: 10 B stored + ~32 B transient per synapse while generating and sorting
+    return syn, syn * 42 + ring + n * 80, ring
+
+
+def build_engine(net: Network) -> Engine:
+    """Turn a network description into an :class:`Engine` (validates everything first)."""
+    t_build = time.perf_counter()
+    if not net.populations:
+        raise ParameterError("Network has no population; add one with net.add_population(...)")
+    dt = net.dt
+    n_syn_est, need, ring_bytes = _estimate_bytes(net)
+    avail = available_memory()
+    if need > avail:
+        raise ResourceError(
+            f"building this network needs about {_gib(need)} (about {n_syn_est:.3g} synapses, "
+            f"ring buffers {_gib(ring_bytes)}) but only {_gib(avail)} is available; reduce the "
+            "network size, the connection probability or the largest delay"
+        )
+    seed = np.uint64(net.seed)
+
+    pops = net.populations
+    n = sum(p.size for p in pops)
+    if 2 * n >= 2**31:
+        raise ResourceError(f"{n} neurons: at most {2**30 - 1} neurons per network are supported")
+    kinds, starts, sizes, foffs, ioffs, doffs, keys = [], [], [], [], [], [], []
+    coeffs = np.zeros((len(pops), _kn.N_COEFFS))
+    f_parts: list[npt.NDArray[np.float64]] = []
+    i_parts: list[npt.NDArray[np.int64]] = []
+    d_parts: list[npt.NDArray[np.int64]] = []
+    fo = io_ = do = 0
+    for p in pops:
+        model = p.model
+        model.check_dt(dt)
+        model.check_size(p.size)
+        kinds.append(model.kind)
+        starts.append(p.start)
+        sizes.append(p.size)
+        foffs.append(fo)
+        ioffs.append(io_)
+        doffs.append(do)
+        keys.append(stream_key(seed, np.uint64(stream_id(STREAM_SOURCE, p.index))))
+        coeffs[p.index] = model.coefficients(dt)
+        init = model.initial_state()
+        block = np.empty((len(model.float_vars), p.size))
+        for k, var in enumerate(model.float_vars):
+            block[k] = init[var]
+        for var, idx, value in p._init:
+            k = model.float_vars.index(var)
+            if isinstance(value, Distribution):
+                skey = stream_key(seed, np.uint64(stream_id(STREAM_INIT, p.index * 64 + k)))
+                block[k, idx] = value.sample(skey, p.size)[idx]
+            else:
+                block[k, idx] = value
+        f_parts.append(block.reshape(-1))
+        ints = model.initial_int_state(p.size, dt, net._step)
+        iblock = np.zeros((len(model.int_vars), p.size), dtype=np.int64)
+        for k, var in enumerate(model.int_vars):
+            iblock[k] = ints[var]
+        i_parts.append(iblock.reshape(-1))
+        sdata = model.static_data(dt, net._step)
+        d_parts.append(sdata)
+        fo += block.size
+        io_ += iblock.size
+        do += sdata.size
+
+    def cat_f(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
+        return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
+
+    def cat_i(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    # synapses
+    src_parts, code_parts, w_parts, d_parts_syn = [], [], [], []
+    for proj in net.projections:
+        s, c, w, d = _build_projection(net, proj, seed)
+        src_parts.append(s)
+        code_parts.append(c)
+        w_parts.append(w)
+        d_parts_syn.append(d)
+    src = cat_i(src_parts)
+    code = cat_i(code_parts)
+    weight = cat_f(w_parts)
+    delay = cat_i(d_parts_syn)
+    if src.size:
+        keyv = src * (2 * n) + code
+        if np.any(keyv[1:] < keyv[:-1]):
+            order = np.argsort(keyv, kind="stable")
+            src, code, weight, delay = src[order], code[order], weight[order], delay[order]
+        del keyv
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
+    del src
+    max_delay = int(delay.max()) if delay.size else 1
+    min_delay = int(delay.min()) if delay.size else 1 << 20
+    slots = _next_pow2(max_delay + 1)
+    ring = np.zeros((slots, 2 * n), dtype=np.float64)
+
+    ev_step, ev_gid, ev_value, i_ext = _build_step_currents(net, n)
+    pin = _build_poisson_inputs(net, seed)
+
+    eng = Engine(
+        dt=dt, seed=net.seed, n=n, threads=net.threads,
+        pop_kind=np.array(kinds, dtype=np.int64), pop_start=np.array(starts, dtype=np.int64),
+        pop_size=np.array(sizes, dtype=np.int64), pop_foff=np.array(foffs, dtype=np.int64),
+        pop_ioff=np.array(ioffs, dtype=np.int64), pop_doff=np.array(doffs, dtype=np.int64),
+        pop_key=np.array(keys, dtype=np.uint64), coeffs=coeffs,
+        fstate=cat_f(f_parts), istate=cat_i(i_parts), idata=cat_i(d_parts), i_ext=i_ext,
+        indptr=indptr, syn_code=code.astype(np.int32), syn_weight=weight.astype(np.float32),
+        syn_delay=delay.astype(np.uint16), ring=ring, min_delay=min_delay,
+        ev_step=ev_step, ev_gid=ev_gid, ev_value=ev_value, **pin,
+        step=net._step, spike_count=np.zeros(n, dtype=np.int64),
+    )
+    eng.build_s = time.perf_counter() - t_build
+    eng.compile_s = compile_kernels(eng)
+    return eng
+
+
+def compile_kernels(eng: Engine) -> float:
+    """Compile (or load from cache) the run loop for this engine's dtypes; returns seconds."""
+    t0 = time.perf_counter()
+    e64 = np.zeros(0, dtype=np.int64)
+    ef = np.zeros(0, dtype=np.float64)
+    run_segment(
+        eng.step, 0, 1, 0, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64),
+        np.zeros((2, 1, 1), dtype=np.int64), np.zeros((2, 1, 1), dtype=np.int64),
+        np.zeros((2, 1), dtype=np.int64), eng.pop_kind, eng.pop_start, eng.pop_size,
+        eng.pop_foff, eng.pop_ioff, eng.pop_doff, eng.pop_key, eng.coeffs, eng.fstate,
+        eng.istate, eng.idata, eng.i_ext, eng.ring, eng.mask, eng.indptr, eng.syn_code,
+        eng.syn_weight, eng.syn_delay, eng.ev_step, eng.ev_gid, eng.ev_value, eng.pin_indptr,
+        eng.pin_targets, eng.pin_n, eng.pin_p, eng.pin_w, eng.pin_rec, eng.pin_key, e64, e64,
+        e64, e64, e64, e64, e64, e64, ef, e64, np.zeros((0, 0), dtype=np.int64),
+        np.zeros(1, dtype=np.uint8), e64, e64, np.zeros(1, dtype=np.int64), np.zeros(3, dtype=np.int64),
+    )
+    return time.perf_counter() - t0
+
+
+def _receptor_index(proj: Projection) -> int:
+    model = proj.post.model
+    if not model.receptors:
+        raise ConnectivityError(
+            f"connect(..., post={proj.post!r}): {model.name} neurons cannot receive synapses"
+        )
+    if not model.signed_receptors:
+        if proj.receptor is not None:
+            raise ConnectivityError(
+                f"connect(receptor={proj.receptor!r}): {model.name} has a single receptor; "
+                "omit receptor (weights of either sign are allowed)"
+            )
+        return 0
+    rec = proj.receptor or model.receptors[0]
+    if rec not in model.receptors:
+        raise ConnectivityError(
+            f"connect(receptor={rec!r}): {model.name} receptors are {', '.join(map(repr, model.receptors))}"
+        )
+    return model.receptors.index(rec)
+
+
+def _check_sign(values: npt.NDArray[np.float64], rec: int, model_name: str, what: str) -> None:
+    if rec == 0 and values.size and values.min() < 0:
+        raise ConnectivityError(
+            f"{what}: weight {values.min():g} nA < 0 on receptor 'exc'; excitatory weights must "
+            "be >= 0: use receptor='inh' for inhibitory (negative) weights"
+        )
+    if rec == 1 and values.size and values.max() > 0:
+        raise ConnectivityError(
+            f"{what}: weight {values.max():g} nA > 0 on receptor 'inh'; inhibitory weights must "
+            "be <= 0 (NEST convention): use a negative weight or receptor='exc'"
+        )
+
+
+def _build_projection(
+    net: Network, proj: Projection, seed: np.uint64
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    from snnsim.connectors import FromList
+
+    what = f"connect({proj.pre.population.label} -> {proj.post.population.label})"
+    rec = _receptor_index(proj)
+    pre_gid = proj.pre.global_ids
+    post_gid = proj.post.global_ids
+    key = stream_key(seed, np.uint64(stream_id(STREAM_CONNECT, proj.index)))
+    indptr, post_pos = proj.connector.generate(key, pre_gid, post_gid)
+    n_syn = int(post_pos.size)
+    pre_pos = np.repeat(np.arange(pre_gid.size, dtype=np.int64), np.diff(indptr))
+    conn = proj.connector
+    if isinstance(conn, FromList) and conn.weight is not None:
+        weights = conn.weight[conn.order]
+    else:
+        wkey = stream_key(seed, np.uint64(stream_id(STREAM_WEIGHT, proj.index)))
+        weights = _resolve_values(proj.weight, what + " weight", n_syn, wkey, pre_pos, post_pos,
+                                  pre_gid.size, post_gid.size)
+    if proj.post.model.signed_receptors:
+        _check_sign(weights, rec, proj.post.model.name, what)
+    if np.any(np.abs(weights) > 3e38):
+        raise ConnectivityError(f"{what}: weights beyond float32 range")
+    if isinstance(conn, FromList) and conn.delay is not None:
+        delays_ms = conn.delay[conn.order]
+    elif proj.delay is None:
+        delays_ms = np.full(n_syn, net.dt)
+    else:
+        dkey = stream_key(seed, np.uint64(stream_id(STREAM_DELAY, proj.index)))
+        delays_ms = _resolve_values(proj.delay, what + " delay", n_syn, dkey, pre_pos, post_pos,
+                                    pre_gid.size, post_gid.size)
+    steps_f = delays_ms / net.dt
+    steps = np.rint(steps_f)
+    if not proj.round_delays:
+        off = np.abs(steps_f - steps) > 1e-9 * np.maximum(1.0, np.abs(steps_f))
+        if np.any(off):
+            bad = float(delays_ms[off][0])
+            raise ConnectivityError(
+                f"{what}: delay {bad!r} ms is not a multiple of dt={net.dt} ms; use multiples of "
+                "dt or pass round_delays=True to round to the nearest step"
+            )
+    if steps.size and steps.min() < 1:
+        bad = float(delays_ms[steps < 1][0])
+        raise ConnectivityError(
+            f"{what}: delay {bad!r} ms is below dt={net.dt} ms; delays must be >= one time step"
+        )
+    if steps.size and steps.max() > MAX_DELAY_STEPS:
+        bad = float(delays_ms[steps > MAX_DELAY_STEPS][0])
+        raise ConnectivityError(
+            f"{what}: delay {bad!r} ms exceeds the supported maximum of {MAX_DELAY_STEPS} steps "
+            f"({MAX_DELAY_STEPS * net.dt:g} ms at dt={net.dt} ms)"
+        )
+    src = pre_gid[pre_pos]
+    code = 2 * post_gid[post_pos] + rec
+    return src, code, weights, steps.astype(np.int64)
+
+
+def _build_step_currents(
+    net: Network, n: int
+) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+    """Merge step currents into per-neuron change events ``(stamp, gid, total current)``."""
+    i_ext = np.zeros(n)
+    sources: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]] = []
+    for target, inp in net.inputs:
+        if not isinstance(inp, StepCurrent):
+            continue
+        if not target.model.receptors:
+            raise ParameterError(f"add_input: {target.model.name} neurons take no current input")
+        stamps = np.array(
+            [steps_on_grid(t, net.dt, "StepCurrent: time") + 1 for t in inp.times], dtype=np.int64
+        )
+        sources.append((stamps, inp.amplitudes, target.global_ids))
+    if not sources:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), np.zeros(0), i_ext
+    # group neurons by the set of sources that drive them
+    members: dict[int, list[int]] = {}
+    for si, (_, _, gids) in enumerate(sources):
+        for g in gids.tolist():
+            members.setdefault(g, []).append(si)
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for g, sl in members.items():
+        groups.setdefault(tuple(sl), []).append(g)
+    ev_s, ev_g, ev_v = [], [], []
+    for sl, gids_list in groups.items():
+        stamps_all = np.unique(np.concatenate([sources[s][0] for s in sl]))
+        totals = np.zeros(stamps_all.size)
+        for s in sl:
+            st, amp, _ = sources[s]
+            idx = np.searchsorted(st, stamps_all, side="right") - 1
+            totals += np.where(idx >= 0, amp[np.maximum(idx, 0)], 0.0)
+        g_arr = np.array(sorted(gids_list), dtype=np.int64)
+        past = stamps_all <= net._step
+        if past.any():
+            i_ext[g_arr] = totals[past][-1]
+        for st, val in zip(stamps_all[~past], totals[~past], strict=True):
+            ev_s.append(np.full(g_arr.size, st))
+            ev_g.append(g_arr)
+            ev_v.append(np.full(g_arr.size, val))
+    if not ev_s:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), np.zeros(0), i_ext
+    s_all = np.concatenate(ev_s).astype(np.int64)
+    g_all = np.concatenate(ev_g).astype(np.int64)
+    v_all = np.concatenate(ev_v)
+    order = np.lexsort((g_all, s_all))
+    return s_all[order], g_all[order], v_all[order], i_ext
+
+
+def _build_poisson_inputs(net: Network, seed: np.uint64) -> dict[str, Any]:
+    indptr = [0]
+    targets, ns, ps, ws, recs, keys = [], [], [], [], [], []
+    for idx, (target, inp) in enumerate(net.inputs):
+        if not isinstance(inp, PoissonInput):
+            continue
+        model = target.model
+        what = f"add_input({target.population.label}, PoissonInput)"
+        if not model.receptors:
+            raise ParameterError(f"{what}: {model.name} neurons cannot receive input")
+        if model.signed_receptors:
+            rec_name = inp.receptor or "exc"
+            if rec_name not in model.receptors:
+                raise ParameterError(f"{what}: receptor {rec_name!r} not in {model.receptors}")
+            rec = model.receptors.index(rec_name)
+            _check_sign(np.array([inp.weight]), rec, model.name, what)
+        else:
+            if inp.receptor is not None:
+                raise ParameterError(f"{what}: {model.name} has a single receptor; omit receptor")
+            rec = 0
+        p = inp.rate * net.dt * 1e-3
+        if p > 1.0:
+            raise ParameterError(
+                f"{what}: rate {inp.rate} Hz gives rate*dt = {p:g} > 1; use more inputs at a "
+                "lower rate or a smaller dt"
+            )
+        gids = np.sort(target.global_ids)
+        targets.append(gids)
+        indptr.append(indptr[-1] + gids.size)
+        ns.append(inp.n_inputs)
+        ps.append(p)
+        ws.append(inp.weight)
+        recs.append(rec)
+        keys.append(stream_key(seed, np.uint64(stream_id(STREAM_INPUT, idx))))
+    return {
+        "pin_indptr": np.array(indptr, dtype=np.int64),
+        "pin_targets": np.concatenate(targets).astype(np.int64) if targets else np.zeros(0, dtype=np.int64),
+        "pin_n": np.array(ns, dtype=np.int64),
+        "pin_p": np.array(ps, dtype=np.float64),
+        "pin_w": np.array(ws, dtype=np.float64),
+        "pin_rec": np.array(recs, dtype=np.int64),
+        "pin_key": np.array(keys, dtype=np.uint64),
+    }

@@ -1,0 +1,244 @@
+"""Recorders: spikes, state variables and population rates.
+
+Recorders are created by :meth:`Network.record_spikes`, :meth:`Network.record_state` and
+:meth:`Network.record_rates`; the engine fills them after every run segment.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from snnsim.errors import ParameterError
+
+if TYPE_CHECKING:
+    from snnsim.populations import Population, Target
+
+__all__ = ["RateRecorder", "Recorder", "SpikeRecorder", "StateRecorder"]
+
+
+class Recorder:
+    """Base class of recorders."""
+
+    kind = ""
+
+    def __init__(self, target: Target) -> None:
+        self.population: Population = target.population
+        #: Local indices (in the population) of the recorded neurons.
+        self.indices: npt.NDArray[np.int64] = np.asarray(target.indices, dtype=np.int64).copy()
+
+    @property
+    def label(self) -> str:
+        """Label of the recorded population."""
+        return self.population.label
+
+
+class SpikeRecorder(Recorder):
+    """All spikes of the recorded neurons, exactly as the engine emitted them.
+
+    Attributes
+    ----------
+    times : float64[n]
+        Spike times, ms (``step * dt``; a spike is stamped at the end of its step).
+    ids : int64[n]
+        Index of the neuron within its population.
+    count : int
+        Number of spikes recorded.
+
+    Spikes are in time order, ties by id. Memory: 16 bytes per recorded spike.
+    """
+
+    kind = "spikes"
+
+    def __init__(self, target: Target, dt: float) -> None:
+        super().__init__(target)
+        self.dt = dt
+        self._steps: list[npt.NDArray[np.int64]] = []
+        self._ids: list[npt.NDArray[np.int64]] = []
+
+    def _append(self, steps: npt.NDArray[np.int64], local_ids: npt.NDArray[np.int64]) -> None:
+        if steps.size:
+            self._steps.append(steps)
+            self._ids.append(local_ids)
+        if len(self._steps) > 64:
+            self._compact()
+
+    def _compact(self) -> None:
+        if len(self._steps) > 1:
+            self._steps = [np.concatenate(self._steps)]
+            self._ids = [np.concatenate(self._ids)]
+
+    @property
+    def steps(self) -> npt.NDArray[np.int64]:
+        """Spike time stamps in steps (int64)."""
+        self._compact()
+        return self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+
+    @property
+    def times(self) -> npt.NDArray[np.float64]:
+        """Spike times in ms (float64)."""
+        return self.steps * self.dt
+
+    @property
+    def ids(self) -> npt.NDArray[np.int64]:
+        """Neuron indices within the population (int64)."""
+        self._compact()
+        return self._ids[0] if self._ids else np.zeros(0, dtype=np.int64)
+
+    @property
+    def count(self) -> int:
+        """Number of spikes recorded."""
+        return int(sum(a.size for a in self._steps))
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __repr__(self) -> str:
+        return f"SpikeRecorder({self.label!r}, {self.indices.size} neurons, {self.count} spikes)"
+
+    def rates(self, duration: float | None = None) -> npt.NDArray[np.float64]:
+        """Mean rate per recorded neuron (Hz) over ``duration`` ms (default: last spike time)."""
+        if duration is None:
+            duration = float(self.times.max()) if self.count else 0.0
+        if duration <= 0:
+            return np.zeros(self.indices.size)
+        pos = np.searchsorted(np.sort(self.indices), self.ids)
+        counts = np.bincount(pos, minlength=self.indices.size)
+        return counts / (duration * 1e-3)
+
+    def to_sonata(self, path: str, population: str | None = None) -> None:
+        """Write the spikes as a SONATA spike report (``/spikes/<population>/...``)."""
+        from snnsim.io import write_sonata_spikes
+
+        write_sonata_spikes(path, {population or self.label: (self.times, self.ids)})
+
+    def _state(self) -> dict[str, Any]:
+        return {"steps": self.steps, "ids": self.ids}
+
+
+class StateRecorder(Recorder):
+    """State variables of chosen neurons, sampled every ``every`` steps.
+
+    Samples are taken after the updates with stamps ``s`` where ``s % every == 0``, i.e. at
+    times ``every*dt, 2*every*dt, ...`` (as a NEST multimeter with ``interval=every*dt``).
+    ``trace["v"]`` is a float64 array of shape ``(n_samples, n_neurons)``.
+    Memory: ``8 * n_neurons * n_variables`` bytes per sample.
+    """
+
+    kind = "state"
+
+    def __init__(self, target: Target, variables: list[str], every: int, dt: float) -> None:
+        super().__init__(target)
+        model = target.population.model
+        if isinstance(variables, str):
+            variables = [variables]
+        variables = list(variables)
+        if not variables:
+            raise ParameterError("record_state: give at least one variable name")
+        for name in variables:
+            if name not in model.float_vars:
+                raise ParameterError(
+                    f"record_state({name!r}): {model.name} has no state variable {name!r}; "
+                    f"recordable: {', '.join(model.float_vars) or 'none'}"
+                )
+        if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
+            raise ParameterError(f"record_state(every={every!r}): every must be an integer >= 1 (steps)")
+        self.variables = variables
+        self.every = int(every)
+        self.dt = dt
+        self._steps: list[npt.NDArray[np.int64]] = []
+        self._data: list[npt.NDArray[np.float64]] = []
+
+    @property
+    def width(self) -> int:
+        """Number of recorded values per sample."""
+        return len(self.variables) * int(self.indices.size)
+
+    def _append(self, steps: npt.NDArray[np.int64], block: npt.NDArray[np.float64]) -> None:
+        if steps.size:
+            self._steps.append(steps)
+            self._data.append(block)
+
+    def _compact(self) -> None:
+        if len(self._steps) > 1:
+            self._steps = [np.concatenate(self._steps)]
+            self._data = [np.concatenate(self._data)]
+
+    @property
+    def times(self) -> npt.NDArray[np.float64]:
+        """Sample times, ms."""
+        self._compact()
+        return (self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)) * self.dt
+
+    @property
+    def data(self) -> npt.NDArray[np.float64]:
+        """All samples, shape ``(n_samples, n_variables * n_neurons)`` (variable-major)."""
+        self._compact()
+        return self._data[0] if self._data else np.zeros((0, self.width))
+
+    def __getitem__(self, name: str) -> npt.NDArray[np.float64]:
+        if name not in self.variables:
+            raise KeyError(f"{name!r} was not recorded; recorded: {', '.join(self.variables)}")
+        k = self.variables.index(name)
+        n = self.indices.size
+        return self.data[:, k * n : (k + 1) * n]
+
+    def __repr__(self) -> str:
+        return f"StateRecorder({self.label!r}, {self.variables}, {self.times.size} samples)"
+
+    def _state(self) -> dict[str, Any]:
+        self._compact()
+        steps = self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+        return {"steps": steps, "data": self.data}
+
+
+class RateRecorder(Recorder):
+    """Population rate: spikes per bin of ``bin_size`` ms divided by neurons and bin width.
+
+    ``rates`` (Hz) and ``times`` (ms, bin starts). Records the whole population. Memory:
+    8 bytes per step during a run segment, 8 bytes per bin afterwards.
+    """
+
+    kind = "rates"
+
+    def __init__(self, target: Target, bin_size: float, dt: float) -> None:
+        super().__init__(target)
+        if target.size != target.population.size:
+            raise ParameterError("record_rates records whole populations; pass the population, not a view")
+        from snnsim.models import steps_on_grid
+
+        self.bin_steps = steps_on_grid(bin_size, dt, "record_rates: bin_size")
+        if self.bin_steps < 1:
+            raise ParameterError(f"record_rates(bin_size={bin_size!r}): bin_size must be >= dt={dt} ms")
+        self.dt = dt
+        self._counts = np.zeros(0, dtype=np.int64)
+        self._first_step = 0
+
+    def _append_steps(self, first_stamp: int, counts: npt.NDArray[np.int64]) -> None:
+        """Add per-step spike counts for stamps ``first_stamp, first_stamp + 1, ...``."""
+        start = first_stamp - 1
+        end = start + counts.size
+        if self._counts.size < (end + self.bin_steps - 1) // self.bin_steps:
+            grown = np.zeros((end + self.bin_steps - 1) // self.bin_steps, dtype=np.int64)
+            grown[: self._counts.size] = self._counts
+            self._counts = grown
+        bins = np.arange(start, end) // self.bin_steps
+        np.add.at(self._counts, bins, counts)
+
+    @property
+    def times(self) -> npt.NDArray[np.float64]:
+        """Bin start times, ms."""
+        return np.arange(self._counts.size) * self.bin_steps * self.dt
+
+    @property
+    def rates(self) -> npt.NDArray[np.float64]:
+        """Population rate per bin, Hz."""
+        return self._counts / (self.population.size * self.bin_steps * self.dt * 1e-3)
+
+    def __repr__(self) -> str:
+        return f"RateRecorder({self.label!r}, {self._counts.size} bins of {self.bin_steps * self.dt} ms)"
+
+    def _state(self) -> dict[str, Any]:
+        return {"counts": self._counts}

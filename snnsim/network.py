@@ -1,0 +1,338 @@
+"""The network description and its ``run`` loop entry point."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numba
+import numpy as np
+
+from snnsim.connectors import Connector
+from snnsim.engine import Engine, RunStats, build_engine
+from snnsim.errors import ConnectivityError, ParameterError, SimulationError
+from snnsim.inputs import Input, PoissonInput, StepCurrent
+from snnsim.models import NeuronModel
+from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
+from snnsim.populations import Population, PopulationView, Target
+
+__all__ = ["Network", "Projection"]
+
+
+@dataclass
+class Projection:
+    """Synapses from one population (or view) to another, created by :meth:`Network.connect`."""
+
+    index: int
+    pre: Target
+    post: Target
+    connector: Connector
+    weight: Any
+    delay: Any
+    receptor: str | None
+    round_delays: bool
+    label: str
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description (for files and messages)."""
+        return {
+            "label": self.label,
+            "pre": self.pre.population.label,
+            "post": self.post.population.label,
+            "receptor": self.receptor or "",
+            **self.connector.describe(),
+        }
+
+
+class Network:
+    """A spiking network: populations, projections, inputs and recorders.
+
+    Parameters
+    ----------
+    dt : float
+        Time step, ms (> 0). Every time in the network lives on this grid.
+    seed : int
+        Seed of every random draw (connectivity, distributions, Poisson sources and
+        inputs). Same seed and version: bit-identical results, whatever ``threads``.
+    threads : int or None
+        Worker threads for ``run`` (``None``: all cores). Results do not depend on it.
+
+    Examples
+    --------
+    >>> import snnsim as snn
+    >>> net = snn.Network(dt=0.1, seed=1)
+    >>> pop = net.add_population(10, snn.LIF(i_offset=2.0), label="pop")
+    >>> spikes = net.record_spikes(pop)
+    >>> net.run(100.0)
+    >>> spikes.count > 0
+    True
+    """
+
+    def __init__(self, dt: float = 0.1, seed: int = 1, threads: int | None = None) -> None:
+        if isinstance(dt, bool) or not isinstance(dt, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"Network(dt={dt!r}): dt must be a number of ms > 0")
+        if not math.isfinite(float(dt)) or float(dt) <= 0:
+            raise ParameterError(f"Network(dt={dt!r}): dt must be > 0 ms and finite")
+        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**64:
+            raise ParameterError(f"Network(seed={seed!r}): seed must be an integer in [0, 2**64)")
+        if threads is None:
+            threads = int(numba.config.NUMBA_NUM_THREADS)
+        if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
+            raise ParameterError(f"Network(threads={threads!r}): threads must be an integer >= 1 or None")
+        self.dt = float(dt)
+        self.seed = int(seed)
+        self.threads = int(threads)
+        self.populations: list[Population] = []
+        self.projections: list[Projection] = []
+        self.inputs: list[tuple[Target, Input]] = []
+        self._recorders: list[Recorder] = []
+        self._engine: Engine | None = None
+        self._step = 0
+        self._size = 0
+
+    # ----------------------------------------------------------------- description
+    def __repr__(self) -> str:
+        return (
+            f"Network(dt={self.dt}, seed={self.seed}, {self._size} neurons in "
+            f"{len(self.populations)} populations, {len(self.projections)} projections, "
+            f"t={self.t} ms)"
+        )
+
+    def _invalidate(self, what: str) -> None:
+        if self._engine is not None:
+            raise SimulationError(
+                f"{what}: the network was already built (it has run or been loaded); "
+                "describe the whole network before the first run, or start a new Network"
+            )
+
+    @property
+    def t(self) -> float:
+        """Current simulation time, ms."""
+        return self._step * self.dt
+
+    @property
+    def step(self) -> int:
+        """Number of steps simulated so far."""
+        return self._step
+
+    @property
+    def size(self) -> int:
+        """Total number of neurons."""
+        return self._size
+
+    @property
+    def recorders(self) -> list[Recorder]:
+        """Recorders in creation order."""
+        return list(self._recorders)
+
+    def population(self, label: str) -> Population:
+        """The population with this label."""
+        for p in self.populations:
+            if p.label == label:
+                return p
+        raise ParameterError(
+            f"no population labelled {label!r}; labels: {', '.join(p.label for p in self.populations)}"
+        )
+
+    def add_population(self, size: int, model: NeuronModel, label: str | None = None) -> Population:
+        """Add ``size`` neurons of ``model`` and return the :class:`Population`.
+
+        Parameters
+        ----------
+        size : int
+            Number of neurons (>= 1).
+        model : NeuronModel
+            ``LIF(...)``, ``LIFDelta(...)``, ``PoissonSource(...)``, ``SpikeSource(...)``.
+        label : str, optional
+            Unique name (default ``"pop<index>"``); used in files and plots.
+        """
+        self._invalidate("add_population")
+        if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
+            raise ParameterError(f"add_population(size={size!r}): size must be an integer >= 1")
+        if size < 1:
+            raise ParameterError(f"add_population(size={size}): populations must not be empty (size >= 1)")
+        if not isinstance(model, NeuronModel):
+            raise ParameterError(
+                f"add_population(model={model!r}): expected a model such as snn.LIF(); "
+                "pass an instance, not the class"
+            )
+        model.check_size(int(size))
+        index = len(self.populations)
+        label = f"pop{index}" if label is None else str(label)
+        if any(p.label == label for p in self.populations):
+            raise ParameterError(f"add_population(label={label!r}): label already used")
+        pop = Population(self, index, int(size), model, label, self._size)
+        self._size += int(size)
+        self.populations.append(pop)
+        return pop
+
+    def _check_target(self, target: object, what: str) -> Target:
+        if not isinstance(target, (Population, PopulationView)):
+            raise ParameterError(f"{what}: expected a Population or a view (pop[a:b]), got {target!r}")
+        if target.network is not self:
+            raise ParameterError(f"{what}: {target!r} belongs to another Network")
+        return target
+
+    def connect(
+        self,
+        pre: Target,
+        post: Target,
+        connector: Connector,
+        weight: Any = None,
+        delay: Any = None,
+        receptor: str | None = None,
+        round_delays: bool = False,
+        label: str | None = None,
+    ) -> Projection:
+        """Connect ``pre`` to ``post`` with ``connector``.
+
+        Parameters
+        ----------
+        pre, post : Population or PopulationView
+        connector : Connector
+            ``AllToAll``, ``OneToOne``, ``FixedProbability``, ``FixedInDegree``,
+            ``FixedOutDegree``, ``FixedTotalNumber`` or ``FromList``.
+        weight : float, array or Distribution
+            nA for current synapses (``exc >= 0``, ``inh <= 0``), mV for ``LIFDelta``
+            (either sign). An array has one value per synapse (sorted by pre, then post)
+            or shape ``(len(pre), len(post))``.
+        delay : float, array or Distribution, optional
+            ms, ``>= dt`` and a multiple of ``dt`` (default: one step).
+        receptor : {"exc", "inh"}, optional
+            For two-receptor models (default ``"exc"``); omit for single-receptor models.
+        round_delays : bool
+            Round off-grid delays to the nearest step instead of refusing them.
+        label : str, optional
+        """
+        self._invalidate("connect")
+        pre = self._check_target(pre, "connect(pre=...)")
+        post = self._check_target(post, "connect(post=...)")
+        if not isinstance(connector, Connector):
+            raise ConnectivityError(
+                f"connect(connector={connector!r}): expected a connector such as "
+                "snn.FixedProbability(0.1); pass an instance, not the class"
+            )
+        from snnsim.connectors import FromList
+
+        has_list_w = isinstance(connector, FromList) and connector.weight is not None
+        has_list_d = isinstance(connector, FromList) and connector.delay is not None
+        if has_list_w and weight is not None:
+            raise ConnectivityError("connect: FromList already gives weights; do not pass weight too")
+        if has_list_d and delay is not None:
+            raise ConnectivityError("connect: FromList already gives delays; do not pass delay too")
+        if weight is None and not has_list_w:
+            raise ConnectivityError(
+                "connect: weight is required (nA for current synapses, mV for LIFDelta)"
+            )
+        if receptor is not None and not isinstance(receptor, str):
+            raise ConnectivityError(f"connect(receptor={receptor!r}): receptor must be a string")
+        model = post.model
+        if not model.receptors:
+            raise ConnectivityError(f"connect: {model.name} neurons cannot receive synapses")
+        if model.signed_receptors and receptor is not None and receptor not in model.receptors:
+            raise ConnectivityError(
+                f"connect(receptor={receptor!r}): {model.name} receptors are "
+                f"{', '.join(map(repr, model.receptors))}"
+            )
+        if not model.signed_receptors and receptor is not None:
+            raise ConnectivityError(
+                f"connect(receptor={receptor!r}): {model.name} has a single receptor; omit receptor"
+            )
+        index = len(self.projections)
+        proj = Projection(
+            index, pre, post, connector, weight, delay, receptor, bool(round_delays),
+            label or f"{pre.population.label}->{post.population.label}#{index}",
+        )
+        self.projections.append(proj)
+        return proj
+
+    def add_input(self, target: Target, inp: Input) -> Input:
+        """Drive ``target`` with a :class:`PoissonInput` or a :class:`StepCurrent`."""
+        self._invalidate("add_input")
+        target = self._check_target(target, "add_input(target=...)")
+        if not isinstance(inp, (PoissonInput, StepCurrent)):
+            raise ParameterError(f"add_input: expected PoissonInput or StepCurrent, got {inp!r}")
+        if not target.model.receptors:
+            raise ParameterError(f"add_input: {target.model.name} neurons take no input")
+        if isinstance(inp, PoissonInput):
+            model = target.model
+            if model.signed_receptors:
+                if inp.receptor is not None and inp.receptor not in model.receptors:
+                    raise ParameterError(
+                        f"PoissonInput(receptor={inp.receptor!r}): {model.name} receptors are "
+                        f"{', '.join(map(repr, model.receptors))}"
+                    )
+            elif inp.receptor is not None:
+                raise ParameterError(
+                    f"PoissonInput(receptor={inp.receptor!r}): {model.name} has one receptor; omit it"
+                )
+        self.inputs.append((target, inp))
+        return inp
+
+    # ----------------------------------------------------------------- recording
+    def record_spikes(self, target: Target) -> SpikeRecorder:
+        """Record every spike of ``target``; returns a :class:`SpikeRecorder`."""
+        self._invalidate("record_spikes")
+        rec = SpikeRecorder(self._check_target(target, "record_spikes"), self.dt)
+        self._recorders.append(rec)
+        return rec
+
+    def record_state(self, target: Target, variables: list[str] | str, every: int = 1) -> StateRecorder:
+        """Record state variables of ``target`` every ``every`` steps (see :class:`StateRecorder`)."""
+        self._invalidate("record_state")
+        rec = StateRecorder(self._check_target(target, "record_state"), variables, every, self.dt)
+        self._recorders.append(rec)
+        return rec
+
+    def record_rates(self, target: Population, bin_size: float = 1.0) -> RateRecorder:
+        """Record the population rate in bins of ``bin_size`` ms (see :class:`RateRecorder`)."""
+        self._invalidate("record_rates")
+        rec = RateRecorder(self._check_target(target, "record_rates"), bin_size, self.dt)
+        self._recorders.append(rec)
+        return rec
+
+    # ----------------------------------------------------------------- running
+    def build(self) -> Engine:
+        """Validate the description and turn it into arrays (done by the first ``run``)."""
+        if self._engine is None:
+            self._engine = build_engine(self)
+        return self._engine
+
+    def _engine_or_build(self) -> Engine:
+        return self.build()
+
+    @property
+    def engine(self) -> Engine:
+        """The compiled state (built on first access)."""
+        return self.build()
+
+    def run(self, duration: float, progress: bool = False) -> RunStats:
+        """Simulate ``duration`` ms; repeated calls continue where the last one stopped.
+
+        Parameters
+        ----------
+        duration : float
+            ms, ``>= 0`` and a multiple of ``dt``.
+        progress : bool
+            Print progress and the real-time factor to stderr.
+
+        Returns
+        -------
+        RunStats
+            Wall time, spikes, synaptic events and real-time factor of this call.
+        """
+        if isinstance(duration, bool) or not isinstance(duration, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"run(duration={duration!r}): duration must be a number of ms")
+        if not math.isfinite(float(duration)) or duration < 0:
+            raise ParameterError(f"run(duration={duration!r}): duration must be >= 0 ms and finite")
+        from snnsim.models import steps_on_grid
+
+        try:
+            n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
+        except ParameterError as err:
+            raise ParameterError(str(err).replace(" or pass round_delays=True / round_times=True to round", "")) from None
+        engine = self.build()
+        stats = engine.run(n_steps, self, progress=progress)
+        self._step = engine.step
+        return stats

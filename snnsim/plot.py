@@ -1,0 +1,1 @@
+"""Plots (placeholder during bring-up)."""
