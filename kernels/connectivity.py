@@ -14,7 +14,6 @@ import math
 
 import numpy as np
 from numba import njit, prange
-
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
 from snnsim.kernels.random_streams import random_bits, standard_normal, uniform
 
@@ -28,7 +27,7 @@ def _geometric_row(key, row, n_post, log_q, pre_g, post_gid, allow_self, out, wr
     while True:
         u = uniform(key, row, draw, 0)
         draw += 1
-        j += 1 + int(math.floor(math.log(u) / log_q))
+        j += 1 + math.floor(math.log(u) / log_q)
         if j >= n_post:
             break
         if not allow_self and post_gid[j] == pre_g:
@@ -74,12 +73,22 @@ def fixed_probability(key, p, pre_gid, post_gid, allow_self):
         return indptr, post
     log_q = math.log1p(-p)
     for i in prange(n_pre):
-        indptr[i + 1] = _geometric_row(key, i, n_post, log_q, pre_gid[i], post_gid, allow_self, empty, False)
+        indptr[i + 1] = _geometric_row(
+            key, i, n_post, log_q, pre_gid[i], post_gid, allow_self, empty, False
+        )
     indptr[1:] = np.cumsum(indptr[1:])
     post = np.empty(indptr[-1], dtype=np.int64)
     for i in prange(n_pre):
         _geometric_row(
-            key, i, n_post, log_q, pre_gid[i], post_gid, allow_self, post[indptr[i] : indptr[i + 1]], True
+            key,
+            i,
+            n_post,
+            log_q,
+            pre_gid[i],
+            post_gid,
+            allow_self,
+            post[indptr[i] : indptr[i + 1]],
+            True,
         )
     return indptr, post
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-
 from snnsim.kernels.jit_options import JIT
 from snnsim.kernels.random_streams import uniform
 
@@ -33,15 +32,13 @@ N_COEFFS = 16
 
 
 @njit(**JIT)
-def lif_psc_exp_step(
-    v, i_exc, i_inh, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out
-):
-    """Advance LIF neurons with exponential current synapses (NEST ``iaf_psc_exp``).
+def lif_psc_exp_step(v, i_exc, i_inh, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out):
+    r"""Advance LIF neurons with exponential current synapses (NEST ``iaf_psc_exp``).
 
     .. math::
         V_{t+1} = E_L + (V_t - E_L) P_{22} + I^{e}_t P_{21}^{e} + I^{i}_t P_{21}^{i}
-                  + (I_{offset} + I_{ext}) P_{20},\\qquad
-        I^{x}_{t+1} = I^{x}_t P_{11}^{x} + \\sum w
+                  + (I_{offset} + I_{ext}) P_{20},\qquad
+        I^{x}_{t+1} = I^{x}_t P_{11}^{x} + \sum w
 
     Parameters
     ----------
@@ -109,10 +106,10 @@ def lif_psc_exp_step(
 
 @njit(**JIT)
 def lif_delta_step(v, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out):
-    """Advance LIF neurons with delta synapses (NEST ``iaf_psc_delta``, PyNN ``IF_curr_delta``).
+    r"""Advance LIF neurons with delta synapses (NEST ``iaf_psc_delta``, PyNN ``IF_curr_delta``).
 
     .. math::
-        V_{t+1} = E_L + (V_t - E_L) P_{33} + (I_{offset} + I_{ext}) P_{30} + \\sum w
+        V_{t+1} = E_L + (V_t - E_L) P_{33} + (I_{offset} + I_{ext}) P_{30} + \sum w
 
     Input arriving while refractory is discarded (NEST default). ``coeffs`` holds
     ``P33, P30, v_rest, v_thresh, v_reset, i_offset, refractory_steps``; the other
@@ -184,8 +181,24 @@ def spike_source_step(pointer, indptr, steps, lo, hi, gid0, step, spikes, n_out)
 
 @njit(**JIT)
 def update_population(
-    kind, lo, hi, n, gid0, fstate, foff, istate, ioff, idata, doff, coeffs, key,
-    i_ext, ring_row, step, spikes, n_out,
+    kind,
+    lo,
+    hi,
+    n,
+    gid0,
+    fstate,
+    foff,
+    istate,
+    ioff,
+    idata,
+    doff,
+    coeffs,
+    key,
+    i_ext,
+    ring_row,
+    step,
+    spikes,
+    n_out,
 ):
     """Dispatch one population's update to the kernel of its model kind.
 
@@ -200,12 +213,27 @@ def update_population(
             fstate[foff + n : foff + 2 * n],
             fstate[foff + 2 * n : foff + 3 * n],
             istate[ioff : ioff + n],
-            i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out,
+            i_ext,
+            ring_row,
+            lo,
+            hi,
+            gid0,
+            coeffs,
+            spikes,
+            n_out,
         )
     if kind == KIND_LIF_DELTA:
         return lif_delta_step(
-            fstate[foff : foff + n], istate[ioff : ioff + n],
-            i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out,
+            fstate[foff : foff + n],
+            istate[ioff : ioff + n],
+            i_ext,
+            ring_row,
+            lo,
+            hi,
+            gid0,
+            coeffs,
+            spikes,
+            n_out,
         )
     if kind == KIND_POISSON_SOURCE:
         return poisson_source_step(lo, hi, gid0, coeffs[0], key, step, spikes, n_out)
@@ -215,6 +243,11 @@ def update_population(
             istate[ioff : ioff + n],
             idata[doff : doff + n + 1],
             idata[doff + n + 1 : doff + n + 1 + n_steps],
-            lo, hi, gid0, step, spikes, n_out,
+            lo,
+            hi,
+            gid0,
+            step,
+            spikes,
+            n_out,
         )
     return n_out

@@ -1,9 +1,9 @@
-"""Counter-based random streams.
+r"""Counter-based random streams.
 
 Every random number in snnsim is a pure function of ``(seed, stream, index, counter)``:
 
-.. math:: u = \\mathrm{mix}(\\mathrm{mix}(k_{seed,stream} \\oplus index) \\oplus counter)
-          \\cdot 2^{-53}
+.. math:: u = \mathrm{mix}(\mathrm{mix}(k_{seed,stream} \oplus index) \oplus counter)
+          \cdot 2^{-53}
 
 with ``mix`` the splitmix64 finaliser (Steele, Lea & Flood 2014). ``key`` is
 ``stream_key(seed, stream)``, computed once per stream outside the hot loop; ``index`` is a
@@ -18,7 +18,6 @@ import math
 
 import numpy as np
 from numba import njit
-
 from snnsim.kernels.jit_options import JIT
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -74,7 +73,7 @@ def uniform(key: np.uint64, index: np.int64, step: np.int64, draw: np.int64) -> 
 
 @njit(**JIT)
 def standard_normal(key: np.uint64, index: np.int64, step: np.int64, draw: np.int64) -> float:
-    """Standard normal variate by Box-Muller from draws ``2*draw`` and ``2*draw+1``."""
+    """Draw a standard normal variate by Box-Muller from draws ``2*draw`` and ``2*draw+1``."""
     u1 = uniform(key, index, step, 2 * draw)
     u2 = uniform(key, index, step, 2 * draw + 1)
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
@@ -104,7 +103,7 @@ def binomial_count(u: float, n: np.int64, p: float) -> int:
             k += 1
             c += pk
         return k
-    mode = int(math.floor((n + 1) * p))
+    mode = math.floor((n + 1) * p)
     if mode > n:
         mode = int(n)
     pm = math.exp(

@@ -52,7 +52,7 @@ class Connector:
         raise NotImplementedError
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:
-        """Expected number of synapses (for memory estimates before generating)."""
+        """Return the expected number of synapses (for memory estimates before generating)."""
         raise NotImplementedError
 
     def describe(self) -> dict[str, Any]:
@@ -72,7 +72,9 @@ class AllToAll(Connector):
     def __init__(self, allow_self: bool = True) -> None:
         self.allow_self = _check_bool("allow_self", "AllToAll", allow_self)
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         return _kc.fixed_probability(np.uint64(key), 1.0, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
@@ -85,7 +87,9 @@ class AllToAll(Connector):
 class OneToOne(Connector):
     """Connect neuron ``i`` of the presynaptic side to neuron ``i`` of the postsynaptic side."""
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         if pre_gid.size != post_gid.size:
             raise ConnectivityError(
                 f"OneToOne: pre has {pre_gid.size} neurons and post has {post_gid.size}; "
@@ -112,13 +116,17 @@ class FixedProbability(Connector):
         try:
             x = float(p)
         except (TypeError, ValueError):
-            raise ConnectivityError(f"FixedProbability(p={p!r}): p must be a number in [0, 1]") from None
+            raise ConnectivityError(
+                f"FixedProbability(p={p!r}): p must be a number in [0, 1]"
+            ) from None
         if not 0.0 <= x <= 1.0:
             raise ConnectivityError(f"FixedProbability(p={p!r}): p must be in [0, 1]")
         self.p = x
         self.allow_self = _check_bool("allow_self", "FixedProbability", allow_self)
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         return _kc.fixed_probability(np.uint64(key), self.p, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
@@ -142,10 +150,11 @@ class _FixedDegree(Connector):
         if self.k > limit:
             raise ConnectivityError(
                 f"{type(self).__name__}(k={self.k}): only {limit} distinct {self.side} neurons "
-                f"are available{' (self-connections excluded)' if overlap else ''}; use k <= {limit}"
+                f"are available{' (self-connections excluded)' if overlap else ''}; "
+                f"use k <= {limit}"
             )
 
-    def describe(self) -> dict[str, Any]:  # noqa: D102
+    def describe(self) -> dict[str, Any]:
         return {"connector": type(self).__name__, "k": self.k, "allow_self": self.allow_self}
 
 
@@ -158,7 +167,9 @@ class FixedInDegree(_FixedDegree):
 
     side = "presynaptic"
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         self._check(pre_gid.size, pre_gid, post_gid)
         return _kc.fixed_in_degree(np.uint64(key), self.k, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
 
@@ -175,7 +186,9 @@ class FixedOutDegree(_FixedDegree):
 
     side = "postsynaptic"
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         self._check(post_gid.size, pre_gid, post_gid)
         return _kc.fixed_out_degree(np.uint64(key), self.k, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
 
@@ -201,13 +214,19 @@ class FixedTotalNumber(Connector):
         self.n = _check_count("n", "FixedTotalNumber", n)
         self.allow_self = _check_bool("allow_self", "FixedTotalNumber", allow_self)
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         if not self.allow_self and pre_gid.size == 1 and np.array_equal(pre_gid, post_gid):
-            raise ConnectivityError("FixedTotalNumber: only a self pair exists and allow_self=False")
+            raise ConnectivityError(
+                "FixedTotalNumber: only a self pair exists and allow_self=False"
+            )
         n_pre, n_post = pre_gid.size, post_gid.size
         pre = np.empty(self.n, dtype=np.int64)
         post = np.empty(self.n, dtype=np.int64)
-        _kc.fixed_total_number(np.uint64(key), n_pre, n_post, pre_gid, post_gid, self.allow_self, pre, post)
+        _kc.fixed_total_number(
+            np.uint64(key), n_pre, n_post, pre_gid, post_gid, self.allow_self, pre, post
+        )
         order = np.lexsort((post, pre))
         pre, post = pre[order], post[order]
         indptr = np.zeros(n_pre + 1, dtype=np.int64)
@@ -259,7 +278,9 @@ class FromList(Connector):
     def _indices(self, name: str, value: npt.ArrayLike) -> IntArray:
         arr = np.asarray(value)
         if arr.size and not np.issubdtype(arr.dtype, np.integer):
-            raise ConnectivityError(f"FromList: {name} must hold integer indices, got dtype {arr.dtype}")
+            raise ConnectivityError(
+                f"FromList: {name} must hold integer indices, got dtype {arr.dtype}"
+            )
         return arr.astype(np.int64).reshape(-1)
 
     def _values(self, name: str, value: npt.ArrayLike | None) -> npt.NDArray[np.float64] | None:
@@ -274,7 +295,9 @@ class FromList(Connector):
             raise ConnectivityError(f"FromList: {name} contains NaN or Inf")
         return arr
 
-    def generate(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> tuple[IntArray, IntArray]:  # noqa: D102
+    def generate(  # noqa: D102
+        self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
+    ) -> tuple[IntArray, IntArray]:
         for name, idx, n in (("pre", self.pre, pre_gid.size), ("post", self.post, post_gid.size)):
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 bad = int(idx.min()) if idx.min() < 0 else int(idx.max())

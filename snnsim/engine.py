@@ -247,7 +247,12 @@ class Engine:
         def cat(parts: list[Any]) -> npt.NDArray[np.int64]:
             return np.concatenate(parts).astype(i64) if parts else np.zeros(0, dtype=i64)
 
-        p_addr, p_gid, p_rec, p_col = cat(probe_addr), cat(probe_gid), cat(probe_rec), cat(probe_col)
+        p_addr, p_gid, p_rec, p_col = (
+            cat(probe_addr),
+            cat(probe_gid),
+            cat(probe_rec),
+            cat(probe_col),
+        )
         rec_every = np.array([r.every for r in state_recs], dtype=i64)
         rec_width = np.array([r.width for r in state_recs], dtype=i64)
 
@@ -282,15 +287,59 @@ class Engine:
             t_seg = time.perf_counter()
             steps = int(
                 run_segment(
-                    t0, seg, chunk, per_chunk, part_lo, part_hi, spk, cnt, cursors,
-                    self.pop_kind, self.pop_start, self.pop_size, self.pop_foff, self.pop_ioff,
-                    self.pop_doff, self.pop_key, self.coeffs, self.fstate, self.istate,
-                    self.idata, self.i_ext, self.ring, self.mask, self.indptr, self.syn_code,
-                    self.syn_weight, self.syn_delay, self.ev_step, self.ev_gid, self.ev_value,
-                    self.pin_indptr, self.pin_targets, self.pin_n, self.pin_p, self.pin_w,
-                    self.pin_rec, self.pin_key, p_addr, p_gid, p_rec, p_col, rec_every,
-                    rec_width, rec_off, rec_base, rec_out, rate_col, rate_counts, rec_mask,
-                    rec_steps, rec_ids, self.spike_count, counters,
+                    t0,
+                    seg,
+                    chunk,
+                    per_chunk,
+                    part_lo,
+                    part_hi,
+                    spk,
+                    cnt,
+                    cursors,
+                    self.pop_kind,
+                    self.pop_start,
+                    self.pop_size,
+                    self.pop_foff,
+                    self.pop_ioff,
+                    self.pop_doff,
+                    self.pop_key,
+                    self.coeffs,
+                    self.fstate,
+                    self.istate,
+                    self.idata,
+                    self.i_ext,
+                    self.ring,
+                    self.mask,
+                    self.indptr,
+                    self.syn_code,
+                    self.syn_weight,
+                    self.syn_delay,
+                    self.ev_step,
+                    self.ev_gid,
+                    self.ev_value,
+                    self.pin_indptr,
+                    self.pin_targets,
+                    self.pin_n,
+                    self.pin_p,
+                    self.pin_w,
+                    self.pin_rec,
+                    self.pin_key,
+                    p_addr,
+                    p_gid,
+                    p_rec,
+                    p_col,
+                    rec_every,
+                    rec_width,
+                    rec_off,
+                    rec_base,
+                    rec_out,
+                    rate_col,
+                    rate_counts,
+                    rec_mask,
+                    rec_steps,
+                    rec_ids,
+                    self.spike_count,
+                    counters,
                 )
             )
             seg_wall = time.perf_counter() - t_seg
@@ -515,16 +564,34 @@ def build_engine(net: Network) -> Engine:
     pin = _build_poisson_inputs(net, seed)
 
     eng = Engine(
-        dt=dt, seed=net.seed, n=n, threads=net.threads,
-        pop_kind=np.array(kinds, dtype=np.int64), pop_start=np.array(starts, dtype=np.int64),
-        pop_size=np.array(sizes, dtype=np.int64), pop_foff=np.array(foffs, dtype=np.int64),
-        pop_ioff=np.array(ioffs, dtype=np.int64), pop_doff=np.array(doffs, dtype=np.int64),
-        pop_key=np.array(keys, dtype=np.uint64), coeffs=coeffs,
-        fstate=cat_f(f_parts), istate=cat_i(i_parts), idata=cat_i(d_parts), i_ext=i_ext,
-        indptr=indptr, syn_code=code.astype(np.int32), syn_weight=weight.astype(np.float32),
-        syn_delay=delay.astype(np.uint16), ring=ring, min_delay=min_delay,
-        ev_step=ev_step, ev_gid=ev_gid, ev_value=ev_value, **pin,
-        step=net._step, spike_count=np.zeros(n, dtype=np.int64),
+        dt=dt,
+        seed=net.seed,
+        n=n,
+        threads=net.threads,
+        pop_kind=np.array(kinds, dtype=np.int64),
+        pop_start=np.array(starts, dtype=np.int64),
+        pop_size=np.array(sizes, dtype=np.int64),
+        pop_foff=np.array(foffs, dtype=np.int64),
+        pop_ioff=np.array(ioffs, dtype=np.int64),
+        pop_doff=np.array(doffs, dtype=np.int64),
+        pop_key=np.array(keys, dtype=np.uint64),
+        coeffs=coeffs,
+        fstate=cat_f(f_parts),
+        istate=cat_i(i_parts),
+        idata=cat_i(d_parts),
+        i_ext=i_ext,
+        indptr=indptr,
+        syn_code=code.astype(np.int32),
+        syn_weight=weight.astype(np.float32),
+        syn_delay=delay.astype(np.uint16),
+        ring=ring,
+        min_delay=min_delay,
+        ev_step=ev_step,
+        ev_gid=ev_gid,
+        ev_value=ev_value,
+        **pin,
+        step=net._step,
+        spike_count=np.zeros(n, dtype=np.int64),
     )
     eng.build_s = time.perf_counter() - t_build
     eng.compile_s = compile_kernels(eng)
@@ -537,15 +604,59 @@ def compile_kernels(eng: Engine) -> float:
     e64 = np.zeros(0, dtype=np.int64)
     ef = np.zeros(0, dtype=np.float64)
     run_segment(
-        eng.step, 0, 1, 0, np.zeros(1, dtype=np.int64), np.ones(1, dtype=np.int64),
-        np.zeros((2, 1, 1), dtype=np.int64), np.zeros((2, 1, 1), dtype=np.int64),
-        np.zeros((2, 1), dtype=np.int64), eng.pop_kind, eng.pop_start, eng.pop_size,
-        eng.pop_foff, eng.pop_ioff, eng.pop_doff, eng.pop_key, eng.coeffs, eng.fstate,
-        eng.istate, eng.idata, eng.i_ext, eng.ring, eng.mask, eng.indptr, eng.syn_code,
-        eng.syn_weight, eng.syn_delay, eng.ev_step, eng.ev_gid, eng.ev_value, eng.pin_indptr,
-        eng.pin_targets, eng.pin_n, eng.pin_p, eng.pin_w, eng.pin_rec, eng.pin_key, e64, e64,
-        e64, e64, e64, e64, e64, e64, ef, e64, np.zeros((0, 0), dtype=np.int64),
-        np.zeros(1, dtype=np.uint8), e64, e64, np.zeros(1, dtype=np.int64), np.zeros(3, dtype=np.int64),
+        eng.step,
+        0,
+        1,
+        0,
+        np.zeros(1, dtype=np.int64),
+        np.ones(1, dtype=np.int64),
+        np.zeros((2, 1, 1), dtype=np.int64),
+        np.zeros((2, 1, 1), dtype=np.int64),
+        np.zeros((2, 1), dtype=np.int64),
+        eng.pop_kind,
+        eng.pop_start,
+        eng.pop_size,
+        eng.pop_foff,
+        eng.pop_ioff,
+        eng.pop_doff,
+        eng.pop_key,
+        eng.coeffs,
+        eng.fstate,
+        eng.istate,
+        eng.idata,
+        eng.i_ext,
+        eng.ring,
+        eng.mask,
+        eng.indptr,
+        eng.syn_code,
+        eng.syn_weight,
+        eng.syn_delay,
+        eng.ev_step,
+        eng.ev_gid,
+        eng.ev_value,
+        eng.pin_indptr,
+        eng.pin_targets,
+        eng.pin_n,
+        eng.pin_p,
+        eng.pin_w,
+        eng.pin_rec,
+        eng.pin_key,
+        e64,
+        e64,
+        e64,
+        e64,
+        e64,
+        e64,
+        e64,
+        e64,
+        ef,
+        e64,
+        np.zeros((0, 0), dtype=np.int64),
+        np.zeros(1, dtype=np.uint8),
+        e64,
+        e64,
+        np.zeros(1, dtype=np.int64),
+        np.zeros(3, dtype=np.int64),
     )
     return time.perf_counter() - t0
 
@@ -566,7 +677,8 @@ def _receptor_index(proj: Projection) -> int:
     rec = proj.receptor or model.receptors[0]
     if rec not in model.receptors:
         raise ConnectivityError(
-            f"connect(receptor={rec!r}): {model.name} receptors are {', '.join(map(repr, model.receptors))}"
+            f"connect(receptor={rec!r}): {model.name} receptors are "
+            f"{', '.join(map(repr, model.receptors))}"
         )
     return model.receptors.index(rec)
 
@@ -586,7 +698,9 @@ def _check_sign(values: npt.NDArray[np.float64], rec: int, model_name: str, what
 
 def _build_projection(
     net: Network, proj: Projection, seed: np.uint64
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]
+]:
     from snnsim.connectors import FromList
 
     what = f"connect({proj.pre.population.label} -> {proj.post.population.label})"
@@ -602,8 +716,16 @@ def _build_projection(
         weights = conn.weight[conn.order]
     else:
         wkey = stream_key(seed, np.uint64(stream_id(STREAM_WEIGHT, proj.index)))
-        weights = _resolve_values(proj.weight, what + " weight", n_syn, wkey, pre_pos, post_pos,
-                                  pre_gid.size, post_gid.size)
+        weights = _resolve_values(
+            proj.weight,
+            what + " weight",
+            n_syn,
+            wkey,
+            pre_pos,
+            post_pos,
+            pre_gid.size,
+            post_gid.size,
+        )
     if proj.post.model.signed_receptors:
         _check_sign(weights, rec, proj.post.model.name, what)
     if np.any(np.abs(weights) > 3e38):
@@ -614,8 +736,9 @@ def _build_projection(
         delays_ms = np.full(n_syn, net.dt)
     else:
         dkey = stream_key(seed, np.uint64(stream_id(STREAM_DELAY, proj.index)))
-        delays_ms = _resolve_values(proj.delay, what + " delay", n_syn, dkey, pre_pos, post_pos,
-                                    pre_gid.size, post_gid.size)
+        delays_ms = _resolve_values(
+            proj.delay, what + " delay", n_syn, dkey, pre_pos, post_pos, pre_gid.size, post_gid.size
+        )
     steps_f = delays_ms / net.dt
     steps = np.rint(steps_f)
     if not proj.round_delays:
@@ -644,7 +767,9 @@ def _build_projection(
 
 def _build_step_currents(
     net: Network, n: int
-) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]]:
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]:
     """Merge step currents into per-neuron change events ``(stamp, gid, total current)``."""
     i_ext = np.zeros(n)
     sources: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]] = []
@@ -730,7 +855,9 @@ def _build_poisson_inputs(net: Network, seed: np.uint64) -> dict[str, Any]:
         keys.append(stream_key(seed, np.uint64(stream_id(STREAM_INPUT, idx))))
     return {
         "pin_indptr": np.array(indptr, dtype=np.int64),
-        "pin_targets": np.concatenate(targets).astype(np.int64) if targets else np.zeros(0, dtype=np.int64),
+        "pin_targets": np.concatenate(targets).astype(np.int64)
+        if targets
+        else np.zeros(0, dtype=np.int64),
         "pin_n": np.array(ns, dtype=np.int64),
         "pin_p": np.array(ps, dtype=np.float64),
         "pin_w": np.array(ws, dtype=np.float64),

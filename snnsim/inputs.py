@@ -50,9 +50,17 @@ class PoissonInput(Input):
         ``"exc"`` or ``"inh"`` for two-receptor models (default ``"exc"``).
     """
 
-    def __init__(self, n_inputs: int, rate: float, weight: float, receptor: str | None = None) -> None:
-        if isinstance(n_inputs, bool) or not isinstance(n_inputs, (int, np.integer)) or n_inputs < 0:
-            raise ParameterError(f"PoissonInput(n_inputs={n_inputs!r}): n_inputs must be an integer >= 0")
+    def __init__(
+        self, n_inputs: int, rate: float, weight: float, receptor: str | None = None
+    ) -> None:
+        if (
+            isinstance(n_inputs, bool)
+            or not isinstance(n_inputs, (int, np.integer))
+            or n_inputs < 0
+        ):
+            raise ParameterError(
+                f"PoissonInput(n_inputs={n_inputs!r}): n_inputs must be an integer >= 0"
+            )
         self.n_inputs = int(n_inputs)
         self.rate = _number("PoissonInput", "rate", rate)
         if self.rate < 0:

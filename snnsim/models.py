@@ -86,9 +86,7 @@ class NeuronModel:
                 )
             x = float(raw)
             if not math.isfinite(x):
-                raise ParameterError(
-                    f"{type(self).__name__}({key}={raw!r}): {key} must be finite"
-                )
+                raise ParameterError(f"{type(self).__name__}({key}={raw!r}): {key} must be finite")
             values[key] = x
         self._params = values
         self._validate()
@@ -137,11 +135,11 @@ class NeuronModel:
         """Check that a population of ``size`` neurons can use this model instance."""
 
     def static_data(self, dt: float, t_now_steps: int) -> npt.NDArray[np.int64]:
-        """Static integer data for the kernel (e.g. spike schedules)."""
+        """Return static integer data for the kernel (e.g. spike schedules)."""
         return np.zeros(0, dtype=np.int64)
 
     def initial_int_state(self, size: int, dt: float, t_now_steps: int) -> dict[str, Any]:
-        """Initial integer state (e.g. schedule pointers)."""
+        """Return the initial integer state (e.g. schedule pointers)."""
         return {name: np.zeros(size, dtype=np.int64) for name in self.int_vars}
 
     def describe(self) -> dict[str, Any]:
@@ -198,9 +196,19 @@ class LIF(NeuronModel):
         "i_offset": 0.0,
     }
     units = {
-        "tau_m": "ms", "cm": "nF", "v_rest": "mV", "v_reset": "mV", "v_thresh": "mV",
-        "tau_syn_exc": "ms", "tau_syn_inh": "ms", "tau_refrac": "ms", "i_offset": "nA",
-        "v": "mV", "i_exc": "nA", "i_inh": "nA", "refrac": "steps",
+        "tau_m": "ms",
+        "cm": "nF",
+        "v_rest": "mV",
+        "v_reset": "mV",
+        "v_thresh": "mV",
+        "tau_syn_exc": "ms",
+        "tau_syn_inh": "ms",
+        "tau_refrac": "ms",
+        "i_offset": "nA",
+        "v": "mV",
+        "i_exc": "nA",
+        "i_inh": "nA",
+        "refrac": "steps",
     }
     float_vars = ("v", "i_exc", "i_inh")
     int_vars = ("refrac",)
@@ -336,7 +344,7 @@ class PoissonSource(NeuronModel):
 
 
 class SpikeSource(NeuronModel):
-    """Spike source that emits given spike times (PyNN ``SpikeSourceArray``, NEST ``spike_generator``).
+    """Spike source emitting given times (PyNN ``SpikeSourceArray``, NEST ``spike_generator``).
 
     Parameters
     ----------
@@ -354,7 +362,9 @@ class SpikeSource(NeuronModel):
     units = {"times": "ms"}
     int_vars = ("pointer",)
 
-    def __init__(self, times: Sequence[Sequence[float]] | Sequence[float], round_times: bool = False) -> None:
+    def __init__(
+        self, times: Sequence[Sequence[float]] | Sequence[float], round_times: bool = False
+    ) -> None:
         rows: list[npt.NDArray[np.float64]] = []
         seq = list(times)
         if seq and all(isinstance(x, (int, float, np.integer, np.floating)) for x in seq):
@@ -402,7 +412,9 @@ class SpikeSource(NeuronModel):
         for i, row in enumerate(self.times):
             x = row / dt
             n = np.rint(x)
-            if not self.round_times and np.any(np.abs(x - n) > _ON_GRID_TOL * np.maximum(1.0, np.abs(x))):
+            if not self.round_times and np.any(
+                np.abs(x - n) > _ON_GRID_TOL * np.maximum(1.0, np.abs(x))
+            ):
                 bad = row[np.abs(x - n) > _ON_GRID_TOL * np.maximum(1.0, np.abs(x))][0]
                 raise ParameterError(
                     f"SpikeSource: times[{i}] contains {bad!r} ms, not a multiple of "

@@ -144,7 +144,9 @@ class StateRecorder(Recorder):
                     f"recordable: {', '.join(model.float_vars) or 'none'}"
                 )
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
-            raise ParameterError(f"record_state(every={every!r}): every must be an integer >= 1 (steps)")
+            raise ParameterError(
+                f"record_state(every={every!r}): every must be an integer >= 1 (steps)"
+            )
         self.variables = variables
         self.every = int(every)
         self.dt = dt
@@ -206,12 +208,16 @@ class RateRecorder(Recorder):
     def __init__(self, target: Target, bin_size: float, dt: float) -> None:
         super().__init__(target)
         if target.size != target.population.size:
-            raise ParameterError("record_rates records whole populations; pass the population, not a view")
+            raise ParameterError(
+                "record_rates records whole populations; pass the population, not a view"
+            )
         from snnsim.models import steps_on_grid
 
         self.bin_steps = steps_on_grid(bin_size, dt, "record_rates: bin_size")
         if self.bin_steps < 1:
-            raise ParameterError(f"record_rates(bin_size={bin_size!r}): bin_size must be >= dt={dt} ms")
+            raise ParameterError(
+                f"record_rates(bin_size={bin_size!r}): bin_size must be >= dt={dt} ms"
+            )
         self.dt = dt
         self._counts = np.zeros(0, dtype=np.int64)
         self._first_step = 0
@@ -238,7 +244,8 @@ class RateRecorder(Recorder):
         return self._counts / (self.population.size * self.bin_steps * self.dt * 1e-3)
 
     def __repr__(self) -> str:
-        return f"RateRecorder({self.label!r}, {self._counts.size} bins of {self.bin_steps * self.dt} ms)"
+        width = self.bin_steps * self.dt
+        return f"RateRecorder({self.label!r}, {self._counts.size} bins of {width} ms)"
 
     def _state(self) -> dict[str, Any]:
         return {"counts": self._counts}

@@ -74,12 +74,18 @@ class Network:
             raise ParameterError(f"Network(dt={dt!r}): dt must be a number of ms > 0")
         if not math.isfinite(float(dt)) or float(dt) <= 0:
             raise ParameterError(f"Network(dt={dt!r}): dt must be > 0 ms and finite")
-        if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= int(seed) < 2**64:
+        if (
+            isinstance(seed, bool)
+            or not isinstance(seed, (int, np.integer))
+            or not 0 <= int(seed) < 2**64
+        ):
             raise ParameterError(f"Network(seed={seed!r}): seed must be an integer in [0, 2**64)")
         if threads is None:
             threads = int(numba.config.NUMBA_NUM_THREADS)
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
-            raise ParameterError(f"Network(threads={threads!r}): threads must be an integer >= 1 or None")
+            raise ParameterError(
+                f"Network(threads={threads!r}): threads must be an integer >= 1 or None"
+            )
         self.dt = float(dt)
         self.seed = int(seed)
         self.threads = int(threads)
@@ -127,12 +133,13 @@ class Network:
         return list(self._recorders)
 
     def population(self, label: str) -> Population:
-        """The population with this label."""
+        """Return the population with this label."""
         for p in self.populations:
             if p.label == label:
                 return p
         raise ParameterError(
-            f"no population labelled {label!r}; labels: {', '.join(p.label for p in self.populations)}"
+            f"no population labelled {label!r}; labels: "
+            f"{', '.join(p.label for p in self.populations)}"
         )
 
     def add_population(self, size: int, model: NeuronModel, label: str | None = None) -> Population:
@@ -151,7 +158,9 @@ class Network:
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
             raise ParameterError(f"add_population(size={size!r}): size must be an integer >= 1")
         if size < 1:
-            raise ParameterError(f"add_population(size={size}): populations must not be empty (size >= 1)")
+            raise ParameterError(
+                f"add_population(size={size}): populations must not be empty (size >= 1)"
+            )
         if not isinstance(model, NeuronModel):
             raise ParameterError(
                 f"add_population(model={model!r}): expected a model such as snn.LIF(); "
@@ -169,7 +178,9 @@ class Network:
 
     def _check_target(self, target: object, what: str) -> Target:
         if not isinstance(target, (Population, PopulationView)):
-            raise ParameterError(f"{what}: expected a Population or a view (pop[a:b]), got {target!r}")
+            raise ParameterError(
+                f"{what}: expected a Population or a view (pop[a:b]), got {target!r}"
+            )
         if target.network is not self:
             raise ParameterError(f"{what}: {target!r} belongs to another Network")
         return target
@@ -218,7 +229,9 @@ class Network:
         has_list_w = isinstance(connector, FromList) and connector.weight is not None
         has_list_d = isinstance(connector, FromList) and connector.delay is not None
         if has_list_w and weight is not None:
-            raise ConnectivityError("connect: FromList already gives weights; do not pass weight too")
+            raise ConnectivityError(
+                "connect: FromList already gives weights; do not pass weight too"
+            )
         if has_list_d and delay is not None:
             raise ConnectivityError("connect: FromList already gives delays; do not pass delay too")
         if weight is None and not has_list_w:
@@ -241,7 +254,14 @@ class Network:
             )
         index = len(self.projections)
         proj = Projection(
-            index, pre, post, connector, weight, delay, receptor, bool(round_delays),
+            index,
+            pre,
+            post,
+            connector,
+            weight,
+            delay,
+            receptor,
+            bool(round_delays),
             label or f"{pre.population.label}->{post.population.label}#{index}",
         )
         self.projections.append(proj)
@@ -265,7 +285,8 @@ class Network:
                     )
             elif inp.receptor is not None:
                 raise ParameterError(
-                    f"PoissonInput(receptor={inp.receptor!r}): {model.name} has one receptor; omit it"
+                    f"PoissonInput(receptor={inp.receptor!r}): {model.name} has one receptor; "
+                    "omit it"
                 )
         self.inputs.append((target, inp))
         return inp
@@ -278,8 +299,10 @@ class Network:
         self._recorders.append(rec)
         return rec
 
-    def record_state(self, target: Target, variables: list[str] | str, every: int = 1) -> StateRecorder:
-        """Record state variables of ``target`` every ``every`` steps (see :class:`StateRecorder`)."""
+    def record_state(
+        self, target: Target, variables: list[str] | str, every: int = 1
+    ) -> StateRecorder:
+        """Record state variables of ``target`` every ``every`` steps (see StateRecorder)."""
         self._invalidate("record_state")
         rec = StateRecorder(self._check_target(target, "record_state"), variables, every, self.dt)
         self._recorders.append(rec)
@@ -322,7 +345,9 @@ class Network:
         RunStats
             Wall time, spikes, synaptic events and real-time factor of this call.
         """
-        if isinstance(duration, bool) or not isinstance(duration, (int, float, np.integer, np.floating)):
+        if isinstance(duration, bool) or not isinstance(
+            duration, (int, float, np.integer, np.floating)
+        ):
             raise ParameterError(f"run(duration={duration!r}): duration must be a number of ms")
         if not math.isfinite(float(duration)) or duration < 0:
             raise ParameterError(f"run(duration={duration!r}): duration must be >= 0 ms and finite")
@@ -331,7 +356,9 @@ class Network:
         try:
             n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
         except ParameterError as err:
-            raise ParameterError(str(err).replace(" or pass round_delays=True / round_times=True to round", "")) from None
+            raise ParameterError(
+                str(err).replace(" or pass round_delays=True / round_times=True to round", "")
+            ) from None
         engine = self.build()
         stats = engine.run(n_steps, self, progress=progress)
         self._step = engine.step

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Population", "PopulationView", "Target"]
 
-InitValue = Union[float, npt.ArrayLike, Distribution]
+InitValue = float | npt.ArrayLike | Distribution
 
 
 class _Neurons:
@@ -74,11 +74,14 @@ class _Neurons:
                 sel = local[idx]
             else:
                 if idx.size and not np.issubdtype(idx.dtype, np.integer):
-                    raise ParameterError(f"{self!r}[...]: indices must be integers, got {idx.dtype}")
+                    raise ParameterError(
+                        f"{self!r}[...]: indices must be integers, got {idx.dtype}"
+                    )
                 idx = idx.astype(np.int64).reshape(-1)
                 if idx.size and (idx.min() < -local.size or idx.max() >= local.size):
                     raise ParameterError(
-                        f"{self!r}[...]: index {int(idx.max()) if idx.max() >= local.size else int(idx.min())} "
+                        f"{self!r}[...]: index "
+                        f"{int(idx.max()) if idx.max() >= local.size else int(idx.min())} "
                         f"out of range for {local.size} neurons"
                     )
                 sel = local[idx]
@@ -107,7 +110,6 @@ class _Neurons:
                     f"{pop.model.name} has {', '.join(valid) or 'no settable state'}"
                 )
             if isinstance(value, Distribution):
-                lo, hi = value.bounds()
                 pop._init.append((name, self.indices.copy(), value))
                 continue
             arr = np.asarray(value, dtype=np.float64)
@@ -156,7 +158,7 @@ class Population(_Neurons):
         return f"Population({self._size}, {self.model_.name}, label={self.label!r})"
 
     def get_state(self, name: str) -> npt.NDArray[Any]:
-        """Current value of a state variable, one entry per neuron (a copy)."""
+        """Return the current value of a state variable, one entry per neuron (a copy)."""
         return self.network._engine_or_build().get_state(self, name)
 
 
@@ -175,4 +177,4 @@ class PopulationView(_Neurons):
         return f"PopulationView({self.population.label!r}, {self.size} neurons)"
 
 
-Target = Union[Population, PopulationView]
+Target = Population | PopulationView
