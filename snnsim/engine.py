@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from snnsim.network import Network, Projection
     from snnsim.populations import Population
 
-__all__ = ["Engine", "available_memory", "stream_id"]
+__all__ = ["Engine", "available_memory", "max_threads", "stream_id"]
 
 #: Largest delay in steps (delays are stored as uint16).
 MAX_DELAY_STEPS = 65535
@@ -71,6 +71,11 @@ def available_memory() -> int:
         return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
     except (ValueError, OSError, AttributeError):
         return 16 << 30
+
+
+def max_threads() -> int:
+    """Return the number of threads Numba can use (``NUMBA_NUM_THREADS``; all cores by default)."""
+    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
 
 
 def _next_pow2(x: int) -> int:
@@ -232,16 +237,16 @@ class Engine:
 
         # state probes: one column per (variable, neuron)
         probe_addr, probe_gid, probe_rec, probe_col = [], [], [], []
-        for ri, r in enumerate(state_recs):
-            pop = r.population
+        for ri, sr in enumerate(state_recs):
+            pop = sr.population
             n_p = pop.size
-            for vi, var in enumerate(r.variables):
+            for vi, var in enumerate(sr.variables):
                 k = pop.model.float_vars.index(var)
                 base = int(self.pop_foff[pop.index]) + k * n_p
-                probe_addr.append(base + r.indices)
-                probe_gid.append(pop.start + r.indices)
-                probe_rec.append(np.full(r.indices.size, ri))
-                probe_col.append(vi * r.indices.size + np.arange(r.indices.size))
+                probe_addr.append(base + sr.indices)
+                probe_gid.append(pop.start + sr.indices)
+                probe_rec.append(np.full(sr.indices.size, ri))
+                probe_col.append(vi * sr.indices.size + np.arange(sr.indices.size))
         i64 = np.int64
 
         def cat(parts: list[Any]) -> npt.NDArray[np.int64]:
@@ -253,21 +258,21 @@ class Engine:
             cat(probe_rec),
             cat(probe_col),
         )
-        rec_every = np.array([r.every for r in state_recs], dtype=i64)
-        rec_width = np.array([r.width for r in state_recs], dtype=i64)
+        rec_every = np.array([sr.every for sr in state_recs], dtype=i64)
+        rec_width = np.array([sr.width for sr in state_recs], dtype=i64)
 
         rate_col = np.full(self.pop_kind.size, -1, dtype=i64)
         rate_pops: list[int] = []
-        for r in rate_recs:
-            if rate_col[r.population.index] < 0:
-                rate_col[r.population.index] = len(rate_pops)
-                rate_pops.append(r.population.index)
+        for rr in rate_recs:
+            if rate_col[rr.population.index] < 0:
+                rate_col[rr.population.index] = len(rate_pops)
+                rate_pops.append(rr.population.index)
 
-        bytes_per_step = 8 * len(rate_pops) + sum(8 * r.width / r.every for r in state_recs)
+        bytes_per_step = 8 * len(rate_pops) + sum(8 * sr.width / sr.every for sr in state_recs)
         max_seg = int(min(1 << 20, max(1, (64 << 20) / max(bytes_per_step, 1e-9))))
         seg_len = max(1, min(max_seg, 1000))
         if self.threads > 0:
-            numba.set_num_threads(max(1, min(n_thr, numba.config.NUMBA_NUM_THREADS)))
+            numba.set_num_threads(max(1, min(n_thr, max_threads())))
 
         stats = RunStats()
         reporter = _Progress(n_steps * self.dt, self.dt) if progress else None
@@ -276,8 +281,10 @@ class Engine:
         while done < n_steps:
             seg = min(n_steps - done, seg_len)
             t0 = self.step
-            rec_base = np.array([t0 // r.every + 1 for r in state_recs], dtype=i64)
-            rows = np.array([(t0 + seg) // r.every - t0 // r.every for r in state_recs], dtype=i64)
+            rec_base = np.array([t0 // sr.every + 1 for sr in state_recs], dtype=i64)
+            rows = np.array(
+                [(t0 + seg) // sr.every - t0 // sr.every for sr in state_recs], dtype=i64
+            )
             rec_off = np.zeros(len(state_recs), dtype=i64)
             if len(state_recs) > 1:
                 rec_off[1:] = np.cumsum(rows * rec_width)[:-1]
@@ -354,16 +361,16 @@ class Engine:
                 for r, m in zip(spike_recs, rec_masks, strict=True):
                     sel = m[ids]
                     r._append(st[sel].copy(), ids[sel] - r.population.start)
-            for ri, r in enumerate(state_recs):
-                got = (t0 + steps) // r.every - t0 // r.every
+            for ri, sr in enumerate(state_recs):
+                got = (t0 + steps) // sr.every - t0 // sr.every
                 if got:
                     block = rec_out[rec_off[ri] : rec_off[ri] + rows[ri] * rec_width[ri]]
                     block = block.reshape(int(rows[ri]), int(rec_width[ri]))[:got].copy()
-                    first = (t0 // r.every + 1) * r.every
-                    r._append(first + r.every * np.arange(got, dtype=i64), block)
-            for r in rate_recs:
-                col = rate_col[r.population.index]
-                r._append_steps(t0 + 1, rate_counts[:steps, col].copy())
+                    first = (t0 // sr.every + 1) * sr.every
+                    sr._append(first + sr.every * np.arange(got, dtype=i64), block)
+            for rr in rate_recs:
+                col = rate_col[rr.population.index]
+                rr._append_steps(t0 + 1, rate_counts[:steps, col].copy())
             done += steps
             if reporter is not None:
                 reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
@@ -787,12 +794,12 @@ def _build_step_currents(
         return z, z.copy(), np.zeros(0), i_ext
     # group neurons by the set of sources that drive them
     members: dict[int, list[int]] = {}
+    groups: dict[tuple[int, ...], list[int]] = {}
     for si, (_, _, gids) in enumerate(sources):
         for g in gids.tolist():
             members.setdefault(g, []).append(si)
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for g, sl in members.items():
-        groups.setdefault(tuple(sl), []).append(g)
+    for g, sl_list in members.items():
+        groups.setdefault(tuple(sl_list), []).append(g)
     ev_s, ev_g, ev_v = [], [], []
     for sl, gids_list in groups.items():
         stamps_all = np.unique(np.concatenate([sources[s][0] for s in sl]))

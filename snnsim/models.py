@@ -102,7 +102,7 @@ class NeuronModel:
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._params == self._params  # type: ignore[attr-defined]
+        return type(other) is type(self) and other._params == self._params
 
     def __hash__(self) -> int:
         return hash((type(self).__name__, tuple(self._params.items())))
@@ -210,9 +210,9 @@ class LIF(NeuronModel):
         "i_inh": "nA",
         "refrac": "steps",
     }
-    float_vars = ("v", "i_exc", "i_inh")
-    int_vars = ("refrac",)
-    receptors = ("exc", "inh")
+    float_vars: ClassVar[tuple[str, ...]] = ("v", "i_exc", "i_inh")
+    int_vars: ClassVar[tuple[str, ...]] = ("refrac",)
+    receptors: ClassVar[tuple[str, ...]] = ("exc", "inh")
     signed_receptors = True
 
     def _validate(self) -> None:

@@ -79,7 +79,7 @@ class SpikeRecorder(Recorder):
     @property
     def times(self) -> npt.NDArray[np.float64]:
         """Spike times in ms (float64)."""
-        return self.steps * self.dt
+        return np.asarray(self.steps * self.dt, dtype=np.float64)
 
     @property
     def ids(self) -> npt.NDArray[np.int64]:
@@ -106,7 +106,7 @@ class SpikeRecorder(Recorder):
             return np.zeros(self.indices.size)
         pos = np.searchsorted(np.sort(self.indices), self.ids)
         counts = np.bincount(pos, minlength=self.indices.size)
-        return counts / (duration * 1e-3)
+        return np.asarray(counts / (duration * 1e-3), dtype=np.float64)
 
     def to_sonata(self, path: str, population: str | None = None) -> None:
         """Write the spikes as a SONATA spike report (``/spikes/<population>/...``)."""
@@ -129,7 +129,7 @@ class StateRecorder(Recorder):
 
     kind = "state"
 
-    def __init__(self, target: Target, variables: list[str], every: int, dt: float) -> None:
+    def __init__(self, target: Target, variables: list[str] | str, every: int, dt: float) -> None:
         super().__init__(target)
         model = target.population.model
         if isinstance(variables, str):
@@ -172,7 +172,8 @@ class StateRecorder(Recorder):
     def times(self) -> npt.NDArray[np.float64]:
         """Sample times, ms."""
         self._compact()
-        return (self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)) * self.dt
+        steps = self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+        return np.asarray(steps * self.dt, dtype=np.float64)
 
     @property
     def data(self) -> npt.NDArray[np.float64]:
@@ -236,12 +237,13 @@ class RateRecorder(Recorder):
     @property
     def times(self) -> npt.NDArray[np.float64]:
         """Bin start times, ms."""
-        return np.arange(self._counts.size) * self.bin_steps * self.dt
+        return np.asarray(np.arange(self._counts.size) * self.bin_steps * self.dt, dtype=np.float64)
 
     @property
     def rates(self) -> npt.NDArray[np.float64]:
         """Population rate per bin, Hz."""
-        return self._counts / (self.population.size * self.bin_steps * self.dt * 1e-3)
+        rate = self._counts / (self.population.size * self.bin_steps * self.dt * 1e-3)
+        return np.asarray(rate, dtype=np.float64)
 
     def __repr__(self) -> str:
         width = self.bin_steps * self.dt

@@ -6,11 +6,10 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numba
 import numpy as np
 
 from snnsim.connectors import Connector
-from snnsim.engine import Engine, RunStats, build_engine
+from snnsim.engine import Engine, RunStats, build_engine, max_threads
 from snnsim.errors import ConnectivityError, ParameterError, SimulationError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
 from snnsim.models import NeuronModel
@@ -81,7 +80,7 @@ class Network:
         ):
             raise ParameterError(f"Network(seed={seed!r}): seed must be an integer in [0, 2**64)")
         if threads is None:
-            threads = int(numba.config.NUMBA_NUM_THREADS)
+            threads = max_threads()
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:
             raise ParameterError(
                 f"Network(threads={threads!r}): threads must be an integer >= 1 or None"
