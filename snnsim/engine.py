@@ -41,6 +41,9 @@ __all__ = ["Engine", "available_memory", "max_threads", "stream_id"]
 
 #: Largest delay in steps (delays are stored as uint16).
 MAX_DELAY_STEPS = 65535
+#: With ``Network(threads=None)``, at least this many neurons per thread (measured on CUBA
+#: at 2 threads: below ~64k neurons the per-chunk barrier costs more than it saves).
+NEURONS_PER_THREAD = 32768
 #: Upper bound on (neurons x chunk steps) for the per-chunk spike buffers.
 _CHUNK_BUFFER = 1 << 22
 
@@ -154,6 +157,7 @@ class Engine:
     pin_w: npt.NDArray[np.float64]
     pin_rec: npt.NDArray[np.int64]
     pin_key: npt.NDArray[np.uint64]
+    threads_auto: bool = False
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -203,6 +207,8 @@ class Engine:
     # ------------------------------------------------------------------ running
     def _partitions(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         t = max(1, min(self.threads, self.n))
+        if self.threads_auto:
+            t = max(1, min(t, self.n // NEURONS_PER_THREAD))
         bounds = (np.arange(t + 1, dtype=np.int64) * self.n) // t
         return bounds[:-1].copy(), bounds[1:].copy()
 
@@ -575,6 +581,7 @@ def build_engine(net: Network) -> Engine:
         seed=net.seed,
         n=n,
         threads=net.threads,
+        threads_auto=net.threads_auto,
         pop_kind=np.array(kinds, dtype=np.int64),
         pop_start=np.array(starts, dtype=np.int64),
         pop_size=np.array(sizes, dtype=np.int64),

@@ -55,7 +55,10 @@ class Network:
         Seed of every random draw (connectivity, distributions, Poisson sources and
         inputs). Same seed and version: bit-identical results, whatever ``threads``.
     threads : int or None
-        Worker threads for ``run`` (``None``: all cores). Results do not depend on it.
+        Worker threads for ``run``. ``None``: all cores, but never more than one thread
+        per :data:`~snnsim.engine.NEURONS_PER_THREAD` neurons, because on small networks the
+        per-chunk thread barrier costs more than the second core saves. Results do not
+        depend on it.
 
     Examples
     --------
@@ -79,6 +82,7 @@ class Network:
             or not 0 <= int(seed) < 2**64
         ):
             raise ParameterError(f"Network(seed={seed!r}): seed must be an integer in [0, 2**64)")
+        self.threads_auto = threads is None
         if threads is None:
             threads = max_threads()
         if isinstance(threads, bool) or not isinstance(threads, (int, np.integer)) or threads < 1:

@@ -1,1 +1,181 @@
-"""Plots (placeholder during bring-up)."""
+"""Quick-look plots of recordings: spike rasters, state traces and population rates.
+
+Matplotlib is imported inside the functions (it is slow to import), with the
+non-interactive ``Agg`` backend when no display is available. Every function draws into
+``ax`` (a new figure when omitted) and returns the matplotlib ``Axes``.
+
+>>> import snnsim as snn
+>>> net = snn.Network(dt=0.1, seed=1)
+>>> pop = net.add_population(10, snn.LIF(i_offset=2.0), label="pop")
+>>> spikes = net.record_spikes(pop)
+>>> net.run(100.0)
+>>> ax = snn.plot.raster(spikes, color="k")
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from snnsim.errors import ParameterError
+from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = ["raster", "rates", "traces"]
+
+
+def _pyplot() -> Any:
+    """Import ``matplotlib.pyplot``, selecting ``Agg`` when there is no display."""
+    import matplotlib
+
+    has_display = bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    if "matplotlib.pyplot" not in sys.modules and not (
+        has_display or sys.platform in ("darwin", "win32")
+    ):
+        matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _axes(ax: Axes | None) -> Axes:
+    if ax is not None:
+        return ax
+    plt = _pyplot()
+    _, new_ax = plt.subplots(figsize=(8, 4), layout="constrained")
+    return new_ax  # type: ignore[no-any-return]
+
+
+def raster(spikes: SpikeRecorder | tuple[Any, Any], ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Raster plot: one dot per spike, time on x, neuron index on y.
+
+    Parameters
+    ----------
+    spikes : SpikeRecorder or tuple of (times, ids)
+        A spike recorder, or spike times (ms) and neuron indices of equal length.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
+    **kwargs
+        Passed to ``ax.scatter`` (defaults: ``s=1``, ``marker="."``, ``linewidths=0``), e.g.
+        ``color="k"``.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+
+    Raises
+    ------
+    ParameterError
+        If ``spikes`` is neither a recorder nor a pair of equally long arrays.
+    """
+    if isinstance(spikes, SpikeRecorder):
+        times, ids = spikes.times, spikes.ids
+        label = spikes.label
+    elif isinstance(spikes, tuple) and len(spikes) == 2:
+        times = np.asarray(spikes[0], dtype=np.float64).reshape(-1)
+        ids = np.asarray(spikes[1]).reshape(-1)
+        label = None
+        if times.shape != ids.shape:
+            raise ParameterError(
+                f"raster((times, ids)): times has {times.size} entries and ids {ids.size}; "
+                "they must match"
+            )
+    else:
+        raise ParameterError(
+            f"raster(spikes={spikes!r}): expected a SpikeRecorder or a (times, ids) tuple"
+        )
+    ax = _axes(ax)
+    opts: dict[str, Any] = {"s": 1.0, "marker": ".", "linewidths": 0}
+    opts.update(kwargs)
+    if label is not None and "label" not in opts:
+        opts["label"] = label
+    ax.scatter(times, ids, **opts)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("neuron")
+    return ax
+
+
+def traces(
+    trace: StateRecorder, variable: str | None = None, ax: Axes | None = None, **kwargs: Any
+) -> Axes:
+    """Plot one recorded state variable over time, one line per recorded neuron.
+
+    Parameters
+    ----------
+    trace : StateRecorder
+        The recorder returned by :meth:`Network.record_state`.
+    variable : str, optional
+        Variable to plot (default: the first one recorded).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
+    **kwargs
+        Passed to ``ax.plot`` (e.g. ``color="C1"``, ``lw=0.8``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into; the y label carries the variable's unit (e.g. ``v (mV)``).
+
+    Raises
+    ------
+    ParameterError
+        If ``trace`` is not a state recorder or ``variable`` was not recorded.
+    """
+    if not isinstance(trace, StateRecorder):
+        raise ParameterError(f"traces(trace={trace!r}): expected a StateRecorder")
+    if variable is None:
+        variable = trace.variables[0]
+    if variable not in trace.variables:
+        raise ParameterError(
+            f"traces(variable={variable!r}): not recorded; recorded: {', '.join(trace.variables)}"
+        )
+    ax = _axes(ax)
+    data = trace[variable]
+    times = trace.times
+    for col, neuron in enumerate(trace.indices):
+        opts: dict[str, Any] = {"label": f"{trace.label}[{int(neuron)}]"}
+        opts.update(kwargs)
+        ax.plot(times, data[:, col], **opts)
+    unit = trace.population.model.units.get(variable, "")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel(f"{variable} ({unit})" if unit else variable)
+    return ax
+
+
+def rates(rate_recorder: RateRecorder, ax: Axes | None = None, **kwargs: Any) -> Axes:
+    """Plot the population rate (Hz) of a :class:`RateRecorder` as a step line.
+
+    Parameters
+    ----------
+    rate_recorder : RateRecorder
+        The recorder returned by :meth:`Network.record_rates`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
+    **kwargs
+        Passed to ``ax.plot`` (default ``drawstyle="steps-post"``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+
+    Raises
+    ------
+    ParameterError
+        If ``rate_recorder`` is not a rate recorder.
+    """
+    if not isinstance(rate_recorder, RateRecorder):
+        raise ParameterError(f"rates(rate_recorder={rate_recorder!r}): expected a RateRecorder")
+    ax = _axes(ax)
+    opts: dict[str, Any] = {"drawstyle": "steps-post", "label": rate_recorder.label}
+    opts.update(kwargs)
+    ax.plot(rate_recorder.times, rate_recorder.rates, **opts)
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("rate (Hz)")
+    return ax

@@ -1,0 +1,47 @@
+"""Every script in examples/ runs with a short duration (discovered by glob)."""
+
+from __future__ import annotations
+
+import importlib.util
+import inspect
+from pathlib import Path
+from types import ModuleType
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import pytest
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.py"))
+#: Short enough to be fast, long enough for every example's checks (delays up to 50 ms).
+DURATION = 100.0
+
+
+def _load(path: Path) -> ModuleType:
+    spec = importlib.util.spec_from_file_location(f"snnsim_example_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_examples_found() -> None:
+    assert {p.name for p in EXAMPLES} >= {"cuba.py", "single_neuron.py", "delays.py"}
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=[p.stem for p in EXAMPLES])
+def test_example_runs(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    module = _load(path)
+    assert module.__doc__, f"{path.name} needs a module docstring"
+    main = getattr(module, "main", None)
+    assert callable(main), f"{path.name} must define main(duration=..., out_dir=...)"
+    params = inspect.signature(main).parameters
+    assert "duration" in params and "out_dir" in params
+    main(duration=DURATION, out_dir=str(tmp_path))
+    pngs = list(tmp_path.glob("*.png"))
+    assert pngs, f"{path.name} wrote no plot"
+    assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    assert capsys.readouterr().out
+    plt.close("all")
