@@ -27,7 +27,10 @@ def _geometric_row(key, row, n_post, log_q, pre_g, post_gid, allow_self, out, wr
     while True:
         u = uniform(key, row, draw, 0)
         draw += 1
-        j += 1 + math.floor(math.log(u) / log_q)
+        skip = math.log(u) / log_q
+        if skip >= n_post:  # before floor: floor(skip) overflows int64 when p is tiny
+            break
+        j += 1 + math.floor(skip)
         if j >= n_post:
             break
         if not allow_self and post_gid[j] == pre_g:

@@ -29,6 +29,7 @@ _S31 = np.uint64(31)
 _S11 = np.uint64(11)
 _S8 = np.uint64(8)
 _TWO_M53 = 1.0 / 9007199254740992.0
+_BELOW_ONE = 1.0 - _TWO_M53  # largest float64 below 1
 
 
 @njit(**JIT)
@@ -68,7 +69,8 @@ def uniform(key: np.uint64, index: np.int64, step: np.int64, draw: np.int64) -> 
         Draw number within ``(index, step)``, ``0 <= draw < 256``.
     """
     bits = random_bits(key, index, (step << 8) | draw)
-    return ((bits >> _S11) + 0.5) * _TWO_M53
+    # (2**53 - 1) + 0.5 rounds to 2**53 in float64, so the top value needs the clamp.
+    return min(((bits >> _S11) + 0.5) * _TWO_M53, _BELOW_ONE)
 
 
 @njit(**JIT)

@@ -28,6 +28,7 @@ from snnsim.distributions import Distribution
 from snnsim.errors import ConnectivityError, ParameterError, ResourceError
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels import neurons as _kn
+from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
 from snnsim.kernels.simulation import run_segment
 from snnsim.models import steps_on_grid
@@ -482,6 +483,7 @@ def _estimate_bytes(net: Network) -> tuple[float, float, int]:
 
 def build_engine(net: Network) -> Engine:
     """Turn a network description into an :class:`Engine` (validates everything first)."""
+    start_threads()  # before any parallel kernel (connectivity, run loop)
     t_build = time.perf_counter()
     if not net.populations:
         raise ParameterError("Network has no population; add one with net.add_population(...)")
