@@ -35,6 +35,6 @@ def start_threads() -> None:
 
     if parallel._is_initialized:
         return
-    if "nest" in sys.modules and numba.config.THREADING_LAYER == "default":
-        numba.config.THREADING_LAYER = "workqueue"
+    if "nest" in sys.modules and numba.config.THREADING_LAYER == "default":  # type: ignore[attr-defined]
+        numba.config.THREADING_LAYER = "workqueue"  # type: ignore[attr-defined]
     parallel._launch_threads()

@@ -258,6 +258,13 @@ def build_parser() -> argparse.ArgumentParser:
     plot.add_argument("file", metavar="SPIKEFILE", help="SONATA spike report (HDF5)")
     plot.add_argument("-o", "--output", required=True, metavar="PNG", help="image to write")
     plot.set_defaults(func=_cmd_plot)
+
+    bench = sub.add_parser(
+        "bench",
+        help="side-by-side throughput benchmark vs Brian2 and NEST (needs a source checkout)",
+        add_help=False,
+    )
+    bench.add_argument("bench_args", nargs=argparse.REMAINDER, help="arguments of the suite")
     return parser
 
 
@@ -278,8 +285,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     int
         Exit status: 0 on success, 2 on a usage error or an error reported by snnsim.
     """
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["bench"]:
+        # the suite parses its own options (argparse REMAINDER drops leading options)
+        from snnsim.bench import main as bench_main
+
+        return bench_main(argv[1:])
     parser = build_parser()
-    args = parser.parse_args(None if argv is None else list(argv))
+    args = parser.parse_args(argv)
     func: Callable[[argparse.Namespace], int] = args.func
     try:
         return func(args)

@@ -402,7 +402,7 @@ class _Progress:
 
     def update(self, sim_ms: float, wall_s: float, spikes: int) -> None:
         now = time.perf_counter()
-        if now - self.last < 0.2 and sim_ms < self.total_ms:
+        if now - self.last < 0.2 or sim_ms >= self.total_ms:
             return
         self.last = now
         pct = 100.0 * sim_ms / self.total_ms if self.total_ms > 0 else 100.0
@@ -472,8 +472,9 @@ def _estimate_bytes(net: Network) -> tuple[float, float, int]:
                 max_d = max(max_d, int(min(hi / net.dt, MAX_DELAY_STEPS)) + 1)
             elif d is not None:
                 arr = np.asarray(d, dtype=np.float64)
-                if arr.size:
-                    max_d = max(max_d, int(min(np.nanmax(arr) / net.dt, MAX_DELAY_STEPS)) + 1)
+                finite = arr[np.isfinite(arr)]
+                if finite.size:
+                    max_d = max(max_d, int(min(finite.max() / net.dt, MAX_DELAY_STEPS)) + 1)
         except (TypeError, ValueError):
             pass
     ring = _next_pow2(max_d + 1) * 2 * n * 8
