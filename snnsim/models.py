@@ -38,9 +38,10 @@ def steps_on_grid(value_ms: float, dt: float, what: str, round_values: bool = Fa
     x = value_ms / dt
     n = round(x)
     if not round_values and abs(x - n) > _ON_GRID_TOL * max(1.0, abs(x)):
+        lower, upper = math.floor(x) * dt, math.ceil(x) * dt
         raise ParameterError(
-            f"{what}={value_ms!r} ms is not a multiple of dt={dt} ms; use a multiple of dt "
-            f"(e.g. {n * dt:g} ms) or pass round_delays=True / round_times=True to round"
+            f"{what}={float(value_ms)!r} ms is not a multiple of dt={dt} ms; use a multiple "
+            f"of dt (e.g. {lower:g} or {upper:g} ms)"
         )
     return int(n)
 
@@ -417,13 +418,13 @@ class SpikeSource(NeuronModel):
             ):
                 bad = row[np.abs(x - n) > _ON_GRID_TOL * np.maximum(1.0, np.abs(x))][0]
                 raise ParameterError(
-                    f"SpikeSource: times[{i}] contains {bad!r} ms, not a multiple of "
+                    f"SpikeSource: times[{i}] contains {float(bad)!r} ms, not a multiple of "
                     f"dt={dt} ms; use multiples of dt or round_times=True"
                 )
             steps = n.astype(np.int64)
             if steps.size and steps[0] < 1:
                 raise ParameterError(
-                    f"SpikeSource: times[{i}] contains {row[0]!r} ms; spike times must be "
+                    f"SpikeSource: times[{i}] contains {float(row[0])!r} ms; spike times must be "
                     f">= dt={dt} ms (a spike is stamped at the end of its step)"
                 )
             if steps.size > 1 and np.any(np.diff(steps) <= 0):

@@ -356,12 +356,7 @@ class Network:
             raise ParameterError(f"run(duration={duration!r}): duration must be >= 0 ms and finite")
         from snnsim.models import steps_on_grid
 
-        try:
-            n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
-        except ParameterError as err:
-            raise ParameterError(
-                str(err).replace(" or pass round_delays=True / round_times=True to round", "")
-            ) from None
+        n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
         engine = self.build()
         stats = engine.run(n_steps, self, progress=progress)
         self._step = engine.step

@@ -102,6 +102,7 @@ class _Neurons:
             in the variable's unit (``v`` in mV, currents in nA).
         """
         pop = self.population
+        self.network._invalidate(f"{pop.label}.initialize")
         valid = pop.model.float_vars
         for name, value in values.items():
             if name not in valid:
@@ -123,7 +124,6 @@ class _Neurons:
             if not np.all(np.isfinite(arr)):
                 raise ParameterError(f"{pop.label}.initialize({name}=...): values must be finite")
             pop._init.append((name, self.indices.copy(), arr))
-        self.network._invalidate(f"{pop.label}.initialize")
 
 
 class Population(_Neurons):
