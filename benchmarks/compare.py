@@ -131,7 +131,7 @@ def run_in_subprocess(
             raise ValueError(f"run_in_subprocess: network {net_spec.name!r} has no spec")
         net_spec = net_spec.spec
     with tempfile.TemporaryDirectory(prefix="snnsim-bench-") as tmp:
-        job = {
+        job: dict[str, Any] = {
             "runner": runner_name,
             "net_spec": net_spec,
             "opts": opts,
@@ -531,8 +531,9 @@ def spike_table(rows: Sequence[dict[str, Any]]) -> str:
     for n in sizes:
         cells = []
         for lab in labels:
-            r = next((x for x in rows if x["n"] == n and x["label"] == lab), None)
-            if r is None or "spikes" not in r:
+            found = [x for x in rows if x["n"] == n and x["label"] == lab]
+            r = found[0] if found else {}
+            if "spikes" not in r:
                 cells.append("-")
                 continue
             diff = r.get("spike_diff_vs_snnsim")
