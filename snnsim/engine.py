@@ -30,7 +30,11 @@ from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels import neurons as _kn
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
-from snnsim.kernels.simulation import run_segment
+from snnsim.kernels.simulation import (
+    catch_up_partition,
+    run_segment_parallel,
+    run_segment_serial,
+)
 from snnsim.models import steps_on_grid
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 from snnsim.synapses import (
@@ -52,6 +56,9 @@ __all__ = ["Engine", "available_memory", "max_threads", "stream_id"]
 #: With ``Network(threads=None)``, at least this many neurons per thread (measured on CUBA
 #: at 2 threads: below ~64k neurons the per-chunk barrier costs more than it saves).
 NEURONS_PER_THREAD = 32768
+#: Input-free steps covered by one row of the event-driven propagator tables; longer gaps
+#: are crossed in strides of this length.
+GAP_STEPS = 1024
 #: Upper bound on (neurons x chunk steps) for the per-chunk spike buffers.
 _CHUNK_BUFFER = 1 << 22
 
@@ -130,16 +137,16 @@ class Engine:
     pop_doff: npt.NDArray[np.int64]
     pop_key: npt.NDArray[np.uint64]
     coeffs: npt.NDArray[np.float64]
-    fstate: npt.NDArray[np.float64]
+    fstate: npt.NDArray[np.floating[Any]]
     istate: npt.NDArray[np.int64]
     idata: npt.NDArray[np.int64]
-    i_ext: npt.NDArray[np.float64]
+    i_ext: npt.NDArray[np.floating[Any]]
     # synapses and ring
     indptr: npt.NDArray[np.int64]
     syn_code: npt.NDArray[np.int32]
-    syn_weight: npt.NDArray[np.float32]
-    syn_delay: npt.NDArray[np.uint16]
-    ring: npt.NDArray[np.float64]
+    syn_weight: npt.NDArray[Any]
+    syn_delay: npt.NDArray[Any]
+    ring: npt.NDArray[np.floating[Any]]
     min_delay: int
     # inputs
     ev_step: npt.NDArray[np.int64]
@@ -153,6 +160,20 @@ class Engine:
     pin_rec: npt.NDArray[np.int64]
     pin_key: npt.NDArray[np.uint64]
     threads_auto: bool = False
+    #: "double" (float64 state and ring) or "single" (float32)
+    precision: str = "double"
+    #: None: decide per run (:meth:`uses_event_driven`); True/False: force
+    event_driven: bool | None = None
+    #: weight table (``syn_weight`` holds indices into it when it is not empty)
+    w_table: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: per population, propagators over 0..GAP_STEPS input-free steps (event-driven LIF)
+    gap: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 1, 6)))
+    #: event-driven bookkeeping that is part of the state (saved in checkpoints): per
+    #: neuron, the stamp of its last single update; per word of 64 neurons, the stamp of
+    #: its last vectorised update and the bits of neurons that must be updated every step
+    ev_last: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    ev_blk: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    ev_busy: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -196,16 +217,108 @@ class Engine:
         )
 
     def get_state(self, pop: Population, name: str) -> npt.NDArray[Any]:
-        """Copy of one state variable of a population."""
-        return self.state_view(pop, name).copy()
+        """Copy of one state variable of a population, as of the current step."""
+        view = self.state_view(pop, name)
+        if name in pop.model.float_vars and self.uses_event_driven():
+            n = int(self.pop_size[pop.index])
+            o = int(self.pop_foff[pop.index]) + pop.model.float_vars.index(name) * n
+            return self.current_fstate()[o : o + n]
+        return view.copy()
 
     # ------------------------------------------------------------------ running
     def _partitions(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         t = max(1, min(self.threads, self.n))
         if self.threads_auto:
             t = max(1, min(t, self.n // NEURONS_PER_THREAD))
-        bounds = (np.arange(t + 1, dtype=np.int64) * self.n) // t
+        # boundaries on multiples of 64 neurons: the event-driven bookkeeping works on words
+        # of 64 neurons, and a word must belong to one thread
+        words = (self.n + 63) // 64
+        t = max(1, min(t, words))
+        bounds = np.minimum((np.arange(t + 1, dtype=np.int64) * words) // t * 64, self.n)
         return bounds[:-1].copy(), bounds[1:].copy()
+
+    def uses_event_driven(self) -> bool:
+        """Whether LIF neurons are updated event-driven (idle neurons skipped).
+
+        Unless forced with ``Network(event_driven=...)``, on when some LIF population can
+        rest below threshold (:math:`E_L + i_{offset}\tau_m/c_m < V_{th}`), i.e. when its
+        neurons can be idle; CUBA-like networks whose neurons are all driven above threshold
+        use the clock-driven vectorised update only.
+        """
+        if self.event_driven is not None:
+            return bool(self.event_driven) and bool(np.any(self.pop_kind == _kn.KIND_LIF))
+        for p in range(self.pop_kind.size):
+            if self.pop_kind[p] == _kn.KIND_LIF:
+                c = self.coeffs[p]
+                if c[6] + c[9] * c[11] < c[7]:
+                    return True
+        return False
+
+    def _static_args(self) -> tuple[Any, Any, Any, Any, Any]:
+        """The tuples ``pops, state, syn, ring, inputs`` of the run loop."""
+        use_iext = bool(self.ev_step.size) or bool(np.any(self.i_ext != 0))
+        pops = (
+            self.pop_kind, self.pop_start, self.pop_size, self.pop_foff, self.pop_ioff,
+            self.pop_doff, self.pop_key, self.coeffs, self.gap,
+        )  # fmt: skip
+        state = (self.fstate, self.istate, self.idata, self.i_ext, use_iext)
+        syn = (self.indptr, self.syn_code, self.syn_weight, self.w_table, self.syn_delay)
+        ring = (self.ring, self.mask)
+        inputs = (
+            self.ev_step, self.ev_gid, self.ev_value, self.pin_indptr, self.pin_targets,
+            self.pin_n, self.pin_p, self.pin_w, self.pin_rec, self.pin_key,
+        )  # fmt: skip
+        return pops, state, syn, ring, inputs
+
+    def _event_args(self, probe_gids: npt.NDArray[np.int64]) -> tuple[Any, ...]:
+        """Event-driven bookkeeping for the run loop.
+
+        ``ev_last``, ``ev_blk`` and ``ev_busy`` are state (they persist across runs and in
+        checkpoints, so split runs are bit-identical to one run). The input bits are derived
+        from the ring buffer (a slot that holds input for a neuron sets its bit), and the
+        pinned bits from the recorders and step currents: recorded neurons and neurons with
+        future step-current changes are updated every step.
+        """
+        if not self.uses_event_driven():
+            z1 = np.zeros(1, dtype=np.uint64)
+            return (
+                False, np.zeros((1, 1), dtype=np.uint64), z1, z1.copy(),
+                np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
+            )  # fmt: skip
+        self._init_event_state()
+        words = (self.n + 63) // 64
+        planes = self.ring.reshape(self.ring.shape[0], 2, self.n) != 0
+        has = np.zeros((self.ring.shape[0], words * 64), dtype=bool)
+        has[:, : self.n] = planes.any(axis=1)
+        inbits = np.packbits(has, axis=1, bitorder="little").view(np.uint64).copy()
+        pin = np.zeros(words * 64, dtype=bool)
+        pin[probe_gids] = True
+        pin[self.ev_gid] = True
+        pinned = np.packbits(pin, bitorder="little").view(np.uint64).copy()
+        return (True, inbits, self.ev_busy, pinned, self.ev_last, self.ev_blk)
+
+    def _init_event_state(self) -> None:
+        words = (self.n + 63) // 64
+        if self.ev_last.size != self.n or self.ev_blk.size != words:
+            self.ev_last = np.full(self.n, self.step, dtype=np.int64)
+            self.ev_blk = np.full(words, self.step, dtype=np.int64)
+            self.ev_busy = np.full(words, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
+
+    def current_fstate(self) -> npt.NDArray[np.floating[Any]]:
+        """Copy of ``fstate`` with every neuron advanced to the current step.
+
+        In event-driven mode a skipped neuron's stored state refers to the stamp of its last
+        update; this advances it exactly over the gap, on a copy.
+        """
+        out = self.fstate.copy()
+        if not self.uses_event_driven() or self.ev_last.size != self.n:
+            return out
+        pops, state, _, _, _ = self._static_args()
+        state = (out, *state[1:])
+        z = np.zeros(1, dtype=np.uint64)
+        evd = (True, z.reshape(1, 1), z, z, self.ev_last.copy(), self.ev_blk)
+        catch_up_partition(0, self.n, self.step, pops, state, evd)
+        return out
 
     def run(self, n_steps: int, net: Network, progress: bool = False) -> RunStats:
         """Advance ``n_steps`` steps, filling the network's recorders."""
@@ -275,6 +388,11 @@ class Engine:
         if self.threads > 0:
             numba.set_num_threads(max(1, min(n_thr, max_threads())))
 
+        pops, state, syn, ring, inputs = self._static_args()
+        evd = self._event_args(p_gid)
+        bufs = (part_lo, part_hi, spk, cnt, cursors)
+        segment = run_segment_parallel if n_thr > 1 else run_segment_serial
+
         stats = RunStats()
         reporter = _Progress(n_steps * self.dt, self.dt) if progress else None
         wall0 = time.perf_counter()
@@ -293,61 +411,23 @@ class Engine:
             rate_counts = np.zeros((seg if rate_pops else 0, len(rate_pops)), dtype=i64)
             counters[:] = 0
             t_seg = time.perf_counter()
+            probes = (p_addr, p_gid, p_rec, p_col, rec_every, rec_width, rec_off, rec_base, rec_out)
+            rec = (rate_col, rate_counts, rec_mask, rec_steps, rec_ids, self.spike_count, counters)
             steps = int(
-                run_segment(
+                segment(
                     t0,
                     seg,
                     chunk,
                     per_chunk,
-                    part_lo,
-                    part_hi,
-                    spk,
-                    cnt,
-                    cursors,
-                    self.pop_kind,
-                    self.pop_start,
-                    self.pop_size,
-                    self.pop_foff,
-                    self.pop_ioff,
-                    self.pop_doff,
-                    self.pop_key,
-                    self.coeffs,
-                    self.fstate,
-                    self.istate,
-                    self.idata,
-                    self.i_ext,
-                    self.ring,
-                    self.mask,
-                    self.indptr,
-                    self.syn_code,
-                    self.syn_weight,
-                    self.syn_delay,
-                    self.ev_step,
-                    self.ev_gid,
-                    self.ev_value,
-                    self.pin_indptr,
-                    self.pin_targets,
-                    self.pin_n,
-                    self.pin_p,
-                    self.pin_w,
-                    self.pin_rec,
-                    self.pin_key,
-                    p_addr,
-                    p_gid,
-                    p_rec,
-                    p_col,
-                    rec_every,
-                    rec_width,
-                    rec_off,
-                    rec_base,
-                    rec_out,
-                    rate_col,
-                    rate_counts,
-                    rec_mask,
-                    rec_steps,
-                    rec_ids,
-                    self.spike_count,
-                    counters,
+                    bufs,
+                    pops,
+                    state,
+                    syn,
+                    ring,
+                    evd,
+                    inputs,
+                    probes,
+                    rec,
                 )
             )
             seg_wall = time.perf_counter() - t_seg
@@ -502,8 +582,10 @@ def build_engine(net: Network) -> Engine:
         io_ += iblock.size
         do += sdata.size
 
-    def cat_f(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.float64]:
-        return np.concatenate(parts).astype(np.float64) if parts else np.zeros(0)
+    fdtype = np.float32 if net.precision == "single" else np.float64
+
+    def cat_f(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.floating[Any]]:
+        return np.concatenate(parts).astype(fdtype) if parts else np.zeros(0, dtype=fdtype)
 
     def cat_i(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
         return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
@@ -512,10 +594,14 @@ def build_engine(net: Network) -> Engine:
     indptr, code, weight, delay = syn.indptr, syn.code, syn.weight, syn.delay
     max_delay, min_delay = syn.max_delay, syn.min_delay
     slots = _next_pow2(max_delay + 1)
-    ring = np.zeros((slots, 2 * n), dtype=np.float64)
+    ring = np.zeros((slots, 2 * n), dtype=fdtype)
 
     ev_step, ev_gid, ev_value, i_ext = _build_step_currents(net, n)
     pin = _build_poisson_inputs(net, seed)
+    gap = np.zeros((len(pops), GAP_STEPS + 1, 6))
+    for p in pops:
+        if p.model.kind == _kn.KIND_LIF:
+            gap[p.index] = p.model.gap_propagators(dt, GAP_STEPS)
 
     eng = Engine(
         dt=dt,
@@ -532,9 +618,9 @@ def build_engine(net: Network) -> Engine:
         pop_key=np.array(keys, dtype=np.uint64),
         coeffs=coeffs,
         fstate=cat_f(f_parts),
-        istate=cat_i(i_parts),
+        istate=cat_i(i_parts).astype(np.int32 if net.precision == "single" else np.int64),
         idata=cat_i(d_parts),
-        i_ext=i_ext,
+        i_ext=i_ext.astype(fdtype),
         indptr=indptr,
         syn_code=code,
         syn_weight=weight,
@@ -545,6 +631,10 @@ def build_engine(net: Network) -> Engine:
         ev_gid=ev_gid,
         ev_value=ev_value,
         **pin,
+        precision=net.precision,
+        event_driven=net.event_driven,
+        w_table=getattr(syn, "w_table", np.zeros(0, dtype=np.float32)),
+        gap=gap,
         step=net._step,
         spike_count=np.zeros(n, dtype=np.int64),
     )
@@ -554,65 +644,36 @@ def build_engine(net: Network) -> Engine:
 
 
 def compile_kernels(eng: Engine) -> float:
-    """Compile (or load from cache) the run loop for this engine's dtypes; returns seconds."""
+    """Compile (or load from cache) the run loop for this engine's types; returns seconds.
+
+    Only the variant the engine will use is compiled: the serial loop for one partition,
+    the parallel one otherwise.
+    """
     t0 = time.perf_counter()
+    part_lo, part_hi = eng._partitions()
+    n_thr = part_lo.size
+    pops, state, syn, ring, inputs = eng._static_args()
     e64 = np.zeros(0, dtype=np.int64)
-    ef = np.zeros(0, dtype=np.float64)
-    run_segment(
-        eng.step,
-        0,
-        1,
-        0,
-        np.zeros(1, dtype=np.int64),
-        np.ones(1, dtype=np.int64),
-        np.zeros((2, 1, 1), dtype=np.int64),
-        np.zeros((2, 1, 1), dtype=np.int64),
-        np.zeros((2, 1), dtype=np.int64),
-        eng.pop_kind,
-        eng.pop_start,
-        eng.pop_size,
-        eng.pop_foff,
-        eng.pop_ioff,
-        eng.pop_doff,
-        eng.pop_key,
-        eng.coeffs,
-        eng.fstate,
-        eng.istate,
-        eng.idata,
-        eng.i_ext,
-        eng.ring,
-        eng.mask,
-        eng.indptr,
-        eng.syn_code,
-        eng.syn_weight,
-        eng.syn_delay,
-        eng.ev_step,
-        eng.ev_gid,
-        eng.ev_value,
-        eng.pin_indptr,
-        eng.pin_targets,
-        eng.pin_n,
-        eng.pin_p,
-        eng.pin_w,
-        eng.pin_rec,
-        eng.pin_key,
-        e64,
-        e64,
-        e64,
-        e64,
-        e64,
-        e64,
-        e64,
-        e64,
-        ef,
+    evd = eng._event_args(e64)
+    bufs = (
+        part_lo,
+        part_hi,
+        np.zeros((2, n_thr, 1), dtype=np.int64),
+        np.zeros((2, n_thr, 1), dtype=np.int64),
+        np.zeros((n_thr + 1, n_thr), dtype=np.int64),
+    )
+    probes = (e64, e64, e64, e64, e64, e64, e64, e64, np.zeros(0))
+    rec = (
         e64,
         np.zeros((0, 0), dtype=np.int64),
         np.zeros(1, dtype=np.uint8),
         e64,
         e64,
-        np.zeros(1, dtype=np.int64),
+        eng.spike_count,
         np.zeros(3, dtype=np.int64),
     )
+    segment = run_segment_parallel if n_thr > 1 else run_segment_serial
+    segment(eng.step, 0, 1, 0, bufs, pops, state, syn, ring, evd, inputs, probes, rec)
     return time.perf_counter() - t0
 
 

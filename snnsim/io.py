@@ -24,6 +24,9 @@ rebuild the Python objects):
 ``/engine``: every array of :class:`snnsim.engine.Engine` (see :data:`ENGINE_ARRAYS`) with a
 ``units`` attribute, and attrs ``step``, ``min_delay``, ``total_spikes``, ``total_events``. The
 ring buffer ``ring`` holds the spikes in flight, so a loaded network resumes bit-exactly.
+The synapses keep their compact layout (:mod:`snnsim.synapses`): ``syn_weight`` is float32
+with an empty ``w_table``, or uint8/uint16 indices into ``w_table`` (float32, distinct,
+ascending); ``syn_delay`` is uint8 or uint16 (see :data:`SYNAPSE_DTYPES`).
 
 ``/recorders/<i>`` (creation order): attrs ``kind`` (``spikes``, ``state`` or ``rates``),
 ``population``, dataset ``indices``; spikes: ``steps``, ``ids`` (and ``times`` in ms);
@@ -56,6 +59,7 @@ import numpy.typing as npt
 
 from snnsim.connectors import Connector
 from snnsim.engine import (
+    GAP_STEPS,
     STREAM_INPUT,
     STREAM_SOURCE,
     Engine,
@@ -128,7 +132,84 @@ ENGINE_ARRAYS: dict[str, tuple[type[np.generic], str]] = {
     "pin_rec": (np.int64, "1 (receptor index)"),
     "pin_key": (np.uint64, "1 (random stream key)"),
     "spike_count": (np.int64, "spikes"),
+    "w_table": (np.float32, _INPUT_UNITS),
+    "ev_last": (np.int64, "steps (stamp of each neuron's last single update)"),
+    "ev_blk": (np.int64, "steps (stamp of each 64-neuron word's last vectorised update)"),
+    "ev_busy": (np.uint64, "1 (bit per neuron: updated every step)"),
 }
+#: Engine arrays rebuilt from the model parameters on load, never written.
+DERIVED_ENGINE_ARRAYS = ("gap",)
+#: Engine arrays stored as float32 when the network's precision is "single".
+PRECISION_ARRAYS = ("fstate", "i_ext", "ring")
+
+
+def _engine_dtype(name: str, precision: str) -> type[np.generic]:
+    if precision == "single" and name in PRECISION_ARRAYS:
+        return np.float32
+    return ENGINE_ARRAYS[name][0]
+
+
+#: Synapse arrays whose dtype is chosen per network (see :mod:`snnsim.synapses`): weights as
+#: float32 values or as uint8/uint16 indices into ``w_table``; delays as uint8 or uint16.
+SYNAPSE_DTYPES: dict[str, tuple[type[np.generic], ...]] = {
+    "syn_weight": (np.float32, np.uint8, np.uint16),
+    "syn_delay": (np.uint8, np.uint16),
+}
+
+
+def _stored_dtype(name: str, arr: Any, precision: str) -> Any:
+    """Dtype an engine array is written with (synapse arrays keep their compact dtype)."""
+    allowed = SYNAPSE_DTYPES.get(name, ())
+    dtype = np.asarray(arr).dtype
+    if any(dtype == np.dtype(t) for t in allowed):
+        return dtype
+    return _engine_dtype(name, precision)
+
+
+def _file_dtype(g: Any, name: str, precision: str) -> Any:
+    """Dtype to require of a dataset: for synapse arrays, the file's own if it is allowed."""
+    obj = g.get(name)
+    allowed = SYNAPSE_DTYPES.get(name, ())
+    if isinstance(obj, h5py.Dataset) and any(obj.dtype == np.dtype(t) for t in allowed):
+        return obj.dtype.type
+    return _engine_dtype(name, precision)
+
+
+def _check_synapse_values(r: _Reader, a: dict[str, Array], indptr: Array, n_syn: int) -> None:
+    """Weights (values or table indices), the weight table and the order within rows."""
+
+    def bad(name: str, problem: str) -> FileFormatError:
+        return r.fail(f"/engine/{name}", problem)
+
+    table = a["w_table"]
+    weight = a["syn_weight"]
+    if table.size == 0:
+        if weight.dtype != np.float32:
+            raise bad("syn_weight", f"dtype {weight.dtype} needs a weight table (w_table is empty)")
+        if not np.all(np.isfinite(weight)):
+            raise bad("syn_weight", "contains NaN or Inf")
+    else:
+        if weight.dtype == np.float32:
+            raise bad("w_table", "must be empty when syn_weight holds float32 values")
+        if table.size > np.iinfo(weight.dtype).max + 1:
+            raise bad("w_table", f"{table.size} entries cannot be indexed by {weight.dtype}")
+        if not np.all(np.isfinite(table)):
+            raise bad("w_table", "contains NaN or Inf")
+        # sorted and distinct in float32 order, -0.0 before 0.0
+        bits = table.view(np.uint32).astype(np.int64)
+        keys = np.where(bits >= 2**31, 2**32 - 1 - bits, bits + 2**31)
+        if np.any(np.diff(keys) <= 0):
+            raise bad("w_table", "values must be distinct and ascending")
+        if n_syn and int(weight.max()) >= table.size:
+            raise bad("syn_weight", f"indices must be < len(w_table)={table.size}")
+    code = a["syn_code"]
+    if n_syn > 1:
+        down = np.flatnonzero(np.diff(code) < 0) + 1
+        starts = np.searchsorted(indptr, down, side="left")
+        if np.any(indptr[np.minimum(starts, indptr.size - 1)] != down):
+            raise bad("syn_code", "codes must be ascending within each row")
+
+
 _ENGINE_SCALARS = ("step", "min_delay", "total_spikes", "total_events")
 
 PathLike = str | os.PathLike[str]
@@ -295,6 +376,7 @@ def _check_engine_fields(eng: Engine) -> None:
     arrays = {
         f.name for f in dataclasses.fields(Engine) if isinstance(getattr(eng, f.name), np.ndarray)
     }
+    arrays -= set(DERIVED_ENGINE_ARRAYS)
     if arrays != set(ENGINE_ARRAYS):
         raise SimulationError(
             "save: snnsim.io.ENGINE_ARRAYS does not match the Engine arrays "
@@ -305,9 +387,11 @@ def _check_engine_fields(eng: Engine) -> None:
 
 def _write_engine(f: Any, eng: Engine) -> None:
     g = f.create_group("engine")
-    for name, (dtype, units) in ENGINE_ARRAYS.items():
+    for name, (_, units) in ENGINE_ARRAYS.items():
         arr = getattr(eng, name)
-        _write_dataset(g, name, np.asarray(arr, dtype=dtype), units)
+        _write_dataset(
+            g, name, np.asarray(arr, dtype=_stored_dtype(name, arr, eng.precision)), units
+        )
     g.attrs["step"] = np.int64(eng.step)
     g.attrs["step_units"] = "steps"
     g.attrs["min_delay"] = np.int64(eng.min_delay)
@@ -397,6 +481,8 @@ def save(net: Network, path: PathLike) -> None:
         f.attrs["dt_units"] = "ms"
         f.attrs["threads"] = np.int64(net.threads)
         f.attrs["threads_auto"] = np.int64(net.threads_auto)
+        f.attrs["precision"] = net.precision
+        f.attrs["event_driven"] = np.int64(-1 if net.event_driven is None else net.event_driven)
         f.attrs["step"] = np.int64(eng.step)
         f.attrs["t"] = np.float64(eng.step * net.dt)
         f.attrs["t_units"] = "ms"
@@ -832,6 +918,8 @@ def _read_engine(
     step: int,
     threads: int,
     threads_auto: bool,
+    precision: str = "double",
+    event_driven: bool | None = None,
 ) -> Engine:
     g = r.group("/engine")
     n = sum(p.size for p in pops)
@@ -882,10 +970,14 @@ def _read_engine(
         "pin_rec": (n_pin,),
         "pin_key": (n_pin,),
         "spike_count": (n,),
+        "w_table": (None,),
+        "ev_last": (None,),
+        "ev_blk": (None,),
+        "ev_busy": (None,),
     }
     ds: dict[str, Any] = {}
-    for name, (dtype, _) in ENGINE_ARRAYS.items():
-        ds[name] = r.dataset(g, name, dtype, shapes[name])
+    for name in ENGINE_ARRAYS:
+        ds[name] = r.dataset(g, name, _file_dtype(g, name, precision), shapes[name])
     n_syn = ds["syn_code"].shape[0]
     for name in ("syn_weight", "syn_delay"):
         if ds[name].shape[0] != n_syn:
@@ -947,8 +1039,6 @@ def _read_engine(
     for name in ("coeffs", "fstate", "i_ext", "ring", "ev_value", "pin_w"):
         if not np.all(np.isfinite(a[name])):
             raise bad(name, "contains NaN or Inf")
-    if not np.all(np.isfinite(a["syn_weight"])):
-        raise bad("syn_weight", "contains NaN or Inf")
     # integer state: refractory counters and SpikeSource pointers
     ioff = 0
     for pop in pops:
@@ -983,6 +1073,7 @@ def _read_engine(
             raise r.fail(
                 "/engine attribute 'min_delay'", f"must equal min(syn_delay)={delay.min()}"
             )
+    _check_synapse_values(r, a, indptr, n_syn)
     # step currents
     ev_step, ev_gid = a["ev_step"], a["ev_gid"]
     if n_ev:
@@ -1015,6 +1106,20 @@ def _read_engine(
     if a["spike_count"].size and a["spike_count"].min() < 0:
         raise bad("spike_count", "negative counts")
 
+    words = (n + 63) // 64
+    ev_sizes = {"ev_last": n, "ev_blk": words, "ev_busy": words}
+    if len({a[k].size == 0 for k in ev_sizes}) > 1 or (
+        a["ev_last"].size and any(a[k].size != v for k, v in ev_sizes.items())
+    ):
+        raise bad(
+            "ev_last", f"ev_last/ev_blk/ev_busy must be empty or have {n}/{words}/{words} entries"
+        )
+    if a["ev_last"].size and (a["ev_last"].max() > step or a["ev_blk"].max() > step):
+        raise bad("ev_last", f"stamps after the current step {step}")
+    gap = np.zeros((n_pops, GAP_STEPS + 1, 6))
+    for p, pop in enumerate(pops):
+        if pop.model.kind == _kn.KIND_LIF:
+            gap[p] = pop.model.gap_propagators(dt, GAP_STEPS)
     eng = Engine(
         dt=dt,
         seed=seed,
@@ -1053,6 +1158,13 @@ def _read_engine(
         spike_count=a["spike_count"],
         total_spikes=total_spikes,
         total_events=total_events,
+        precision=precision,
+        event_driven=event_driven,
+        w_table=a["w_table"],
+        gap=gap,
+        ev_last=a["ev_last"],
+        ev_blk=a["ev_blk"],
+        ev_busy=a["ev_busy"],
     )
     return eng
 
@@ -1060,6 +1172,13 @@ def _read_engine(
 # ====================================================================== load
 def _target(pop: Population, t: _TargetDesc) -> Target:
     return pop if t.whole else pop[t.indices]
+
+
+def _attr_str(obj: Any, name: str, default: str) -> str:
+    value = obj.attrs.get(name, default)
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    return str(value)
 
 
 def _load_open(r: _Reader) -> Network:
@@ -1086,16 +1205,29 @@ def _load_open(r: _Reader) -> Network:
     threads = r.attr_int(f, "threads", 1, 1 << 20)
     threads_auto = bool(r.attr_int(f, "threads_auto", 0, 1)) if "threads_auto" in f.attrs else False
     step = r.attr_int(f, "step", 0, 1 << 62)
+    precision = _attr_str(f, "precision", "double")
+    if precision not in ("double", "single"):
+        raise r.fail("root attribute 'precision'", f"{precision!r} (expected 'double' or 'single')")
+    ev_flag = r.attr_int(f, "event_driven", -1, 1) if "event_driven" in f.attrs else -1
+    event_driven = None if ev_flag < 0 else bool(ev_flag)
 
     pops = _read_populations(r, dt)
     projs = _read_projections(r, pops)
     inputs = _read_inputs(r, pops)
     recs = _read_recorders(r, pops, step)
-    eng = _read_engine(r, pops, inputs, dt, seed, step, threads, threads_auto)
+    eng = _read_engine(
+        r, pops, inputs, dt, seed, step, threads, threads_auto, precision, event_driven
+    )
 
     # ---- everything validated: build the Python objects
     try:
-        net = Network(dt=dt, seed=seed, threads=None if threads_auto else threads)
+        net = Network(
+            dt=dt,
+            seed=seed,
+            threads=None if threads_auto else threads,
+            precision=precision,
+            event_driven=event_driven,
+        )
         objs = [net.add_population(p.size, p.model, p.label) for p in pops]
         for j, pd in enumerate(projs):
             net.projections.append(

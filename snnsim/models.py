@@ -128,6 +128,14 @@ class NeuronModel:
         """Kernel coefficients for time step ``dt`` (ms), float64[N_COEFFS]."""
         return np.zeros(_k.N_COEFFS)
 
+    def gap_propagators(self, dt: float, k_max: int) -> npt.NDArray[np.float64]:
+        """Propagators over ``k = 0 .. k_max`` input-free steps, float64[k_max + 1, 6].
+
+        Only models that support event-driven updates (skipping idle neurons) define them;
+        the default is an empty table.
+        """
+        return np.zeros((0, 6))
+
     def initial_state(self) -> dict[str, float]:
         """Default initial value of every state variable."""
         return {}
@@ -246,7 +254,33 @@ class LIF(NeuronModel):
         c[8] = p["v_reset"]
         c[9] = p["i_offset"]
         c[10] = steps_on_grid(p["tau_refrac"], dt, "tau_refrac")
+        c[11] = tau_m / cm
+        c[12] = p["tau_syn_exc"] / cm
+        c[13] = p["tau_syn_inh"] / cm
         return c
+
+    def gap_propagators(self, dt: float, k_max: int) -> npt.NDArray[np.float64]:
+        r"""Exact propagators over ``k`` input-free steps (event-driven updates).
+
+        Row ``k`` holds :math:`P_{22}(kh), P_{11}^e(kh), P_{11}^i(kh), P_{21}^e(kh),
+        P_{21}^i(kh), P_{20}(kh)`, the coefficients of one step of length :math:`kh`; row 1
+        equals :meth:`coefficients` ``[0:6]`` bit for bit, so advancing a neuron by one
+        input-free step is the same arithmetic whether it is skipped or not.
+        """
+        p = self._params
+        tau_m, cm = p["tau_m"], p["cm"]
+        out = np.zeros((k_max + 1, 6))
+        for k in range(1, k_max + 1):
+            h = k * dt
+            out[k] = (
+                math.exp(-h / tau_m),
+                math.exp(-h / p["tau_syn_exc"]),
+                math.exp(-h / p["tau_syn_inh"]),
+                psc_exp_propagator(p["tau_syn_exc"], tau_m, cm, h),
+                psc_exp_propagator(p["tau_syn_inh"], tau_m, cm, h),
+                -tau_m / cm * math.expm1(-h / tau_m),
+            )
+        return out
 
     def initial_state(self) -> dict[str, float]:  # noqa: D102
         return {"v": self._params["v_rest"], "i_exc": 0.0, "i_inh": 0.0}

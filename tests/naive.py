@@ -125,6 +125,9 @@ def lif_coefficients_ref(params: dict[str, float], dt: float) -> np.ndarray:
     c[8] = params["v_reset"]
     c[9] = params["i_offset"]
     c[10] = round(params["tau_refrac"] / dt)
+    c[11] = tau_m / cm
+    c[12] = params["tau_syn_exc"] / cm
+    c[13] = params["tau_syn_inh"] / cm
     return c
 
 
@@ -146,30 +149,35 @@ def lif_delta_coefficients_ref(params: dict[str, float], dt: float) -> np.ndarra
 def lif_psc_exp_step_ref(
     v, i_exc, i_inh, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out
 ):
-    """Reference of ``lif_psc_exp_step``: same arguments, same in-place updates."""
-    p22, p11e, p11i, p21e, p21i, p20 = (float(c) for c in coeffs[:6])
-    v_rest, v_thresh, v_reset, i_offset = (float(c) for c in coeffs[6:10])
+    """Reference of the LIF step (``lif_dense``): same arguments, same in-place updates.
+
+    Arithmetic is done in the dtype of ``v`` (numpy scalars), in the documented order.
+    """
+    f = v.dtype.type
+    p22, p11e, p11i, p21e, p21i, p20 = (f(c) for c in coeffs[:6])
+    v_rest, v_thresh, v_reset, i_offset = (f(c) for c in coeffs[6:10])
     n_ref = int(coeffs[10])
     for i in range(lo, hi):
         g = gid0 + i
-        x_e, x_i = float(ring_row[2 * g]), float(ring_row[2 * g + 1])
-        ring_row[2 * g] = 0.0
-        ring_row[2 * g + 1] = 0.0
+        n_all = ring_row.size // 2  # receptor planes: exc [0, N), inh [N, 2N)
+        x_e, x_i = ring_row[g], ring_row[n_all + g]
+        ring_row[g] = 0.0
+        ring_row[n_all + g] = 0.0
         # 1. membrane from the state at the start of the step (held while refractory)
-        vi = float(v[i])
+        vi = v[i]
         if refrac[i] == 0:
             vi = (
                 v_rest
                 + (vi - v_rest) * p22
-                + float(i_exc[i]) * p21e
-                + float(i_inh[i]) * p21i
-                + (i_offset + float(i_ext[g])) * p20
+                + i_exc[i] * p21e
+                + i_inh[i] * p21i
+                + (i_offset + i_ext[g]) * p20
             )
         else:
             refrac[i] -= 1
         # 2. currents decay, then this step's input is added
-        i_exc[i] = float(i_exc[i]) * p11e + x_e
-        i_inh[i] = float(i_inh[i]) * p11i + x_i
+        i_exc[i] = i_exc[i] * p11e + x_e
+        i_inh[i] = i_inh[i] * p11i + x_i
         # 3. threshold
         if vi >= v_thresh:
             vi = v_reset
@@ -186,8 +194,8 @@ def lif_delta_step_ref(v, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes,
     n_ref = int(coeffs[6])
     for i in range(lo, hi):
         g = gid0 + i
-        x = float(ring_row[2 * g])
-        ring_row[2 * g] = 0.0
+        x = float(ring_row[g])
+        ring_row[g] = 0.0
         vi = float(v[i])
         if refrac[i] == 0:
             vi = v_rest + (vi - v_rest) * p33 + (i_offset + float(i_ext[g])) * p30 + x
@@ -244,10 +252,11 @@ def deliver_spikes_ref(
                 pending[((stamp + d) & mask, code)].append(float(np.float32(w)))
     out = ring.copy()
     for (slot, code), ws in pending.items():
-        acc = float(out[slot, code])
+        col = (code & 1) * (out.shape[1] // 2) + (code >> 1)  # receptor planes
+        acc = float(out[slot, col])
         for w in ws:
             acc += w
-        out[slot, code] = acc
+        out[slot, col] = acc
     return out
 
 

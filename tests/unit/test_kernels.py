@@ -106,30 +106,93 @@ def _random_lif_inputs(rng: np.random.Generator, n_coeff_delta: bool = False):
 
 
 @SETTINGS
-@given(seeds)
-def test_lif_psc_exp_step_matches_reference(s):
-    """lif_psc_exp_step updates state, ring and spikes exactly as the reference."""
+@given(seeds, st.sampled_from([np.float64, np.float32]))
+def test_lif_dense_matches_reference(s, dtype):
+    """lif_dense updates state, ring and spikes exactly as the reference, in both precisions."""
     a = _random_lif_inputs(np.random.default_rng(s))
+    for k in ("v", "i_exc", "i_inh", "i_ext", "ring_row"):
+        a[k] = a[k].astype(dtype)
     b = {k: (x.copy() if isinstance(x, np.ndarray) else x) for k, x in a.items()}
-    args = (
-        "v",
-        "i_exc",
-        "i_inh",
-        "refrac",
-        "i_ext",
-        "ring_row",
-        "lo",
-        "hi",
-        "gid0",
-        "coeffs",
-        "spikes",
-        "n_out",
-    )
-    n1 = kn.lif_psc_exp_step(*(a[k] for k in args))
-    n2 = naive.lif_psc_exp_step_ref(*(b[k] for k in args))
+    args = ("v", "i_exc", "i_inh", "refrac", "i_ext", "ring_row", "lo", "hi", "gid0", "coeffs")
+    n1 = kn.lif_dense(*(a[k] for k in args), True, a["spikes"], a["n_out"])
+    n2 = naive.lif_psc_exp_step_ref(*(b[k] for k in args), b["spikes"], b["n_out"])
     assert n1 == n2
     for k in ("v", "i_exc", "i_inh", "refrac", "ring_row", "spikes"):
         np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+@SETTINGS
+@given(seeds)
+def test_lif_step_one_equals_lif_dense(s):
+    """The single-neuron step of event-driven mode is the vectorised step, bit for bit."""
+    a = _random_lif_inputs(np.random.default_rng(s))
+    b = {k: (x.copy() if isinstance(x, np.ndarray) else x) for k, x in a.items()}
+    args = ("v", "i_exc", "i_inh", "refrac", "i_ext", "ring_row", "lo", "hi", "gid0", "coeffs")
+    n_out = kn.lif_dense(*(a[k] for k in args), True, a["spikes"], a["n_out"])
+    got = []
+    cur0 = b["coeffs"][9]
+    for i in range(b["lo"], b["hi"]):
+        g = b["gid0"] + i
+        if kn.lif_step_one(
+            b["v"], b["i_exc"], b["i_inh"], b["refrac"], i, g, cur0 + b["i_ext"][g],
+            b["ring_row"], b["coeffs"],
+        ):  # fmt: skip
+            got.append(g)
+    assert got == a["spikes"][a["n_out"] : n_out].tolist()
+    for k in ("v", "i_exc", "i_inh", "refrac", "ring_row"):
+        np.testing.assert_array_equal(a[k], b[k], err_msg=k)
+
+
+@pytest.mark.parametrize("k", [1, 2, 7, 100, 1024, 2500])
+def test_lif_gap_advance_equals_repeated_steps(k):
+    """Advancing over k input-free steps at once equals k single steps (to rounding)."""
+    model = snn.LIF(tau_m=20.0, cm=0.25, tau_syn_exc=5.0, tau_syn_inh=10.0, i_offset=0.1)
+    coeffs = model.coefficients(0.1)
+    gap = model.gap_propagators(0.1, 1024)
+    np.testing.assert_array_equal(gap[1], coeffs[:6])
+    v = np.array([-60.0])
+    ie = np.array([0.7])
+    ii = np.array([-0.4])
+    cur = coeffs[9]
+    kn.lif_gap_advance(v, ie, ii, 0, cur, k, gap, coeffs)
+    v2, ie2, ii2 = -60.0, 0.7, -0.4
+    for _ in range(k):
+        v2 = coeffs[6] + (v2 - coeffs[6]) * coeffs[0] + ie2 * coeffs[3] + ii2 * coeffs[4]
+        v2 += cur * coeffs[5]
+        ie2 *= coeffs[1]
+        ii2 *= coeffs[2]
+    np.testing.assert_allclose([v[0], ie[0], ii[0]], [v2, ie2, ii2], rtol=1e-12, atol=1e-12)
+
+
+@SETTINGS
+@given(seeds)
+def test_lif_is_busy_bound_is_safe(s):
+    """A neuron declared idle never crosses threshold without input (closed-form check)."""
+    rng = np.random.default_rng(s)
+    model = snn.LIF(
+        tau_m=float(rng.uniform(5, 30)), cm=float(rng.uniform(0.1, 1.0)),
+        tau_syn_exc=float(rng.uniform(0.5, 10)), tau_syn_inh=float(rng.uniform(0.5, 10)),
+        i_offset=float(rng.uniform(-0.2, 0.4)),
+    )  # fmt: skip
+    coeffs = model.coefficients(0.1)
+    gap = model.gap_propagators(0.1, 1)
+    v = np.array([rng.uniform(-70, -50)])
+    ie = np.array([rng.uniform(0, 3)])
+    ii = np.array([rng.uniform(-3, 0)])
+    refrac = np.zeros(1, dtype=np.int64)
+    if kn.lif_is_busy(v, ie, ii, refrac, 0, coeffs[9], coeffs):
+        return
+    for _ in range(3000):
+        kn.lif_gap_advance(v, ie, ii, 0, coeffs[9], 1, gap, coeffs)
+        assert v[0] < coeffs[7]
+
+
+@pytest.mark.parametrize("x", [1, 2, 3, 1 << 17, (1 << 63) | (1 << 40), 0xFFFFFFFFFFFFFFFF])
+def test_bit_helpers(x):
+    """_lowest_bit and _popcount agree with Python's integer operations."""
+    u = np.uint64(x)
+    assert kn._lowest_bit(u) == (x & -x).bit_length() - 1
+    assert kn._popcount(u) == bin(x).count("1")
 
 
 @SETTINGS
@@ -150,7 +213,7 @@ def test_lif_refractory_neuron_is_held_and_discards_delta_input():
     """A refractory LIFDelta neuron keeps v and drops input; a free one integrates it."""
     v = np.array([-70.0, -70.0])
     refrac = np.array([2, 0], dtype=np.int64)
-    ring = np.array([5.0, 0.0, 5.0, 0.0])
+    ring = np.array([5.0, 5.0, 0.0, 0.0])  # exc plane, then inh plane
     coeffs = np.zeros(kn.N_COEFFS)
     coeffs[:7] = [1.0, 0.0, -70.0, -50.0, -70.0, 0.0, 3]
     spikes = np.zeros(2, dtype=np.int64)
@@ -350,8 +413,9 @@ def _random_csr(rng: np.random.Generator, n: int):
     return src, code.astype(np.int32), weight, delay, indptr
 
 
+@pytest.mark.parametrize("table", [False, True])
 @pytest.mark.parametrize("n_thr", [1, 3])
-def test_deliver_spikes_matches_dict_reference(n_thr, rng):
+def test_deliver_spikes_matches_dict_reference(n_thr, table, rng):
     """deliver_spikes adds weights at (stamp + delay) & mask for its partition, in order."""
     n, m, t0, slots = 30, 4, 37, 16
     src, code, weight, delay, indptr = _random_csr(rng, n)
@@ -373,26 +437,27 @@ def test_deliver_spikes_matches_dict_reference(n_thr, rng):
         for k in range(n_thr):
             ring = ring0.copy()
             cursor = np.zeros(n_thr, dtype=np.int64)
+            words = (n + 63) // 64
+            inbits = np.zeros((slots, words), dtype=np.uint64)
+            z = np.zeros(1, dtype=np.int64)
+            evd = (True, inbits, inbits[0], inbits[0], z, z)
+            if table:
+                w_table, w_idx = np.unique(weight, return_inverse=True)
+                syn = (indptr, code, w_idx.astype(np.uint16), w_table, delay)
+            else:
+                syn = (indptr, code, weight, np.zeros(0, dtype=np.float32), delay)
             ks.deliver_spikes(
-                int(bounds[k]),
-                int(bounds[k + 1]),
-                whole,
-                t0,
-                m,
-                spk,
-                cnt,
-                cursor,
-                indptr,
-                code,
-                weight,
-                delay,
-                ring,
-                slots - 1,
-            )
+                int(bounds[k]), int(bounds[k + 1]), whole, t0, m, spk, cnt, cursor, syn,
+                (ring, slots - 1), evd,
+            )  # fmt: skip
             want = naive.deliver_spikes_ref(
                 spikes, synapses, int(bounds[k]), int(bounds[k + 1]), ring0, slots - 1
             )
             np.testing.assert_array_equal(ring, want)
+            # input bits: set exactly where input arrived
+            touched = (ring != ring0).reshape(slots, 2, n).any(axis=1)
+            bits = np.unpackbits(inbits.view(np.uint8), axis=1, bitorder="little")[:, :n]
+            np.testing.assert_array_equal(bits.astype(bool), touched)
 
 
 # ---------------------------------------------------------------------------- connectivity
