@@ -91,6 +91,53 @@ def cuba() -> Cuba:
     return Cuba(pre, post, weight, delay, v0)
 
 
+def _snnsim_cuba(cuba: Cuba, precision: str) -> tuple[snn.Network, snn.Population]:
+    net = snn.Network(dt=DT, seed=1, threads=1, precision=precision)
+    pop = net.add_population(N, snn.LIF(**PARAMS))
+    pop.initialize(v=cuba.v0)
+    exc = cuba.pre < N_EXC
+    for rec, sel in (("exc", exc), ("inh", ~exc)):
+        conn = snn.FromList(cuba.pre[sel], cuba.post[sel], cuba.weight[sel], cuba.delay[sel])
+        net.connect(pop, pop, conn, receptor=rec)
+    return net, pop
+
+
+@pytest.fixture(scope="module")
+def snnsim_single_stats(cuba: Cuba) -> Stats:
+    net, pop = _snnsim_cuba(cuba, "single")
+    sp = net.record_spikes(pop)
+    net.run(T_SIM)
+    return _stats(sp.times, sp.ids)
+
+
+def test_single_precision_statistics_match_double(
+    snnsim_stats: Stats, snnsim_single_stats: Stats, nest_stats: Stats
+) -> None:
+    """float32 state (precision="single") keeps the CUBA statistics of float64 and NEST."""
+    for ref in (snnsim_stats, nest_stats):
+        assert abs(snnsim_single_stats.rate / ref.rate - 1) < RATE_TOL
+        assert abs(snnsim_single_stats.cv / ref.cv - 1) < CV_TOL
+
+
+def test_single_precision_traces_track_double_until_chaos_separates_them(cuba: Cuba) -> None:
+    """Membrane traces in float32 stay within float32 rounding of float64.
+
+    Measured (100 neurons, this network): largest difference 1.2e-5 mV after 1 ms, 3.5e-5 mV
+    after 5 ms and 6.5e-5 mV after 20 ms, with identical spikes (807) up to 20 ms; over a
+    whole second the chaotic dynamics separate the spike trains, hence the statistical test
+    above.
+    """
+    traces = {}
+    for precision in ("double", "single"):
+        net, pop = _snnsim_cuba(cuba, precision)
+        rec = net.record_state(pop[:100], "v")
+        net.run(5.0)
+        traces[precision] = rec.data[:, :, 0] if rec.data.ndim == 3 else rec.data
+    diff = np.abs(traces["single"] - traces["double"])
+    assert diff.max() < 2e-4
+    assert diff[:10].max() < 5e-5
+
+
 @pytest.fixture(scope="module")
 def snnsim_stats(cuba: Cuba) -> Stats:
     net = snn.Network(dt=DT, seed=1, threads=1)
