@@ -1,11 +1,24 @@
 """Connectivity generation in compiled code.
 
 Every connector draws from its own counter-based stream (``key``), indexed by the row
-(presynaptic neuron for row-wise connectors, postsynaptic for in-degree ones), so the
-result depends on the seed only, not on threads. Rows are generated in parallel in two
-passes (count, then fill) and come out sorted by postsynaptic local index.
+(presynaptic neuron for row-wise connectors, postsynaptic for in-degree ones) or by the
+pair number (``fixed_total_number``), so the result depends on the seed only, not on
+threads. Connectors work in two passes: a count pass (``*_counts``: synapses per
+presynaptic local index) and a fill pass (``*_fill``) that regenerates the same draws and
+writes each row's postsynaptic local indices straight to ``out[dest[i]:dest[i] + n_i]``,
+where ``dest`` holds the row starts chosen by the caller (e.g. in a global CSR). Rows come
+out sorted by postsynaptic local index (ties, from multapses, in draw order).
+
+Connectors drawn column-wise (``fixed_in_degree``, ``fixed_total_number``) split the
+columns into ``n_chunks`` contiguous chunks and count per (chunk, row), so the fill pass can
+run the chunks in parallel and still write every row in draw order: the result does not
+depend on ``n_chunks``.
 
 Self-connections are identified by global ids: ``pre_gid[i] == post_gid[j]``.
+
+The functions without a suffix (``fixed_probability``, ``fixed_out_degree``,
+``fixed_in_degree``) return a stand-alone CSR (``indptr`` int64, ``post`` int64) built on
+the same two passes.
 """
 
 from __future__ import annotations
@@ -18,8 +31,63 @@ from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
 from snnsim.kernels.random_streams import random_bits, standard_normal, uniform
 
 
+# ------------------------------------------------------------------------------ helpers
 @njit(**JIT)
-def _geometric_row(key, row, n_post, log_q, pre_g, post_gid, allow_self, out, write):
+def _position_map(gids, size):
+    """``m[g] = i`` for ``g = gids[i]``, ``-1`` elsewhere (``size`` > every id)."""
+    m = np.full(size, -1, dtype=np.int64)
+    for i in range(gids.shape[0]):
+        m[gids[i]] = i
+    return m
+
+
+@njit(**JIT)
+def _max_id(a, b):
+    m = -1
+    for i in range(a.shape[0]):
+        m = max(m, a[i])
+    for i in range(b.shape[0]):
+        m = max(m, b[i])
+    return m + 1
+
+
+@njit(**JIT)
+def _chunk(c, n_chunks, n):
+    """Bounds of chunk ``c`` of ``n_chunks`` contiguous chunks of ``range(n)``."""
+    return (n * c) // n_chunks, (n * (c + 1)) // n_chunks
+
+
+@njit(**JIT_PARALLEL)
+def _chunk_cursors(chunk_counts, dest):
+    """Write cursor of every (chunk, row): ``dest[i]`` plus the counts of earlier chunks."""
+    n_chunks, n_rows = chunk_counts.shape
+    cur = np.empty((n_chunks, n_rows), dtype=np.int64)
+    for i in prange(n_rows):
+        s = dest[i]
+        for c in range(n_chunks):
+            cur[c, i] = s
+            s += chunk_counts[c, i]
+    return cur
+
+
+@njit(**JIT_PARALLEL)
+def sort_rows_int32(dest, counts, out):
+    """Sort ``out[dest[i]:dest[i] + counts[i]]`` in place for every row ``i``."""
+    for i in prange(dest.shape[0]):
+        out[dest[i] : dest[i] + counts[i]].sort()
+
+
+@njit(**JIT)
+def _csr_from_counts(counts):
+    indptr = np.zeros(counts.shape[0] + 1, dtype=np.int64)
+    for i in range(counts.shape[0]):
+        indptr[i + 1] = indptr[i] + counts[i]
+    return indptr
+
+
+# ----------------------------------------------------------------- fixed probability
+@njit(**JIT)
+def _geometric_row(key, row, n_post, log_q, pre_g, post_gid, allow_self, out, start, write):
     """Walk one row of a Bernoulli(p) matrix by geometric skips; count or write targets."""
     j = -1
     draw = 0
@@ -36,12 +104,58 @@ def _geometric_row(key, row, n_post, log_q, pre_g, post_gid, allow_self, out, wr
         if not allow_self and post_gid[j] == pre_g:
             continue
         if write:
-            out[n] = j
+            out[start + n] = j
         n += 1
     return n
 
 
 @njit(**JIT_PARALLEL)
+def fixed_probability_counts(key, p, pre_gid, post_gid, allow_self):
+    """Synapses per presynaptic local index of Bernoulli(p) connectivity (int64[n_pre])."""
+    n_pre = pre_gid.shape[0]
+    n_post = post_gid.shape[0]
+    counts = np.zeros(n_pre, dtype=np.int64)
+    if p <= 0.0:
+        return counts
+    if p >= 1.0:
+        for i in prange(n_pre):
+            c = n_post
+            if not allow_self:
+                for j in range(n_post):
+                    if post_gid[j] == pre_gid[i]:
+                        c -= 1
+            counts[i] = c
+        return counts
+    log_q = math.log1p(-p)
+    empty = np.empty(0, dtype=np.int32)
+    for i in prange(n_pre):
+        counts[i] = _geometric_row(
+            key, i, n_post, log_q, pre_gid[i], post_gid, allow_self, empty, 0, False
+        )
+    return counts
+
+
+@njit(**JIT_PARALLEL)
+def fixed_probability_fill(key, p, pre_gid, post_gid, allow_self, dest, out):
+    """Write the targets of :func:`fixed_probability_counts` rows to ``out[dest[i]:]``."""
+    n_pre = pre_gid.shape[0]
+    n_post = post_gid.shape[0]
+    if p <= 0.0:
+        return
+    if p >= 1.0:
+        for i in prange(n_pre):
+            n = dest[i]
+            for j in range(n_post):
+                if allow_self or post_gid[j] != pre_gid[i]:
+                    out[n] = j
+                    n += 1
+        return
+    log_q = math.log1p(-p)
+    for i in prange(n_pre):
+        _geometric_row(key, i, n_post, log_q, pre_gid[i], post_gid, allow_self, out, dest[i], True)
+
+
+@njit(**JIT)
 def fixed_probability(key, p, pre_gid, post_gid, allow_self):
     """Bernoulli(p) connectivity, CSR by presynaptic local index.
 
@@ -51,51 +165,14 @@ def fixed_probability(key, p, pre_gid, post_gid, allow_self):
     post : int64[n_syn]
         Postsynaptic local indices, ascending within each row.
     """
-    n_pre = pre_gid.shape[0]
-    n_post = post_gid.shape[0]
-    indptr = np.zeros(n_pre + 1, dtype=np.int64)
-    empty = np.empty(0, dtype=np.int64)
-    if p <= 0.0:
-        return indptr, empty
-    if p >= 1.0:
-        for i in prange(n_pre):
-            c = n_post
-            if not allow_self:
-                for j in range(n_post):
-                    if post_gid[j] == pre_gid[i]:
-                        c -= 1
-            indptr[i + 1] = c
-        indptr[1:] = np.cumsum(indptr[1:])
-        post = np.empty(indptr[-1], dtype=np.int64)
-        for i in prange(n_pre):
-            n = indptr[i]
-            for j in range(n_post):
-                if allow_self or post_gid[j] != pre_gid[i]:
-                    post[n] = j
-                    n += 1
-        return indptr, post
-    log_q = math.log1p(-p)
-    for i in prange(n_pre):
-        indptr[i + 1] = _geometric_row(
-            key, i, n_post, log_q, pre_gid[i], post_gid, allow_self, empty, False
-        )
-    indptr[1:] = np.cumsum(indptr[1:])
-    post = np.empty(indptr[-1], dtype=np.int64)
-    for i in prange(n_pre):
-        _geometric_row(
-            key,
-            i,
-            n_post,
-            log_q,
-            pre_gid[i],
-            post_gid,
-            allow_self,
-            post[indptr[i] : indptr[i + 1]],
-            True,
-        )
-    return indptr, post
+    counts = fixed_probability_counts(key, p, pre_gid, post_gid, allow_self)
+    indptr = _csr_from_counts(counts)
+    out = np.empty(indptr[-1], dtype=np.int32)
+    fixed_probability_fill(key, p, pre_gid, post_gid, allow_self, indptr[:-1], out)
+    return indptr, out.astype(np.int64)
 
 
+# ------------------------------------------------------------------- fixed degrees
 @njit(**JIT)
 def _sample_distinct(key, row, n, k, exclude, out, scratch):
     """Draw ``k`` distinct integers from ``[0, n)`` minus ``exclude`` (-1: none), sorted.
@@ -126,81 +203,104 @@ def _sample_distinct(key, row, n, k, exclude, out, scratch):
 
 
 @njit(**JIT_PARALLEL)
+def fixed_out_degree_fill(key, k, pre_gid, post_gid, allow_self, dest, out):
+    """Each presynaptic neuron connects to ``k`` distinct postsynaptic neurons.
+
+    Writes row ``i`` (sorted) to ``out[dest[i]:dest[i] + k]``.
+    """
+    n_pre = pre_gid.shape[0]
+    n_post = post_gid.shape[0]
+    pos = _position_map(post_gid, _max_id(pre_gid, post_gid))
+    for i in prange(n_pre):
+        exclude = -1 if allow_self else pos[pre_gid[i]]
+        scratch = np.empty(2 * k, dtype=np.int64)
+        row = np.empty(k, dtype=np.int64)
+        _sample_distinct(key, i, n_post, k, exclude, row, scratch)
+        for q in range(k):
+            out[dest[i] + q] = row[q]
+
+
+@njit(**JIT)
 def fixed_out_degree(key, k, pre_gid, post_gid, allow_self):
     """Each presynaptic neuron connects to ``k`` distinct postsynaptic neurons.
 
     Returns ``indptr`` (int64[n_pre + 1]) and ``post`` (int64[n_pre * k]), rows sorted.
     """
     n_pre = pre_gid.shape[0]
-    n_post = post_gid.shape[0]
     indptr = np.arange(n_pre + 1).astype(np.int64) * k
-    post = np.empty(n_pre * k, dtype=np.int64)
-    for i in prange(n_pre):
-        exclude = -1
-        if not allow_self:
-            for j in range(n_post):
-                if post_gid[j] == pre_gid[i]:
-                    exclude = j
-                    break
-        scratch = np.empty(2 * k, dtype=np.int64)
-        _sample_distinct(key, i, n_post, k, exclude, post[i * k : (i + 1) * k], scratch)
-    return indptr, post
+    out = np.empty(n_pre * k, dtype=np.int32)
+    fixed_out_degree_fill(key, k, pre_gid, post_gid, allow_self, indptr[:-1], out)
+    return indptr, out.astype(np.int64)
 
 
 @njit(**JIT_PARALLEL)
+def _in_degree_pass(key, k, pre_gid, post_gid, allow_self, n_chunks, cur, out, write):
+    n_pre = pre_gid.shape[0]
+    n_post = post_gid.shape[0]
+    pos = _position_map(pre_gid, _max_id(pre_gid, post_gid))
+    counts = np.zeros((n_chunks, n_pre), dtype=np.int64)
+    for c in prange(n_chunks):
+        j0, j1 = _chunk(c, n_chunks, n_post)
+        scratch = np.empty(2 * k, dtype=np.int64)
+        col = np.empty(k, dtype=np.int64)
+        for j in range(j0, j1):
+            exclude = -1 if allow_self else pos[post_gid[j]]
+            _sample_distinct(key, j, n_pre, k, exclude, col, scratch)
+            for q in range(k):
+                i = col[q]
+                if write:
+                    out[cur[c, i]] = j
+                    cur[c, i] += 1
+                else:
+                    counts[c, i] += 1
+    return counts
+
+
+@njit(**JIT)
+def fixed_in_degree_counts(key, k, pre_gid, post_gid, allow_self, n_chunks):
+    """Each postsynaptic neuron receives from ``k`` distinct presynaptic neurons.
+
+    Drawn per postsynaptic neuron (column). Returns the synapses per (chunk of columns,
+    presynaptic local index): int64[n_chunks, n_pre].
+    """
+    dummy = np.empty((0, 0), dtype=np.int64)
+    empty = np.empty(0, dtype=np.int32)
+    return _in_degree_pass(key, k, pre_gid, post_gid, allow_self, n_chunks, dummy, empty, False)
+
+
+@njit(**JIT)
+def fixed_in_degree_fill(key, k, pre_gid, post_gid, allow_self, chunk_counts, dest, out):
+    """Write the rows counted by :func:`fixed_in_degree_counts` (targets ascending)."""
+    n_chunks = chunk_counts.shape[0]
+    cur = _chunk_cursors(chunk_counts, dest)
+    _in_degree_pass(key, k, pre_gid, post_gid, allow_self, n_chunks, cur, out, True)
+
+
+@njit(**JIT)
 def fixed_in_degree(key, k, pre_gid, post_gid, allow_self):
     """Each postsynaptic neuron receives from ``k`` distinct presynaptic neurons.
 
-    Drawn per postsynaptic neuron, then transposed into CSR by presynaptic local index
-    (rows sorted by postsynaptic local index). Returns ``indptr`` and ``post``.
+    Returns ``indptr`` and ``post`` (int64): CSR by presynaptic local index, rows sorted
+    by postsynaptic local index.
     """
-    n_pre = pre_gid.shape[0]
-    n_post = post_gid.shape[0]
-    pre_of = np.empty(n_post * k, dtype=np.int64)
-    for j in prange(n_post):
-        exclude = -1
-        if not allow_self:
-            for i in range(n_pre):
-                if pre_gid[i] == post_gid[j]:
-                    exclude = i
-                    break
-        scratch = np.empty(2 * k, dtype=np.int64)
-        _sample_distinct(key, j, n_pre, k, exclude, pre_of[j * k : (j + 1) * k], scratch)
-    indptr = np.zeros(n_pre + 1, dtype=np.int64)
-    for q in range(n_post * k):
-        indptr[pre_of[q] + 1] += 1
-    indptr[1:] = np.cumsum(indptr[1:])
-    fill = indptr[:-1].copy()
-    post = np.empty(n_post * k, dtype=np.int64)
-    for j in range(n_post):
-        for q in range(j * k, (j + 1) * k):
-            i = pre_of[q]
-            post[fill[i]] = j
-            fill[i] += 1
-    return indptr, post
+    cc = fixed_in_degree_counts(key, k, pre_gid, post_gid, allow_self, 1)
+    indptr = _csr_from_counts(cc[0])
+    out = np.empty(indptr[-1], dtype=np.int32)
+    fixed_in_degree_fill(key, k, pre_gid, post_gid, allow_self, cc, indptr[:-1], out)
+    return indptr, out.astype(np.int64)
 
 
-@njit(**JIT_PARALLEL)
-def fill_uniform(key, low, high, out):
-    """``out[i] = low + (high - low) * U_i`` with ``U_i`` from stream ``key`` at index ``i``."""
-    for i in prange(out.shape[0]):
-        out[i] = low + (high - low) * uniform(key, i, 0, 0)
-
-
-@njit(**JIT_PARALLEL)
-def fill_normal(key, mean, std, low, high, out):
-    """``out[i] ~ Normal(mean, std)`` restricted to ``[low, high]`` by redrawing (clipping).
-
-    Values outside ``[low, high]`` are redrawn (up to 100 times, then clipped), so the
-    result follows the truncated normal distribution.
-    """
-    for i in prange(out.shape[0]):
-        x = mean + std * standard_normal(key, i, 0, 0)
-        draw = 1
-        while (x < low or x > high) and draw < 100:
-            x = mean + std * standard_normal(key, i, 0, draw)
-            draw += 1
-        out[i] = min(max(x, low), high)
+# ------------------------------------------------------------------- total number
+@njit(**JIT)
+def _pair(key, i, n_pre, n_post, pre_gid, post_gid, allow_self):
+    """Pair number ``i``: (pre, post) local indices, redrawn while it is an excluded self pair."""
+    draw = 0
+    while True:
+        a = np.int64(random_bits(key, i, 2 * draw) % np.uint64(n_pre))
+        b = np.int64(random_bits(key, i, 2 * draw + 1) % np.uint64(n_post))
+        draw += 1
+        if allow_self or pre_gid[a] != post_gid[b]:
+            return a, b
 
 
 @njit(**JIT_PARALLEL)
@@ -211,12 +311,126 @@ def fixed_total_number(key, n_pre, n_post, pre_gid, post_gid, allow_self, pre_ou
     ``allow_self`` is False. Fills ``pre_out`` and ``post_out`` (int64) in place.
     """
     for i in prange(pre_out.shape[0]):
-        draw = 0
-        while True:
-            a = np.int64(random_bits(key, i, 2 * draw) % np.uint64(n_pre))
-            b = np.int64(random_bits(key, i, 2 * draw + 1) % np.uint64(n_post))
-            draw += 1
-            if allow_self or pre_gid[a] != post_gid[b]:
-                break
+        a, b = _pair(key, i, n_pre, n_post, pre_gid, post_gid, allow_self)
         pre_out[i] = a
         post_out[i] = b
+
+
+@njit(**JIT_PARALLEL)
+def _total_number_pass(key, n, pre_gid, post_gid, allow_self, n_chunks, cur, out, write):
+    n_pre = pre_gid.shape[0]
+    n_post = post_gid.shape[0]
+    counts = np.zeros((n_chunks, n_pre), dtype=np.int64)
+    for c in prange(n_chunks):
+        i0, i1 = _chunk(c, n_chunks, n)
+        for i in range(i0, i1):
+            a, b = _pair(key, i, n_pre, n_post, pre_gid, post_gid, allow_self)
+            if write:
+                out[cur[c, a]] = b
+                cur[c, a] += 1
+            else:
+                counts[c, a] += 1
+    return counts
+
+
+@njit(**JIT)
+def fixed_total_number_counts(key, n, pre_gid, post_gid, allow_self, n_chunks):
+    """Synapses per (chunk of pair numbers, presynaptic local index) of ``n`` random pairs."""
+    dummy = np.empty((0, 0), dtype=np.int64)
+    empty = np.empty(0, dtype=np.int32)
+    return _total_number_pass(key, n, pre_gid, post_gid, allow_self, n_chunks, dummy, empty, False)
+
+
+@njit(**JIT)
+def fixed_total_number_fill(key, n, pre_gid, post_gid, allow_self, chunk_counts, dest, out):
+    """Write the rows counted by :func:`fixed_total_number_counts`, each sorted by target.
+
+    Equal targets (multapses) keep the order of their pair numbers, so the rows equal a
+    stable sort of the pairs by (pre, post).
+    """
+    n_chunks = chunk_counts.shape[0]
+    cur = _chunk_cursors(chunk_counts, dest)
+    _total_number_pass(key, n, pre_gid, post_gid, allow_self, n_chunks, cur, out, True)
+    sort_rows_int32(dest, chunk_counts.sum(axis=0), out)
+
+
+# ------------------------------------------------------------------ explicit lists
+@njit(**JIT_PARALLEL)
+def one_to_one_fill(dest, out):
+    """Row ``i`` holds the single target ``i``."""
+    for i in prange(dest.shape[0]):
+        out[dest[i]] = i
+
+
+@njit(**JIT)
+def pairs_sorted(pre, post):
+    """Whether the pairs ``(pre[t], post[t])`` are sorted by pre, then post (O(n), no copies)."""
+    for t in range(1, pre.shape[0]):
+        if pre[t] < pre[t - 1] or (pre[t] == pre[t - 1] and post[t] < post[t - 1]):
+            return False
+    return True
+
+
+@njit(**JIT_PARALLEL)
+def from_list_fill(indptr, post, order, dest, out):
+    """Row ``i`` holds ``post[order[t]]`` for ``t`` in ``indptr[i]:indptr[i + 1]``.
+
+    ``order`` sorts the list by (pre, post); an empty ``order`` means already sorted.
+    """
+    for i in prange(dest.shape[0]):
+        d = dest[i] - indptr[i]
+        if order.shape[0] == 0:
+            for t in range(indptr[i], indptr[i + 1]):
+                out[d + t] = post[t]
+        else:
+            for t in range(indptr[i], indptr[i + 1]):
+                out[d + t] = post[order[t]]
+
+
+@njit(**JIT_PARALLEL)
+def copy_rows(indptr, post, dest, out):
+    """Copy row ``i`` of the CSR ``(indptr, post)`` to ``out[dest[i]:]``."""
+    for i in prange(dest.shape[0]):
+        d = dest[i] - indptr[i]
+        for t in range(indptr[i], indptr[i + 1]):
+            out[d + t] = post[t]
+
+
+# ------------------------------------------------------------------- distributions
+@njit(**JIT)
+def uniform_value(key, low, high, i):
+    """Value ``i`` of a Uniform(low, high) stream: ``low + (high - low) * U_i``."""
+    return low + (high - low) * uniform(key, i, 0, 0)
+
+
+@njit(**JIT)
+def normal_value(key, mean, std, low, high, i):
+    """Value ``i`` of a Normal(mean, std) stream restricted to ``[low, high]`` by redrawing.
+
+    Values outside ``[low, high]`` are redrawn (up to 100 times, then clipped), so the
+    values follow the truncated normal distribution.
+    """
+    x = mean + std * standard_normal(key, i, 0, 0)
+    draw = 1
+    while (x < low or x > high) and draw < 100:
+        x = mean + std * standard_normal(key, i, 0, draw)
+        draw += 1
+    return min(max(x, low), high)
+
+
+@njit(**JIT_PARALLEL)
+def fill_uniform(key, low, high, out):
+    """``out[i] = low + (high - low) * U_i`` with ``U_i`` from stream ``key`` at index ``i``."""
+    for i in prange(out.shape[0]):
+        out[i] = uniform_value(key, low, high, i)
+
+
+@njit(**JIT_PARALLEL)
+def fill_normal(key, mean, std, low, high, out):
+    """``out[i] ~ Normal(mean, std)`` restricted to ``[low, high]`` by redrawing (clipping).
+
+    Values outside ``[low, high]`` are redrawn (up to 100 times, then clipped), so the
+    result follows the truncated normal distribution.
+    """
+    for i in prange(out.shape[0]):
+        out[i] = normal_value(key, mean, std, low, high, i)

@@ -223,7 +223,7 @@ def lif_step_one(v, ie, ii, refrac, i, g, cur, ring_row, coeffs):
 
 @njit(**JIT)
 def lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
-    r"""True unless neuron ``i`` provably stays below threshold without new input.
+    r"""Tell whether neuron ``i`` must be updated every step (cannot be proven idle).
 
     Without input, :math:`V(t) \le \max(V, V_\infty) + \max(I_e, 0)\,\tau_e/c_m +
     \max(I_i, 0)\,\tau_i/c_m` with :math:`V_\infty = E_L + (I_{offset} + I_{ext})\tau_m/c_m`

@@ -37,6 +37,9 @@ Arrays travel in tuples (all built by ``snnsim.engine.Engine``):
 
 from __future__ import annotations
 
+import types
+from typing import Any
+
 import numpy as np
 from numba import njit, prange
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
@@ -131,7 +134,7 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     per-step counts to ``cnt[k]``.
     """
     pop_kind, pop_start, pop_size, pop_foff, pop_ioff, pop_doff, pop_key, coeffs, gap = pops
-    fstate, istate, idata, i_ext, use_iext = state
+    fstate, istate, _, i_ext, use_iext = state
     buf, mask = ring
     ev_on, inbits, busy, pinned, last, blk_stamp = evd
     ev_step, ev_gid, ev_value, pin_indptr, pin_targets, pin_n, pin_p, pin_w, pin_rec, pin_key = (
@@ -320,7 +323,21 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, indptr, pop_start, rec):
     return 0
 
 
-def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, syn, ring, evd, inputs, probes, rec):  # fmt: skip
+def _run_segment(
+    t_start,
+    n_steps,
+    min_delay,
+    rec_per_chunk,
+    bufs,
+    pops,
+    state,
+    syn,
+    ring,
+    evd,
+    inputs,
+    probes,
+    rec,
+):
     """Advance the network from stamp ``t_start`` by up to ``n_steps`` steps.
 
     Stops early when the spike recording buffer could overflow in the next chunk
@@ -372,10 +389,10 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
     return t - t_start
 
 
-def _compiled(name: str, options: dict[str, object]):  # type: ignore[no-untyped-def]
+def _compiled(name: str, options: dict[str, Any]) -> Any:
     # One Python body, two cache entries: the qualified name keys Numba's on-disk cache.
-    fn = _run_segment
-    clone = type(fn)(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
+    fn: Any = _run_segment
+    clone = types.FunctionType(fn.__code__, fn.__globals__, name, fn.__defaults__, fn.__closure__)
     clone.__qualname__ = name
     clone.__doc__ = fn.__doc__
     return njit(**options)(clone)

@@ -238,7 +238,7 @@ class Engine:
         return bounds[:-1].copy(), bounds[1:].copy()
 
     def uses_event_driven(self) -> bool:
-        """Whether LIF neurons are updated event-driven (idle neurons skipped).
+        r"""Whether LIF neurons are updated event-driven (idle neurons skipped).
 
         Unless forced with ``Network(event_driven=...)``, on when some LIF population can
         rest below threshold (:math:`E_L + i_{offset}\tau_m/c_m < V_{th}`), i.e. when its
@@ -255,7 +255,7 @@ class Engine:
         return False
 
     def _static_args(self) -> tuple[Any, Any, Any, Any, Any]:
-        """The tuples ``pops, state, syn, ring, inputs`` of the run loop."""
+        """Return the tuples ``pops, state, syn, ring, inputs`` of the run loop."""
         use_iext = bool(self.ev_step.size) or bool(np.any(self.i_ext != 0))
         pops = (
             self.pop_kind, self.pop_start, self.pop_size, self.pop_foff, self.pop_ioff,
@@ -516,8 +516,13 @@ def _estimate_bytes(net: Network) -> tuple[float, float, int]:
         except (TypeError, ValueError):
             pass
     ring = _next_pow2(max_d + 1) * 2 * n * 8
-    # synapses: 10 B stored + ~32 B transient per synapse while generating and sorting
-    return syn, syn * 42 + ring + n * 80, ring
+    # synapses: 6-10 B stored, written in place (snnsim.synapses.bytes_per_synapse: an upper
+    # estimate of the peak, transients included); while building, per projection: ids, row
+    # pointers and per-chunk row counts (<= 8 chunks)
+    from snnsim.synapses import bytes_per_synapse
+
+    building = sum(88 * proj.pre.size + 8 * proj.post.size for proj in net.projections)
+    return syn, syn * bytes_per_synapse(net) + ring + n * 80 + building, ring
 
 
 def build_engine(net: Network) -> Engine:
