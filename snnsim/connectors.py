@@ -4,17 +4,26 @@ Every connector returns CSR by presynaptic position (``indptr``, ``post``): ``po
 positions in the postsynaptic view, ascending within each row. Random connectors draw
 from the projection's own counter-based stream (compiled, parallel), so the synapses
 depend on the network seed only.
+
+Network building does not call :meth:`Connector.generate` but :meth:`Connector.row_plan`:
+the row counts first, then (once the network's CSR is laid out) a fill pass that writes
+each row straight to its final place. The built-in connectors regenerate their draws in
+the fill pass instead of keeping per-synapse arrays; a connector that only implements
+``generate`` works too (its result is kept until it is copied).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
 from snnsim.errors import ConnectivityError
 from snnsim.kernels import connectivity as _kc
+from snnsim.kernels.jit_options import start_threads
 
 __all__ = [
     "AllToAll",
@@ -25,9 +34,77 @@ __all__ = [
     "FixedTotalNumber",
     "FromList",
     "OneToOne",
+    "RowPlan",
 ]
 
 IntArray = npt.NDArray[np.int64]
+Int32Array = npt.NDArray[np.int32]
+
+#: Upper bound on the column chunks of connectors drawn by column (results do not depend
+#: on it; it bounds the (chunks x rows) count tables).
+_MAX_CHUNKS = 8
+
+
+def _n_chunks() -> int:
+    start_threads()  # choose the threading layer before numba starts its pool
+    return max(1, min(_MAX_CHUNKS, int(numba.get_num_threads())))
+
+
+class RowPlan:
+    """One projection's synapses, counted but not yet written.
+
+    Parameters
+    ----------
+    counts : int64[n_pre]
+        Synapses of each presynaptic position (row).
+    fill : callable
+        ``fill(dest, out)`` writes row ``i``'s postsynaptic positions (ascending; equal
+        positions, i.e. multapses, in the connector's order) to
+        ``out[dest[i]:dest[i] + counts[i]]`` (``out`` is int32).
+    """
+
+    def __init__(self, counts: IntArray, fill: Callable[[IntArray, Int32Array], None]) -> None:
+        self.counts = counts
+        self._fill = fill
+
+    def fill(self, dest: IntArray, out: Int32Array) -> None:
+        """Write every row to ``out[dest[i]:dest[i] + counts[i]]``."""
+        self._fill(dest, out)
+
+    def take_counts(self) -> IntArray:
+        """Return ``counts`` and drop the plan's reference to them (to save memory)."""
+        counts, self.counts = self.counts, np.zeros(0, dtype=np.int64)
+        return counts
+
+    def to_csr(self) -> tuple[IntArray, IntArray]:
+        """Stand-alone CSR ``(indptr, post)`` (int64), as :meth:`Connector.generate`."""
+        indptr = np.zeros(self.counts.size + 1, dtype=np.int64)
+        np.cumsum(self.counts, out=indptr[1:])
+        out = np.empty(int(indptr[-1]), dtype=np.int32)
+        self.fill(indptr[:-1], out)
+        return indptr, out.astype(np.int64)
+
+
+def _plan_from_csr(
+    name: str, indptr: npt.ArrayLike, post: npt.ArrayLike, n_pre: int, n_post: int
+) -> RowPlan:
+    """Check a CSR returned by ``generate`` and wrap it in a plan that copies its rows."""
+    ptr = np.ascontiguousarray(indptr, dtype=np.int64)
+    arr = np.asarray(post)
+    if arr.size and not np.issubdtype(arr.dtype, np.integer):
+        raise ConnectivityError(f"{name}.generate: post must hold integer positions")
+    pos = np.ascontiguousarray(arr, dtype=np.int64).reshape(-1)
+    if ptr.shape != (n_pre + 1,) or ptr[0] != 0 or np.any(ptr[1:] < ptr[:-1]):
+        raise ConnectivityError(
+            f"{name}.generate: indptr must have {n_pre + 1} non-decreasing entries from 0"
+        )
+    if ptr[-1] != pos.size:
+        raise ConnectivityError(
+            f"{name}.generate: indptr ends at {ptr[-1]} but post has {pos.size} entries"
+        )
+    if pos.size and (pos.min() < 0 or pos.max() >= n_post):
+        raise ConnectivityError(f"{name}.generate: postsynaptic positions must be in [0, {n_post})")
+    return RowPlan(np.diff(ptr), lambda dest, out: _kc.copy_rows(ptr, pos, dest, out))
 
 
 def _check_bool(name: str, owner: str, value: object) -> bool:
@@ -50,6 +127,15 @@ class Connector:
     ) -> tuple[IntArray, IntArray]:
         """Return ``(indptr, post)``: CSR by presynaptic position, rows ascending."""
         raise NotImplementedError
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:
+        """Count the synapses per presynaptic position; write them later (:class:`RowPlan`).
+
+        The default runs :meth:`generate` and keeps its result until the plan is filled;
+        the built-in connectors count now and regenerate the same draws when filling.
+        """
+        indptr, post = self.generate(key, pre_gid, post_gid)
+        return _plan_from_csr(type(self).__name__, indptr, post, pre_gid.size, post_gid.size)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:
         """Return the expected number of synapses (for memory estimates before generating)."""
@@ -75,7 +161,10 @@ class AllToAll(Connector):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
-        return _kc.fixed_probability(np.uint64(key), 1.0, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:  # noqa: D102
+        return _probability_plan(key, 1.0, pre_gid, post_gid, self.allow_self)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(n_pre) * n_post
@@ -90,12 +179,15 @@ class OneToOne(Connector):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:  # noqa: D102
         if pre_gid.size != post_gid.size:
             raise ConnectivityError(
                 f"OneToOne: pre has {pre_gid.size} neurons and post has {post_gid.size}; "
                 "OneToOne needs equal sizes (use views to select matching subsets)"
             )
-        return np.arange(pre_gid.size + 1, dtype=np.int64), np.arange(post_gid.size, dtype=np.int64)
+        return RowPlan(np.ones(pre_gid.size, dtype=np.int64), _kc.one_to_one_fill)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(min(n_pre, n_post))
@@ -127,7 +219,10 @@ class FixedProbability(Connector):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
-        return _kc.fixed_probability(np.uint64(key), self.p, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:  # noqa: D102
+        return _probability_plan(key, self.p, pre_gid, post_gid, self.allow_self)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return self.p * n_pre * n_post
@@ -170,8 +265,17 @@ class FixedInDegree(_FixedDegree):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:  # noqa: D102
         self._check(pre_gid.size, pre_gid, post_gid)
-        return _kc.fixed_in_degree(np.uint64(key), self.k, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+        k, allow_self, key = self.k, self.allow_self, np.uint64(key)
+        cc = _kc.fixed_in_degree_counts(key, k, pre_gid, post_gid, allow_self, _n_chunks())
+
+        def fill(dest: IntArray, out: Int32Array) -> None:
+            _kc.fixed_in_degree_fill(key, k, pre_gid, post_gid, allow_self, cc, dest, out)
+
+        return RowPlan(cc.sum(axis=0), fill)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(self.k) * n_post
@@ -189,8 +293,16 @@ class FixedOutDegree(_FixedDegree):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:  # noqa: D102
         self._check(post_gid.size, pre_gid, post_gid)
-        return _kc.fixed_out_degree(np.uint64(key), self.k, pre_gid, post_gid, self.allow_self)  # type: ignore[no-any-return]
+        k, allow_self, key = self.k, self.allow_self, np.uint64(key)
+
+        def fill(dest: IntArray, out: Int32Array) -> None:
+            _kc.fixed_out_degree_fill(key, k, pre_gid, post_gid, allow_self, dest, out)
+
+        return RowPlan(np.full(pre_gid.size, k, dtype=np.int64), fill)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(self.k) * n_pre
@@ -217,21 +329,27 @@ class FixedTotalNumber(Connector):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:
+        """Count pair ``i``'s row for every ``i``; the fill pass redraws and sorts each row.
+
+        Rows come out as a stable sort of the pairs by (pre, post), without sorting the
+        whole list.
+        """
         if not self.allow_self and pre_gid.size == 1 and np.array_equal(pre_gid, post_gid):
             raise ConnectivityError(
                 "FixedTotalNumber: only a self pair exists and allow_self=False"
             )
-        n_pre, n_post = pre_gid.size, post_gid.size
-        pre = np.empty(self.n, dtype=np.int64)
-        post = np.empty(self.n, dtype=np.int64)
-        _kc.fixed_total_number(
-            np.uint64(key), n_pre, n_post, pre_gid, post_gid, self.allow_self, pre, post
-        )
-        order = np.lexsort((post, pre))
-        pre, post = pre[order], post[order]
-        indptr = np.zeros(n_pre + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pre, minlength=n_pre), out=indptr[1:])
-        return indptr, post
+        if self.n and (pre_gid.size == 0 or post_gid.size == 0):
+            raise ConnectivityError(f"FixedTotalNumber(n={self.n}): pre or post side is empty")
+        n, allow_self, key = self.n, self.allow_self, np.uint64(key)
+        cc = _kc.fixed_total_number_counts(key, n, pre_gid, post_gid, allow_self, _n_chunks())
+
+        def fill(dest: IntArray, out: Int32Array) -> None:
+            _kc.fixed_total_number_fill(key, n, pre_gid, post_gid, allow_self, cc, dest, out)
+
+        return RowPlan(cc.sum(axis=0), fill)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(self.n)
@@ -253,8 +371,10 @@ class FromList(Connector):
     delay : array_like of float, optional
         One delay per synapse (ms). When given, ``connect`` must not also get a ``delay``.
 
-    Synapses are stored sorted by (pre, post); per-synapse weights and delays follow
-    their synapse.
+    Synapses are stored sorted by (pre, post) (stably: repeated pairs keep their order);
+    per-synapse weights and delays follow their synapse. Input that is already sorted is
+    used as it is (``order`` is then None); otherwise ``order`` holds the sorting
+    permutation.
     """
 
     def __init__(
@@ -273,7 +393,9 @@ class FromList(Connector):
             )
         self.weight = self._values("weight", weight)
         self.delay = self._values("delay", delay)
-        self.order = np.lexsort((self.post, self.pre))
+        self.order: IntArray | None = None
+        if not _kc.pairs_sorted(self.pre, self.post):
+            self.order = np.lexsort((self.post, self.pre))
 
     def _indices(self, name: str, value: npt.ArrayLike) -> IntArray:
         arr = np.asarray(value)
@@ -298,6 +420,9 @@ class FromList(Connector):
     def generate(  # noqa: D102
         self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray
     ) -> tuple[IntArray, IntArray]:
+        return self.row_plan(key, pre_gid, post_gid).to_csr()
+
+    def row_plan(self, key: np.uint64, pre_gid: IntArray, post_gid: IntArray) -> RowPlan:  # noqa: D102
         for name, idx, n in (("pre", self.pre, pre_gid.size), ("post", self.post, post_gid.size)):
             if idx.size and (idx.min() < 0 or idx.max() >= n):
                 bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
@@ -305,13 +430,31 @@ class FromList(Connector):
                     f"FromList: {name} index {bad} is out of range for a {name}synaptic side of "
                     f"{n} neurons (valid: 0..{n - 1})"
                 )
-        pre = self.pre[self.order]
+        counts = np.bincount(self.pre, minlength=pre_gid.size).astype(np.int64)
         indptr = np.zeros(pre_gid.size + 1, dtype=np.int64)
-        np.cumsum(np.bincount(pre, minlength=pre_gid.size), out=indptr[1:])
-        return indptr, self.post[self.order]
+        np.cumsum(counts, out=indptr[1:])
+        order = np.zeros(0, dtype=np.int64) if self.order is None else self.order
+        post = self.post
+
+        def fill(dest: IntArray, out: Int32Array) -> None:
+            _kc.from_list_fill(indptr, post, order, dest, out)
+
+        return RowPlan(counts, fill)
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(self.pre.size)
 
     def describe(self) -> dict[str, Any]:  # noqa: D102
         return {"connector": "FromList", "n": int(self.pre.size)}
+
+
+def _probability_plan(
+    key: np.uint64, p: float, pre_gid: IntArray, post_gid: IntArray, allow_self: bool
+) -> RowPlan:
+    key = np.uint64(key)
+    counts = _kc.fixed_probability_counts(key, p, pre_gid, post_gid, allow_self)
+
+    def fill(dest: IntArray, out: Int32Array) -> None:
+        _kc.fixed_probability_fill(key, p, pre_gid, post_gid, allow_self, dest, out)
+
+    return RowPlan(counts, fill)

@@ -60,12 +60,9 @@ import numpy.typing as npt
 from snnsim.connectors import Connector
 from snnsim.engine import (
     GAP_STEPS,
-    STREAM_INPUT,
-    STREAM_SOURCE,
     Engine,
     available_memory,
     compile_kernels,
-    stream_id,
 )
 from snnsim.errors import FileFormatError, ParameterError, SimulationError, SnnsimError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
@@ -75,6 +72,7 @@ from snnsim.models import MODELS, NeuronModel, SpikeSource
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
 from snnsim.populations import Population, Target
+from snnsim.synapses import STREAM_INPUT, STREAM_SOURCE, float32_keys, stream_id
 
 __all__ = [
     "ENGINE_ARRAYS",
@@ -196,9 +194,8 @@ def _check_synapse_values(r: _Reader, a: dict[str, Array], indptr: Array, n_syn:
         if not np.all(np.isfinite(table)):
             raise bad("w_table", "contains NaN or Inf")
         # sorted and distinct in float32 order, -0.0 before 0.0
-        bits = table.view(np.uint32).astype(np.int64)
-        keys = np.where(bits >= 2**31, 2**32 - 1 - bits, bits + 2**31)
-        if np.any(np.diff(keys) <= 0):
+        keys = float32_keys(table)
+        if np.any(keys[1:] <= keys[:-1]):
             raise bad("w_table", "values must be distinct and ascending")
         if n_syn and int(weight.max()) >= table.size:
             raise bad("syn_weight", f"indices must be < len(w_table)={table.size}")

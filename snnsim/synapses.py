@@ -1,30 +1,67 @@
 """Synapse tables: every projection's connectivity, weights and delays in one CSR.
 
-The engine stores one CSR by global source id (design.md section 5):
+Layout (design.md section 5): one CSR by global source id,
 
 - ``indptr`` int64[N + 1]: row pointers;
 - ``code`` int32[S]: ``2*target + receptor``, ascending within each row (the run loop
-  finds a thread partition's synapses by binary search);
-- ``weight`` float32[S]: nA (current synapses) or mV (delta synapses);
-- ``delay`` uint16[S]: steps, >= 1.
+  finds a thread partition's synapses by binary search). Equal codes (multapses, or
+  several projections onto the same target and receptor) keep the order of their
+  projections, then each projection's own order;
+- ``weight``: nA (current synapses) or mV (delta synapses), stored in one of two ways,
+  chosen per network at build time:
+
+  * ``w_table`` empty: ``weight`` is float32[S], one value per synapse;
+  * ``w_table`` float32[K] holds the network's K <= 65536 distinct float32 weights in
+    ascending order (``-0.0`` before ``0.0``), and ``weight`` is an index into it:
+    uint8[S] when K <= 256, uint16[S] otherwise. The weight of synapse ``s`` is
+    ``w_table[weight[s]]``;
+
+- ``delay``: steps (>= 1), uint8[S] when every delay is <= 255 steps, else uint16[S];
+- ``min_delay``, ``max_delay``: smallest and largest delay in steps.
+
+A static synapse thus costs 6 bytes (constant weights, delays below 256 steps) to 10
+bytes (4 code + 4 weight + 2 delay). ``build_synapses(compress=False)`` gives the
+uncompressed layout (float32 weights, uint16 delays, empty table).
+
+Assembly, without per-synapse temporaries: every projection's connector counts its
+synapses per source (:meth:`~snnsim.connectors.Connector.row_plan`), which lays out the
+CSR; then each projection writes its rows straight into their place (postsynaptic
+positions in ``code``), a compiled pass computes weights and delays from the projection's
+streams (value ``q`` of a projection is the ``q``-th synapse of its own CSR, as it always
+was) and turns positions into codes; finally the rows that several projections share
+are merged by code. Weights that cannot be listed in advance (distributions, matrices)
+are written as float32 and indexed afterwards if they turn out to have <= 65536 distinct
+values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 
-from snnsim.distributions import Distribution
+from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError
+from snnsim.kernels import assembly as _ka
 from snnsim.kernels.random_streams import stream_key
 
 if TYPE_CHECKING:
+    from snnsim.connectors import RowPlan
     from snnsim.network import Network, Projection
 
-__all__ = ["MAX_DELAY_STEPS", "Synapses", "build_synapses", "stream_id"]
+__all__ = [
+    "MAX_DELAY_STEPS",
+    "MAX_TABLE_WEIGHTS",
+    "Synapses",
+    "build_synapses",
+    "bytes_per_synapse",
+    "float32_keys",
+    "keys_float32",
+    "stream_id",
+]
 
 # Stream families; the stream id is (family << 40) | object index.
 STREAM_CONNECT = 1
@@ -40,99 +77,97 @@ def stream_id(family: int, index: int) -> int:
     return (family << 40) | index
 
 
-#: Largest delay in steps (delays are stored as uint16).
+#: Largest delay in steps (delays are stored as uint16 at most).
 MAX_DELAY_STEPS = 65535
+#: Largest number of distinct weights stored as a table (uint16 indices).
+MAX_TABLE_WEIGHTS = 65536
+
+_F64 = npt.NDArray[np.float64]
+_I64 = npt.NDArray[np.int64]
+
+
+def _empty_table() -> npt.NDArray[np.float32]:
+    return np.zeros(0, dtype=np.float32)
 
 
 @dataclass
 class Synapses:
-    """One CSR by global source id holding every synapse of a network."""
+    """One CSR by global source id holding every synapse of a network (see module docs)."""
 
     indptr: npt.NDArray[np.int64]
     code: npt.NDArray[np.int32]
-    weight: npt.NDArray[np.float32]
-    delay: npt.NDArray[np.uint16]
+    #: float32 weights, or uint8/uint16 indices into ``w_table`` when it is not empty
+    weight: npt.NDArray[Any]
+    #: delays in steps, uint8 or uint16
+    delay: npt.NDArray[Any]
     min_delay: int
     max_delay: int
+    #: sorted distinct weights (float32[K]) or empty
+    w_table: npt.NDArray[np.float32] = field(default_factory=_empty_table)
+
+    def weight_values(self) -> npt.NDArray[np.float32]:
+        """Weight of every synapse as float32 (a new array when the weights are table indices)."""
+        values: npt.NDArray[np.float32] = (
+            self.w_table[self.weight]
+            if self.w_table.size
+            else self.weight.astype(np.float32, copy=False)
+        )
+        return values
+
+    def nbytes(self) -> int:
+        """Bytes held by the arrays."""
+        arrays = (self.indptr, self.code, self.weight, self.delay, self.w_table)
+        return int(sum(a.nbytes for a in arrays))
 
 
-def build_synapses(net: Network, seed: np.uint64, n: int) -> Synapses:
-    """Generate every projection of ``net`` and merge them into one CSR by source.
+# ------------------------------------------------------------------ value specifications
+@dataclass
+class _Spec:
+    """A weight or delay specification in the form the compiled values pass reads."""
 
-    Parameters
-    ----------
-    net : Network
-        The network description (validated here: receptors, weight signs, delays).
-    seed : numpy.uint64
-        Network seed; each projection draws from its own counter-based streams.
-    n : int
-        Total number of neurons.
-    """
-    src_parts, code_parts, w_parts, d_parts = [], [], [], []
-    for proj in net.projections:
-        s, c, w, d = _build_projection(net, proj, seed)
-        src_parts.append(s)
-        code_parts.append(c)
-        w_parts.append(w)
-        d_parts.append(d)
-    i64 = np.int64
-    src = np.concatenate(src_parts).astype(i64) if src_parts else np.zeros(0, dtype=i64)
-    code = np.concatenate(code_parts).astype(i64) if code_parts else np.zeros(0, dtype=i64)
-    weight = np.concatenate(w_parts) if w_parts else np.zeros(0)
-    delay = np.concatenate(d_parts).astype(i64) if d_parts else np.zeros(0, dtype=i64)
-    if src.size:
-        keyv = src * (2 * n) + code
-        if np.any(keyv[1:] < keyv[:-1]):
-            order = np.argsort(keyv, kind="stable")
-            src, code, weight, delay = src[order], code[order], weight[order], delay[order]
-        del keyv
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(src, minlength=n), out=indptr[1:])
-    del src
-    return Synapses(
-        indptr=indptr,
-        code=code.astype(np.int32),
-        weight=weight.astype(np.float32),
-        delay=delay.astype(np.uint16),
-        min_delay=int(delay.min()) if delay.size else 1 << 20,
-        max_delay=int(delay.max()) if delay.size else 1,
-    )
+    kind: int
+    par: _F64 = field(default_factory=lambda: np.zeros(4))
+    key: np.uint64 = field(default_factory=lambda: np.uint64(0))
+    arr: _F64 = field(default_factory=lambda: np.zeros(0))
+    perm: _I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    mat: _F64 = field(default_factory=lambda: np.zeros((0, 0)))
 
 
-def _resolve_values(
-    spec: Any,
-    what: str,
-    n_syn: int,
-    key: np.uint64,
-    pre_pos: npt.NDArray[np.int64],
-    post_pos: npt.NDArray[np.int64],
-    n_pre: int,
-    n_post: int,
-) -> npt.NDArray[np.float64]:
-    if isinstance(spec, Distribution):
-        return spec.sample(key, n_syn)
+KIND_CONST, KIND_UNIFORM, KIND_NORMAL, KIND_ARRAY, KIND_MATRIX = 0, 1, 2, 3, 4
+
+
+def _spec(spec: Any, what: str, n_syn: int, key: np.uint64, n_pre: int, n_post: int) -> _Spec:
+    key = np.uint64(key)
+    if type(spec) is Uniform:
+        return _Spec(KIND_UNIFORM, np.array([spec.low, spec.high, 0.0, 0.0]), key)
+    if type(spec) is Normal:
+        return _Spec(KIND_NORMAL, np.array([spec.mean, spec.std, spec.low, spec.high]), key)
+    if isinstance(spec, Distribution):  # a user distribution: its own sampler
+        values = np.ascontiguousarray(spec.sample(key, n_syn), dtype=np.float64).reshape(-1)
+        if values.size != n_syn:
+            raise ConnectivityError(
+                f"{what}: {type(spec).__name__}.sample returned {values.size} values for "
+                f"{n_syn} synapses"
+            )
+        return _Spec(KIND_ARRAY, arr=values)
     arr = np.asarray(spec, dtype=np.float64)
     if arr.ndim == 0:
-        out = np.full(n_syn, float(arr))
-    elif arr.ndim == 1:
+        return _Spec(KIND_CONST, np.array([float(arr), 0.0, 0.0, 0.0]))
+    if arr.ndim == 1:
         if arr.size != n_syn:
             raise ConnectivityError(
                 f"{what}: array of {arr.size} values for {n_syn} synapses; give a scalar, a "
                 f"distribution, one value per synapse (sorted by pre, then post) or a "
                 f"({n_pre}, {n_post}) matrix"
             )
-        out = arr.copy()
-    elif arr.ndim == 2:
+        return _Spec(KIND_ARRAY, arr=np.ascontiguousarray(arr))
+    if arr.ndim == 2:
         if arr.shape != (n_pre, n_post):
             raise ConnectivityError(
                 f"{what}: matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) (pre x post)"
             )
-        out = arr[pre_pos, post_pos]
-    else:
-        raise ConnectivityError(f"{what}: expected a scalar, 1-D or 2-D array, got {arr.ndim}-D")
-    if not np.all(np.isfinite(out)):
-        raise ConnectivityError(f"{what}: values must be finite (NaN or Inf found)")
-    return out
+        return _Spec(KIND_MATRIX, mat=np.ascontiguousarray(arr))
+    raise ConnectivityError(f"{what}: expected a scalar, 1-D or 2-D array, got {arr.ndim}-D")
 
 
 def _receptor_index(proj: Projection) -> int:
@@ -157,83 +192,432 @@ def _receptor_index(proj: Projection) -> int:
     return model.receptors.index(rec)
 
 
-def _check_sign(values: npt.NDArray[np.float64], rec: int, model_name: str, what: str) -> None:
-    if rec == 0 and values.size and values.min() < 0:
+def _check_sign_bounds(wmin: float, wmax: float, rec: int, what: str) -> None:
+    if rec == 0 and wmin < 0:
         raise ConnectivityError(
-            f"{what}: weight {values.min():g} nA < 0 on receptor 'exc'; excitatory weights must "
+            f"{what}: weight {wmin:g} nA < 0 on receptor 'exc'; excitatory weights must "
             "be >= 0: use receptor='inh' for inhibitory (negative) weights"
         )
-    if rec == 1 and values.size and values.max() > 0:
+    if rec == 1 and wmax > 0:
         raise ConnectivityError(
-            f"{what}: weight {values.max():g} nA > 0 on receptor 'inh'; inhibitory weights must "
+            f"{what}: weight {wmax:g} nA > 0 on receptor 'inh'; inhibitory weights must "
             "be <= 0 (NEST convention): use a negative weight or receptor='exc'"
         )
 
 
-def _build_projection(
-    net: Network, proj: Projection, seed: np.uint64
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]
-]:
+def _check_sign(values: npt.NDArray[np.float64], rec: int, model_name: str, what: str) -> None:
+    if values.size:
+        _check_sign_bounds(float(values.min()), float(values.max()), rec, what)
+
+
+# -------------------------------------------------------------------------- assembly
+@dataclass
+class _Job:
+    """One projection between its count pass and its fill pass."""
+
+    proj: Projection
+    what: str
+    rec: int
+    pre_gid: _I64
+    post_gid: _I64
+    plan: RowPlan | None
+    lptr: _I64
+    wspec: _Spec
+    dspec: _Spec
+
+    @property
+    def n_syn(self) -> int:
+        return int(self.lptr[-1])
+
+
+def _prepare(
+    net: Network, proj: Projection, seed: np.uint64, ids: dict[int, tuple[Any, _I64]]
+) -> _Job:
+    """Validate a projection, count its synapses per row and resolve its value specs.
+
+    ``ids`` caches the global ids of each population or view (one array per target).
+    """
     from snnsim.connectors import FromList
 
     what = f"connect({proj.pre.population.label} -> {proj.post.population.label})"
     rec = _receptor_index(proj)
-    pre_gid = proj.pre.global_ids
-    post_gid = proj.post.global_ids
-    key = stream_key(seed, np.uint64(stream_id(STREAM_CONNECT, proj.index)))
-    indptr, post_pos = proj.connector.generate(key, pre_gid, post_gid)
-    n_syn = int(post_pos.size)
-    pre_pos = np.repeat(np.arange(pre_gid.size, dtype=np.int64), np.diff(indptr))
+    for target in (proj.pre, proj.post):
+        if id(target) not in ids:  # the target is kept in the value: its id stays unique
+            ids[id(target)] = (target, np.ascontiguousarray(target.global_ids, dtype=np.int64))
+    pre_gid = ids[id(proj.pre)][1]
+    post_gid = ids[id(proj.post)][1]
+    key = np.uint64(stream_key(seed, np.uint64(stream_id(STREAM_CONNECT, proj.index))))
     conn = proj.connector
-    if isinstance(conn, FromList) and conn.weight is not None:
-        weights = conn.weight[conn.order]
+    plan = conn.row_plan(key, pre_gid, post_gid)
+    lptr = np.zeros(pre_gid.size + 1, dtype=np.int64)
+    np.cumsum(plan.take_counts(), out=lptr[1:])
+    n_syn = int(lptr[-1])
+    n_pre, n_post = pre_gid.size, post_gid.size
+    listed = conn if isinstance(conn, FromList) else None
+    order = np.zeros(0, dtype=np.int64)
+    if listed is not None and listed.order is not None:
+        order = listed.order
+    if listed is not None and listed.weight is not None:
+        wspec = _Spec(KIND_ARRAY, arr=listed.weight, perm=order)
     else:
-        wkey = stream_key(seed, np.uint64(stream_id(STREAM_WEIGHT, proj.index)))
-        weights = _resolve_values(
-            proj.weight,
-            what + " weight",
-            n_syn,
-            wkey,
-            pre_pos,
-            post_pos,
-            pre_gid.size,
-            post_gid.size,
-        )
-    if proj.post.model.signed_receptors:
-        _check_sign(weights, rec, proj.post.model.name, what)
-    if np.any(np.abs(weights) > 3e38):
-        raise ConnectivityError(f"{what}: weights beyond float32 range")
-    if isinstance(conn, FromList) and conn.delay is not None:
-        delays_ms = conn.delay[conn.order]
+        wkey = np.uint64(stream_key(seed, np.uint64(stream_id(STREAM_WEIGHT, proj.index))))
+        wspec = _spec(proj.weight, what + " weight", n_syn, wkey, n_pre, n_post)
+    if listed is not None and listed.delay is not None:
+        dspec = _Spec(KIND_ARRAY, arr=listed.delay, perm=order)
     elif proj.delay is None:
-        delays_ms = np.full(n_syn, net.dt)
+        dspec = _Spec(KIND_CONST, np.array([net.dt, 0.0, 0.0, 0.0]))
     else:
-        dkey = stream_key(seed, np.uint64(stream_id(STREAM_DELAY, proj.index)))
-        delays_ms = _resolve_values(
-            proj.delay, what + " delay", n_syn, dkey, pre_pos, post_pos, pre_gid.size, post_gid.size
-        )
-    steps_f = delays_ms / net.dt
-    steps = np.rint(steps_f)
-    if not proj.round_delays:
-        off = np.abs(steps_f - steps) > 1e-9 * np.maximum(1.0, np.abs(steps_f))
-        if np.any(off):
-            bad = float(delays_ms[off][0])
-            raise ConnectivityError(
-                f"{what}: delay {bad!r} ms is not a multiple of dt={net.dt} ms; use multiples of "
-                "dt or pass round_delays=True to round to the nearest step"
-            )
-    if steps.size and steps.min() < 1:
-        bad = float(delays_ms[steps < 1][0])
-        raise ConnectivityError(
-            f"{what}: delay {bad!r} ms is below dt={net.dt} ms; delays must be >= one time step"
-        )
-    if steps.size and steps.max() > MAX_DELAY_STEPS:
-        bad = float(delays_ms[steps > MAX_DELAY_STEPS][0])
-        raise ConnectivityError(
-            f"{what}: delay {bad!r} ms exceeds the supported maximum of {MAX_DELAY_STEPS} steps "
-            f"({MAX_DELAY_STEPS * net.dt:g} ms at dt={net.dt} ms)"
-        )
-    src = pre_gid[pre_pos]
-    code = 2 * post_gid[post_pos] + rec
-    return src, code, weights, steps.astype(np.int64)
+        dkey = np.uint64(stream_key(seed, np.uint64(stream_id(STREAM_DELAY, proj.index))))
+        dspec = _spec(proj.delay, what + " delay", n_syn, dkey, n_pre, n_post)
+    return _Job(proj, what, rec, pre_gid, post_gid, plan, lptr, wspec, dspec)
+
+
+def _weight_table(jobs: list[_Job]) -> tuple[npt.NDArray[np.uint32], bool]:
+    """Keys of the weight table when every weight is known in advance.
+
+    Returns ``(keys, later)``: sorted keys if the network's weights (constants, arrays)
+    have at most :data:`MAX_TABLE_WEIGHTS` distinct float32 values; otherwise empty keys,
+    and ``later`` True when the count must wait for the values (distributions, matrices).
+    """
+    empty = np.zeros(0, dtype=np.uint32)
+    parts: list[npt.NDArray[np.uint32]] = []
+    later = False
+    for job in jobs:
+        if job.n_syn == 0:
+            continue
+        ws = job.wspec
+        if ws.kind == KIND_CONST:
+            parts.append(_distinct_keys(ws.par[:1]))
+        elif ws.kind == KIND_ARRAY:
+            keys = _distinct_keys(ws.arr)
+            if keys.size > MAX_TABLE_WEIGHTS:
+                return empty, False
+            parts.append(keys)
+        else:
+            later = True
+    keys = np.unique(np.concatenate(parts)) if parts else empty
+    if keys.size > MAX_TABLE_WEIGHTS:
+        return empty, False
+    if later:
+        return empty, True
+    return keys.astype(np.uint32), False
+
+
+_SIGN = np.uint32(0x80000000)
+
+
+def float32_keys(values: npt.ArrayLike) -> npt.NDArray[np.uint32]:
+    """Order-preserving uint32 keys of float32 values (``-0.0`` sorts just below ``0.0``).
+
+    The NumPy twin of :func:`snnsim.kernels.assembly.float32_key`.
+    """
+    bits = np.ascontiguousarray(values, dtype=np.float32).view(np.uint32)
+    keys: npt.NDArray[np.uint32] = np.where(bits & _SIGN, ~bits, bits | _SIGN).astype(np.uint32)
+    return keys
+
+
+def keys_float32(keys: npt.NDArray[np.uint32]) -> npt.NDArray[np.float32]:
+    """Inverse of :func:`float32_keys`."""
+    bits = np.where(keys & _SIGN, keys ^ _SIGN, ~keys).astype(np.uint32)
+    return bits.view(np.float32)
+
+
+def _distinct_keys(values: npt.NDArray[Any]) -> npt.NDArray[np.uint32]:
+    """Distinct keys of ``values``; at most ``MAX_TABLE_WEIGHTS + 1`` of them, unsorted."""
+    if values.size <= 1 << 20:  # small: NumPy (no kernel to compile)
+        keys: npt.NDArray[np.uint32] = np.unique(float32_keys(values))
+        return keys[: MAX_TABLE_WEIGHTS + 1]
+    return _ka.distinct_keys(values, MAX_TABLE_WEIGHTS)  # type: ignore[no-any-return]
+
+
+def _index_dtype(k: int) -> type[np.unsignedinteger[Any]]:
+    return np.uint8 if k <= 256 else np.uint16
+
+
+_BAD = "\x00bad\x00"
+#: Row chunks of the values pass (per-chunk statistics; results do not depend on it).
+_VALUE_CHUNKS = 256
+
+
+def _raise_bad(bad_q: _I64, bad_v: _F64, which: int, message: str) -> None:
+    """Raise ``message`` (``_BAD`` replaced by the value) for the first flagged synapse."""
+    col = bad_q[:, which]
+    rows = np.flatnonzero(col >= 0)
+    if rows.size == 0:
+        return
+    first = rows[np.argmin(col[rows])]
+    raise ConnectivityError(message.replace(_BAD, repr(float(bad_v[first, which]))))
+
+
+def _constant_values(
+    net: Network,
+    job: _Job,
+    dest: _I64,
+    table_keys: npt.NDArray[np.uint32],
+    weight: npt.NDArray[Any],
+    delay: npt.NDArray[Any],
+    cap: int,
+    wstats: _F64,
+    dstats: _I64,
+    bad_q: _I64,
+    bad_v: _F64,
+) -> None:
+    """:func:`~snnsim.kernels.assembly.synapse_values` for a constant weight and delay.
+
+    The checks run once in Python (same arithmetic, same statistics and flags as the kernel)
+    and a small kernel stores the two values.
+    """
+    bad_q[:] = -1
+    bad_v[:] = 0.0
+    wstats[:] = (math.inf, -math.inf)
+    dstats[:] = (1 << 62, 0)
+    if job.n_syn == 0:
+        return
+
+    def flag(which: int, value: float) -> None:
+        bad_q[0, which] = 0
+        bad_v[0, which] = value
+
+    w = float(job.wspec.par[0])
+    if not math.isfinite(w):
+        flag(_ka.BAD_WEIGHT_NONFINITE, w)
+        w = 0.0
+    wstats[0] = (w, w)
+    stored: Any = np.float32(w)
+    if table_keys.size:
+        key = float32_keys([w])[0]
+        stored = int(np.searchsorted(table_keys, key))
+        if stored >= table_keys.size or table_keys[stored] != key:
+            flag(_ka.BAD_WEIGHT_NOT_IN_TABLE, w)
+            stored = 0
+    d = float(job.dspec.par[0])
+    steps_stored = 1
+    if not math.isfinite(d):
+        flag(_ka.BAD_DELAY_NONFINITE, d)
+    else:
+        steps_f = d / net.dt
+        steps = float(np.rint(steps_f))
+        if not job.proj.round_delays and abs(steps_f - steps) > 1e-9 * max(1.0, abs(steps_f)):
+            flag(_ka.BAD_DELAY_OFF_GRID, d)
+        if steps < 1:
+            flag(_ka.BAD_DELAY_BELOW_ONE, d)
+        elif steps > MAX_DELAY_STEPS:
+            flag(_ka.BAD_DELAY_ABOVE_MAX, d)
+        else:
+            steps_stored = int(steps)
+            if steps_stored > cap:
+                flag(_ka.BAD_DELAY_STORAGE, d)
+                steps_stored = cap
+            dstats[0] = (steps_stored, steps_stored)
+    _ka.fill_constant(job.lptr, dest, weight, stored, delay, steps_stored)
+
+
+def _fill_values(
+    net: Network,
+    job: _Job,
+    dest: _I64,
+    code: npt.NDArray[np.int32],
+    table_keys: npt.NDArray[np.uint32],
+    weight: npt.NDArray[Any],
+    delay: npt.NDArray[Any],
+) -> tuple[npt.NDArray[Any], int, int]:
+    """Weights and delays of one projection, checked; returns (delay array, min, max)."""
+    n_chunks = max(1, min(dest.size, _VALUE_CHUNKS))
+    wstats = np.empty((n_chunks, 2))
+    dstats = np.empty((n_chunks, 2), dtype=np.int64)
+    bad_q = np.empty((n_chunks, _ka.N_BAD), dtype=np.int64)
+    bad_v = np.empty((n_chunks, _ka.N_BAD))
+    w, d = job.wspec, job.dspec
+    while True:
+        cap = int(np.iinfo(delay.dtype).max)
+        if w.kind == KIND_CONST and d.kind == KIND_CONST:
+            _constant_values(net, job, dest, table_keys, weight, delay, cap, wstats, dstats,
+                             bad_q, bad_v)  # fmt: skip
+        else:
+            _ka.synapse_values(
+                job.lptr, dest, code,
+                w.kind, w.par, w.key, w.arr, w.perm, w.mat,
+                d.kind, d.par, d.key, d.arr, d.perm, d.mat,
+                net.dt, bool(job.proj.round_delays), MAX_DELAY_STEPS,
+                table_keys, weight, delay, cap,
+                wstats, dstats, bad_q, bad_v,
+            )  # fmt: skip
+        if np.any(bad_q[:, _ka.BAD_DELAY_STORAGE] >= 0) and not np.any(
+            bad_q[:, _ka.BAD_DELAY_ABOVE_MAX : _ka.BAD_DELAY_STORAGE] >= 0
+        ):
+            delay = delay.astype(np.uint16)  # a delay above 255 steps: widen, redo
+            continue
+        break
+    what = job.what
+    _raise_bad(
+        bad_q, bad_v, _ka.BAD_WEIGHT_NONFINITE,
+        what + " weight: values must be finite (NaN or Inf found)",
+    )  # fmt: skip
+    if job.n_syn:
+        wmin, wmax = float(wstats[:, 0].min()), float(wstats[:, 1].max())
+        if job.proj.post.model.signed_receptors:
+            _check_sign_bounds(wmin, wmax, job.rec, what)
+        if max(abs(wmin), abs(wmax)) > 3e38:
+            raise ConnectivityError(f"{what}: weights beyond float32 range")
+    dt = net.dt
+    _raise_bad(
+        bad_q, bad_v, _ka.BAD_DELAY_NONFINITE,
+        what + " delay: values must be finite (NaN or Inf found)",
+    )  # fmt: skip
+    if not job.proj.round_delays:
+        _raise_bad(
+            bad_q, bad_v, _ka.BAD_DELAY_OFF_GRID,
+            what + ": delay " + _BAD + " ms is not a multiple of dt=" + f"{dt} ms; use multiples "
+            "of dt or pass round_delays=True to round to the nearest step",
+        )  # fmt: skip
+    _raise_bad(
+        bad_q, bad_v, _ka.BAD_DELAY_BELOW_ONE,
+        what + ": delay " + _BAD + " ms is below dt=" + f"{dt} ms; delays must be >= one time step",
+    )  # fmt: skip
+    _raise_bad(
+        bad_q, bad_v, _ka.BAD_DELAY_ABOVE_MAX,
+        what + ": delay " + _BAD + " ms exceeds the supported maximum of "
+        + f"{MAX_DELAY_STEPS} steps ({MAX_DELAY_STEPS * dt:g} ms at dt={dt} ms)",
+    )  # fmt: skip
+    if np.any(bad_q[:, _ka.BAD_WEIGHT_NOT_IN_TABLE] >= 0):  # pragma: no cover - invariant
+        raise RuntimeError(f"{what}: a weight is missing from the weight table (internal error)")
+    return delay, int(dstats[:, 0].min()), int(dstats[:, 1].max())
+
+
+def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True) -> Synapses:
+    """Generate every projection of ``net`` and merge them into one CSR by source.
+
+    Parameters
+    ----------
+    net : Network
+        The network description (validated here: receptors, weight signs, delays).
+    seed : numpy.uint64
+        Network seed; each projection draws from its own counter-based streams.
+    n : int
+        Total number of neurons.
+    compress : bool
+        Store weights as indices into ``w_table`` when the network has at most
+        :data:`MAX_TABLE_WEIGHTS` distinct float32 weights, and delays as uint8 when they
+        fit (see the module docstring). False: float32 weights and uint16 delays.
+
+    Notes
+    -----
+    The synapses, their order within rows, their weights and delays depend only on the
+    seed (not on threads or on ``compress``). Apart from the result, memory use is
+    O(neurons x projections), except for connectors that only implement ``generate``
+    (their CSR is kept until copied) and user distributions (sampled per projection).
+    """
+    jobs: list[_Job] = []
+    ids: dict[int, tuple[Any, _I64]] = {}
+    row_counts = np.zeros(n, dtype=np.int64)
+    for proj in net.projections:
+        job = _prepare(net, proj, seed, ids)
+        row_counts[job.pre_gid] += np.diff(job.lptr)
+        jobs.append(job)
+    del ids
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(row_counts, out=indptr[1:])
+    del row_counts
+    n_syn = int(indptr[-1])
+
+    table_keys, index_later = _weight_table(jobs) if compress else (np.zeros(0, np.uint32), False)
+    if table_keys.size:
+        weight: npt.NDArray[Any] = np.empty(n_syn, dtype=_index_dtype(table_keys.size))
+    else:
+        weight = np.empty(n_syn, dtype=np.float32)
+    delay: npt.NDArray[Any] = np.empty(n_syn, dtype=np.uint8 if compress else np.uint16)
+    code = np.empty(n_syn, dtype=np.int32)
+
+    cursor = indptr[:-1].copy()
+    min_delay, max_delay = 1 << 62, 0
+    for job in jobs:
+        dest = cursor[job.pre_gid]
+        cursor[job.pre_gid] += np.diff(job.lptr)
+        assert job.plan is not None
+        job.plan.fill(dest, code)
+        job.plan = None  # frees what a generate()-based plan holds
+        delay, lo, hi = _fill_values(net, job, dest, code, table_keys, weight, delay)
+        min_delay, max_delay = min(min_delay, lo), max(max_delay, hi)
+        _ka.positions_to_codes(job.post_gid, job.rec, job.lptr, dest, code)
+    del cursor, jobs
+    if not _ka.rows_sorted(indptr, code):
+        _ka.sort_rows(indptr, code, weight, delay)
+
+    w_table = _empty_table()
+    if table_keys.size:
+        w_table = keys_float32(table_keys)
+    elif index_later and n_syn:
+        keys = _distinct_keys(weight)
+        if keys.size <= MAX_TABLE_WEIGHTS:
+            keys.sort()
+            idx = np.empty(n_syn, dtype=_index_dtype(keys.size))
+            _ka.weight_indices(weight, keys, idx)
+            weight = idx
+            w_table = keys_float32(keys)
+    if n_syn == 0:
+        min_delay, max_delay = 1 << 20, 1
+    return Synapses(
+        indptr=indptr,
+        code=code,
+        weight=weight,
+        delay=delay,
+        min_delay=int(min_delay),
+        max_delay=int(max_delay),
+        w_table=w_table,
+    )
+
+
+def bytes_per_synapse(net: Network) -> float:
+    """Upper estimate of the bytes per synapse :func:`build_synapses` needs at its peak.
+
+    Stored: 4 (code) + weight (1 when every weight is a scalar, else 4, plus 2 while
+    float32 weights are turned into table indices) + delay (1, or 2 when delays may exceed
+    255 steps). Connectors that only implement ``generate`` keep their int64 CSR (8 more)
+    until it is copied.
+    """
+    from snnsim.connectors import (
+        AllToAll,
+        FixedInDegree,
+        FixedOutDegree,
+        FixedProbability,
+        FixedTotalNumber,
+        FromList,
+        OneToOne,
+    )
+
+    lean = (
+        AllToAll,
+        FixedInDegree,
+        FixedOutDegree,
+        FixedProbability,
+        FixedTotalNumber,
+        FromList,
+        OneToOne,
+    )
+    scalar_w = True
+    short_d = True
+    extra = 0.0
+    for proj in net.projections:
+        conn = proj.connector
+        if type(conn) not in lean:
+            extra = 8.0
+        w = proj.weight
+        listed = isinstance(conn, FromList) and conn.weight is not None
+        if listed or isinstance(w, Distribution) or np.ndim(w) != 0:
+            scalar_w = False
+        d = proj.delay
+        if isinstance(conn, FromList) and conn.delay is not None:
+            d = conn.delay
+        if d is None:
+            continue
+        if isinstance(d, Distribution):
+            hi = d.bounds()[1]
+        else:
+            try:
+                arr = np.asarray(d, dtype=np.float64)
+                hi = float(arr.max()) if arr.size else 0.0
+            except (TypeError, ValueError):
+                hi = np.inf
+        if not hi / net.dt < 255.5:
+            short_d = False
+    return 4.0 + (1.0 if scalar_w else 6.0) + (1.0 if short_d else 2.0) + extra

@@ -19,12 +19,17 @@ def _net(n_pre: int = 20, n_post: int = 15, seed: int = 1, model=None):
     return net, a, b
 
 
+def _weights(e):
+    """Effective float32 weight of every synapse (resolves the weight table)."""
+    return e.w_table[e.syn_weight] if e.w_table.size else e.syn_weight
+
+
 def _synapses(net):
     """Per synapse: global source, global target, receptor, weight, delay (steps)."""
     e = net.engine
     src = np.repeat(np.arange(e.n), np.diff(e.indptr))
     code = e.syn_code.astype(np.int64)
-    return src, code // 2, code % 2, e.syn_weight, e.syn_delay
+    return src, code // 2, code % 2, _weights(e), e.syn_delay
 
 
 def _pairs(net, a, b):
@@ -33,15 +38,16 @@ def _pairs(net, a, b):
 
 
 def test_engine_layout_dtypes_and_sorted_rows():
-    """CSR by source: int32 code = 2*target + receptor, f32 weight, u16 delay, sorted rows."""
+    """CSR by source: int32 code = 2*target + receptor, u8 weight index, u8 delay, sorted rows."""
     net, a, b = _net()
     net.connect(a, b, snn.FixedProbability(0.5), weight=0.5, delay=0.3)
     net.connect(a, b, snn.FixedProbability(0.5), weight=-0.5, receptor="inh", delay=0.2)
     e = net.build()
     assert e.indptr.dtype == np.int64 and e.indptr.size == 36
     assert e.syn_code.dtype == np.int32
-    assert e.syn_weight.dtype == np.float32
-    assert e.syn_delay.dtype == np.uint16
+    assert e.syn_weight.dtype == np.uint8  # two distinct weights: a table of 2
+    np.testing.assert_array_equal(e.w_table, np.float32([-0.5, 0.5]))
+    assert e.syn_delay.dtype == np.uint8
     for g in range(e.n):
         row = e.syn_code[e.indptr[g] : e.indptr[g + 1]]
         assert np.all(np.diff(row) >= 0)
@@ -242,7 +248,7 @@ def _dist_weights(seed: int, dist) -> np.ndarray:
     net, a, b = _net(40, 30, seed=seed)
     net.connect(a, b, snn.AllToAll(), weight=dist, delay=snn.Uniform(0.1, 2.0), round_delays=True)
     net.build()
-    return net.engine.syn_weight.copy(), net.engine.syn_delay.copy()
+    return _weights(net.engine).copy(), net.engine.syn_delay.copy()
 
 
 @pytest.mark.parametrize(

@@ -601,3 +601,95 @@ def test_sonata_not_hdf5(tmp_path: Path) -> None:
     path.write_bytes(path.read_bytes()[:600])
     with pytest.raises(FileFormatError):
         snn.read_sonata_spikes(path)
+
+
+# ------------------------------------------------------------ compact synapse layout (issue 3)
+def _swap_table(f: h5py.File) -> None:
+    t = f["engine/w_table"][()]
+    t[0], t[1] = t[1], t[0]
+    f["engine/w_table"][...] = t
+
+
+def _unsorted_row(f: h5py.File) -> None:
+    ip, code = f["engine/indptr"][()], f["engine/syn_code"][()]
+    r = int(np.flatnonzero(np.diff(ip) >= 2)[0])
+    code[ip[r]], code[ip[r] + 1] = code[ip[r] + 1], code[ip[r]] - 2
+    f["engine/syn_code"][...] = code
+
+
+def _float_weights_with_table(f: h5py.File) -> None:
+    w = f["engine/w_table"][()][f["engine/syn_weight"][()]]
+    _replace("engine/syn_weight", lambda a: w)(f)
+
+
+SYNAPSE_BAD: dict[str, tuple[Callable[[h5py.File], None], str]] = {
+    "table unsorted": (_swap_table, "w_table.*ascending"),
+    "table duplicate": (
+        lambda f: f["engine/w_table"].__setitem__(1, f["engine/w_table"][0]),
+        "w_table.*distinct",
+    ),
+    "table NaN": (_poke("engine/w_table", 0, np.nan), "w_table.*NaN"),
+    "index beyond table": (_poke("engine/syn_weight", 0, 65535), "syn_weight.*len\\(w_table\\)"),
+    "indices without table": (_replace("engine/w_table", lambda a: a[:0]), "needs a weight table"),
+    "float weights with table": (_float_weights_with_table, "w_table.*must be empty"),
+    "table too big for uint8": (
+        _replace("engine/syn_weight", lambda a: a.astype(np.uint8)),
+        "cannot be indexed by uint8",
+    ),
+    "weight int32": (_replace("engine/syn_weight", lambda a: a.astype(np.int32)), "syn_weight"),
+    "delay int16": (_replace("engine/syn_delay", lambda a: a.astype(np.int16)), "syn_delay"),
+    "unsorted row": (_unsorted_row, "ascending within each row"),
+}
+
+
+@pytest.mark.parametrize("case", list(SYNAPSE_BAD))
+def test_malformed_synapses_raise(
+    saved: tuple[snn.Network, Path], tmp_path: Path, case: str
+) -> None:
+    net, path = saved
+    assert net.engine.syn_weight.dtype == np.uint16 and 256 < net.engine.w_table.size < 65535
+    bad = tmp_path / "bad.h5"
+    shutil.copy(path, bad)
+    edit, expected = SYNAPSE_BAD[case]
+    with h5py.File(bad, "r+") as f:
+        edit(f)
+    with pytest.raises(FileFormatError, match=expected):
+        snn.load(bad)
+
+
+def _layout_net(seed: int, weight: Any, delay: float, n: int = 60) -> snn.Network:
+    net = snn.Network(dt=0.1, seed=seed, threads=1)
+    a = net.add_population(n, snn.LIF(i_offset=0.5), label="a")
+    net.connect(a, a, snn.FixedProbability(0.2), weight=weight, delay=delay)
+    net.connect(a[:10], a, snn.FixedProbability(0.2), weight=-0.2, receptor="inh")
+    net.record_spikes(a)
+    return net
+
+
+@pytest.mark.parametrize(
+    ("weight", "delay", "n", "w_dtype", "d_dtype"),
+    [
+        (0.3, 0.5, 60, np.uint8, np.uint8),
+        (snn.Uniform(0.0, 0.5), 0.5, 60, np.uint16, np.uint8),
+        (snn.Uniform(0.0, 0.5), 30.0, 700, np.float32, np.uint16),
+    ],
+    ids=["table-u8", "table-u16", "float-u16"],
+)
+def test_compact_layouts_round_trip(
+    tmp_path: Path, seed: int, weight: Any, delay: float, n: int, w_dtype: Any, d_dtype: Any
+) -> None:
+    """Each synapse layout is saved and loaded as it is, and the loaded network runs the same."""
+    full = _layout_net(seed, weight, delay, n)
+    full.run(40.0)
+    half = _layout_net(seed, weight, delay, n)
+    half.run(20.0)
+    e = half.engine
+    assert e.syn_weight.dtype == w_dtype and e.syn_delay.dtype == d_dtype
+    snn.save(half, tmp_path / "l.h5")
+    net2 = snn.load(tmp_path / "l.h5")
+    e2 = net2.engine
+    for name in ("syn_code", "syn_weight", "syn_delay", "w_table", "indptr"):
+        assert getattr(e2, name).dtype == getattr(e, name).dtype, name
+        np.testing.assert_array_equal(getattr(e2, name), getattr(e, name))
+    net2.run(20.0)
+    assert_recorders_equal(recorder_arrays(full), recorder_arrays(net2))
