@@ -22,8 +22,10 @@ Arrays travel in tuples (all built by ``snnsim.engine.Engine``):
 - ``pops = (kind, start, size, foff, ioff, doff, key, coeffs, gap)``: one entry per
   population; ``gap[p]`` is the propagator table of event-driven LIF populations;
 - ``state = (fstate, istate, idata, i_ext, use_iext)``;
-- ``syn = (indptr, code, weight, w_table, delay)``: CSR by source; ``weight`` holds float32
-  values, or indices into ``w_table`` when ``w_table`` is not empty;
+- ``syn = (indptr, code, weight, w_table, delay, w_mode, delay_const)``: CSR by source;
+  ``w_mode`` 0: ``weight`` holds float32 values, 1: indices into ``w_table``, 2: the weight
+  is ``w_table[receptor]`` (``weight`` empty); ``delay_const > 0``: every delay is that many
+  steps (``delay`` empty);
 - ``ring = (buffer[D, 2N], mask)``: slot ``s`` holds the input arriving at stamps
   ``s (mod D)``, exc plane ``[0, N)`` then inh plane ``[N, 2N)``;
 - ``evd = (on, inbits[D, W], busy[W], pinned[W], last[N], blk_stamp[W])``: event-driven
@@ -90,10 +92,9 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, r
         weight to ``ring[(stamp + delay) & mask, receptor * N + target]`` (receptor planes);
         in event-driven mode the target's bit is also set in ``inbits`` of that slot.
     """
-    indptr, syn_code, syn_weight, w_table, syn_delay = syn
+    indptr, syn_code, syn_weight, w_table, syn_delay, w_mode, delay_const = syn
     buf, mask = ring
     ev_on, inbits = evd[0], evd[1]
-    table = w_table.shape[0] > 0
     n_all = buf.shape[1] // 2
     n_thr = cnt.shape[0]
     for j in range(n_thr):
@@ -113,11 +114,18 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, r
                     a = search_sorted(syn_code, c_lo, a, e)
                     e = search_sorted(syn_code, c_hi, a, e)
                 for sy in range(a, e):
-                    slot = (stamp + np.int64(syn_delay[sy])) & mask
+                    d = delay_const if delay_const > 0 else np.int64(syn_delay[sy])
+                    slot = (stamp + d) & mask
                     code = np.int64(syn_code[sy])
                     t = code >> 1
-                    w = w_table[np.int64(syn_weight[sy])] if table else syn_weight[sy]
-                    buf[slot, (code & 1) * n_all + t] += w
+                    rec = code & 1
+                    if w_mode == 0:
+                        w = np.float32(syn_weight[sy])
+                    elif w_mode == 1:
+                        w = w_table[np.int64(syn_weight[sy])]
+                    else:
+                        w = w_table[rec]
+                    buf[slot, rec * n_all + t] += w
                     if ev_on and w != 0:
                         inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
             cursor[j] = q0 + c

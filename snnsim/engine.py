@@ -164,8 +164,13 @@ class Engine:
     precision: str = "double"
     #: None: decide per run (:meth:`uses_event_driven`); True/False: force
     event_driven: bool | None = None
-    #: weight table (``syn_weight`` holds indices into it when it is not empty)
+    #: weight table: ``syn_weight`` holds indices into it (``w_mode`` 1) or it holds one
+    #: weight per receptor (``w_mode`` 2, ``syn_weight`` empty); unused in ``w_mode`` 0
     w_table: npt.NDArray[np.float32] = field(default_factory=lambda: np.zeros(0, np.float32))
+    #: 0: per-synapse float32 weights; 1: table indices; 2: weight by receptor
+    w_mode: int = 0
+    #: the delay of every synapse in steps when ``syn_delay`` is empty, else 0
+    delay_const: int = 0
     #: per population, propagators over 0..GAP_STEPS input-free steps (event-driven LIF)
     gap: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 1, 6)))
     #: event-driven bookkeeping that is part of the state (saved in checkpoints): per
@@ -182,6 +187,11 @@ class Engine:
     compile_s: float = 0.0
     build_s: float = 0.0
     last_run: RunStats = field(default_factory=RunStats)
+
+    def __post_init__(self) -> None:
+        # a table with per-synapse entries and no explicit mode: indices into the table
+        if self.w_mode == 0 and self.w_table.size > 0 and self.syn_weight.dtype != np.float32:
+            self.w_mode = 1
 
     @property
     def mask(self) -> int:
@@ -262,7 +272,10 @@ class Engine:
             self.pop_doff, self.pop_key, self.coeffs, self.gap,
         )  # fmt: skip
         state = (self.fstate, self.istate, self.idata, self.i_ext, use_iext)
-        syn = (self.indptr, self.syn_code, self.syn_weight, self.w_table, self.syn_delay)
+        syn = (
+            self.indptr, self.syn_code, self.syn_weight, self.w_table, self.syn_delay,
+            self.w_mode, self.delay_const,
+        )  # fmt: skip
         ring = (self.ring, self.mask)
         inputs = (
             self.ev_step, self.ev_gid, self.ev_value, self.pin_indptr, self.pin_targets,
@@ -638,7 +651,9 @@ def build_engine(net: Network) -> Engine:
         **pin,
         precision=net.precision,
         event_driven=net.event_driven,
-        w_table=getattr(syn, "w_table", np.zeros(0, dtype=np.float32)),
+        w_table=syn.w_table,
+        w_mode=int(getattr(syn, "w_mode", 1 if syn.w_table.size else 0)),
+        delay_const=int(getattr(syn, "delay_const", 0)),
         gap=gap,
         step=net._step,
         spike_count=np.zeros(n, dtype=np.int64),

@@ -417,8 +417,22 @@ def _random_csr(rng: np.random.Generator, n: int):
 @pytest.mark.parametrize("n_thr", [1, 3])
 def test_deliver_spikes_matches_dict_reference(n_thr, table, rng):
     """deliver_spikes adds weights at (stamp + delay) & mask for its partition, in order."""
+    _check_delivery(n_thr, table, rng, by_receptor=False)
+
+
+@pytest.mark.parametrize("n_thr", [1, 3])
+def test_deliver_spikes_by_receptor_and_constant_delay(n_thr, rng):
+    """Weights by receptor (w_mode 2) and one constant delay give the per-synapse result."""
+    _check_delivery(n_thr, False, rng, by_receptor=True)
+
+
+def _check_delivery(n_thr, table, rng, by_receptor):
     n, m, t0, slots = 30, 4, 37, 16
     src, code, weight, delay, indptr = _random_csr(rng, n)
+    if by_receptor:
+        w_rec = np.array([0.75, -1.25], dtype=np.float32)
+        weight = w_rec[code & 1]
+        delay[:] = 5
     bounds = (np.arange(n_thr + 1) * n) // n_thr
     spk = np.full((n_thr, n * m), -1, dtype=np.int64)
     cnt = np.zeros((n_thr, m), dtype=np.int64)
@@ -441,11 +455,14 @@ def test_deliver_spikes_matches_dict_reference(n_thr, table, rng):
             inbits = np.zeros((slots, words), dtype=np.uint64)
             z = np.zeros(1, dtype=np.int64)
             evd = (True, inbits, inbits[0], inbits[0], z, z)
-            if table:
+            if by_receptor:
+                empty = np.zeros(0, dtype=np.uint8)
+                syn = (indptr, code, empty, w_rec, empty, 2, 5)
+            elif table:
                 w_table, w_idx = np.unique(weight, return_inverse=True)
-                syn = (indptr, code, w_idx.astype(np.uint16), w_table, delay)
+                syn = (indptr, code, w_idx.astype(np.uint16), w_table, delay, 1, 0)
             else:
-                syn = (indptr, code, weight, np.zeros(0, dtype=np.float32), delay)
+                syn = (indptr, code, weight, np.zeros(0, dtype=np.float32), delay, 0, 0)
             ks.deliver_spikes(
                 int(bounds[k]), int(bounds[k + 1]), whole, t0, m, spk, cnt, cursor, syn,
                 (ring, slots - 1), evd,
