@@ -140,17 +140,20 @@ def lif_dense(
             ii[i] = b * p11i + xi_[i]
             xe_[i] = 0
             xi_[i] = 0
-    # 3. threshold: vectorised count, then reset and report in ascending order
-    n_sp = 0
-    for i in range(n):
-        n_sp += v[i] >= v_thresh
-    if n_sp > 0:
-        for i in range(n):
-            if v[i] >= v_thresh:
-                v[i] = v_reset
-                refrac[i] = n_ref
-                spikes[n_out] = g0 + i
-                n_out += 1
+    # 3. threshold: a vectorised count per 32 neurons; only groups with a crossing are
+    #    scanned, resetting and reporting in ascending order
+    for b0 in range(0, n, 32):
+        vb = v[b0 : min(b0 + 32, n)]
+        n_sp = 0
+        for i in range(vb.shape[0]):
+            n_sp += vb[i] >= v_thresh
+        if n_sp > 0:
+            for i in range(vb.shape[0]):
+                if vb[i] >= v_thresh:
+                    vb[i] = v_reset
+                    refrac[b0 + i] = n_ref
+                    spikes[n_out] = g0 + b0 + i
+                    n_out += 1
     return n_out
 
 
