@@ -141,12 +141,22 @@ def _best_time(fn: Callable[[], Any], repeats: int) -> float:
     return float(best)
 
 
+def _start_threads() -> None:
+    """Start Numba's pool as snnsim does (``workqueue`` if NEST's libgomp is already loaded)."""
+    try:
+        from snnsim.kernels.jit_options import start_threads
+    except ImportError:  # pragma: no cover - snnsim not importable
+        return
+    start_threads()
+
+
 def _resolve_threads(threads: int | None) -> int:
-    n = numba.config.NUMBA_NUM_THREADS if threads is None else int(threads)
-    if not 1 <= n <= numba.config.NUMBA_NUM_THREADS:
+    _start_threads()
+    limit = int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
+    n = limit if threads is None else int(threads)
+    if not 1 <= n <= limit:
         raise ValueError(
-            f"threads={threads}: must be in [1, {numba.config.NUMBA_NUM_THREADS}] "
-            "(numba.config.NUMBA_NUM_THREADS)"
+            f"threads={threads}: must be in [1, {limit}] (numba.config.NUMBA_NUM_THREADS)"
         )
     return n
 
@@ -296,6 +306,7 @@ def machine_limits(
     size_mib: float = 256.0,
     threads: int | None = None,
     repeats: int = 3,
+    n_events: int = 1 << 23,
 ) -> dict[str, Any]:
     """Run :func:`stream_bandwidth` and :func:`scatter_add` for each buffer size.
 
@@ -311,6 +322,8 @@ def machine_limits(
         Threads for the parallel variants; default all Numba threads.
     repeats : int
         Timed repetitions per kernel.
+    n_events : int
+        Events per timed scatter pass.
 
     Returns
     -------
@@ -319,5 +332,8 @@ def machine_limits(
     """
     t0 = time.perf_counter()
     stream = stream_bandwidth(size_mib, threads=threads, repeats=repeats)
-    scatter = [scatter_add(int(n), n_slots, threads=threads, repeats=repeats) for n in n_targets]
+    scatter = [
+        scatter_add(int(n), n_slots, threads=threads, repeats=repeats, n_events=n_events)
+        for n in n_targets
+    ]
     return {"stream": stream, "scatter": scatter, "elapsed_s": time.perf_counter() - t0}

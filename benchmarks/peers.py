@@ -18,35 +18,55 @@ recording spikes from all neurons, and returns a dict with at least:
 ``peak_rss_mb`` (float)
     Peak resident set size (MiB) of the process that ran the simulation. In-process this is the
     peak of the whole Python process so far; use :func:`run_in_subprocess` for a clean figure.
+``pop_spikes``, ``pop_spikes_window``, ``rate_window_ms``, ``spike_hash``
+    Per-population spike counts and a fingerprint of the spike train
+    (:func:`benchmarks.common.spike_summary`).
 ``spike_times`` (float64 array, ms), ``spike_ids`` (int64 array)
     Only with ``return_spikes=True``. Brian2 stamps a spike with the start of the step in which
     the threshold is crossed, NEST with its end (one ``dt`` later).
 
 Model (identical everywhere; NEST's ``iaf_psc_exp`` semantics): exact integration,
 ``V >= V_th`` threshold, ``V`` clamped to ``V_reset`` for ``t_ref``, synaptic current jumps of
-``w`` (nA) into the excitatory (``w >= 0``) or inhibitory (``w <= 0``) current after ``delay``.
+``w`` (nA) into the excitatory current (synapses from excitatory populations, ``w >= 0``) or
+the inhibitory one (``w <= 0``) after ``delay``. Weights are the arrays' float32 values,
+delays ``delay_steps * dt``. A :class:`~benchmarks.networks.PoissonDrive` becomes Brian2's
+``PoissonInput`` on the block of neurons, or one NEST ``poisson_generator`` of rate
+``n_inputs * rate`` connected to every neuron of the block (delay ``dt``).
 
-Run ``python -m benchmarks.peers SPEC.json`` to execute one runner described by a JSON file (what
-:func:`run_in_subprocess` does).
+Brian2 counts refractoriness from the start of the step in which the threshold was crossed,
+NEST (and snnsim) from its end: NEST clamps ``V`` during the ``t_ref / dt`` steps *after* the
+spike step, Brian2 with ``refractory=t_ref`` during ``t_ref / dt - 1`` of them. The Brian2
+runners therefore pass ``refractory = t_ref + dt``; with it Brian2 reproduces NEST's spikes
+exactly on the deterministic networks (checked spike for spike: CUBA, N = 4000, 300 ms, 7062
+spikes), where ``refractory=t_ref`` gives about 1.5 % more spikes.
+
+Run ``python -m benchmarks.peers JOB.json`` to execute one runner described by a job file (see
+:mod:`benchmarks.common`; :func:`run_in_subprocess` does it).
 """
 
 from __future__ import annotations
 
-import json
 import os
-import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from benchmarks.networks import NetworkArrays, network_from_spec
+from benchmarks.common import (
+    EXTRA_HINT,
+    base_result,
+    child_main,
+    current_rss_mb,
+    peak_rss_mb,
+    run_child,
+    spike_summary,
+)
+from benchmarks.networks import NetworkArrays
 
 __all__ = [
     "RUNNERS",
@@ -56,7 +76,7 @@ __all__ = [
     "run_nest",
 ]
 
-_EXTRA_HINT = "pip install snnsim[bench]"
+_EXTRA_HINT = EXTRA_HINT
 _STANDALONE_PREFS = (
     "devices.cpp_standalone.openmp_threads",
     "devices.cpp_standalone.run_cmd_unix",
@@ -72,11 +92,6 @@ _RSS_WRAPPER = (
     "    f.write(str(usage.ru_maxrss))\n"
     "sys.exit(os.waitstatus_to_exitcode(status))\n"
 )
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process (MiB); Linux reports ``ru_maxrss`` in KiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 def _import_brian2() -> Any:
@@ -107,22 +122,9 @@ def _check_threads(fn: str, threads: int) -> int:
     return threads
 
 
-def _base_result(net: NetworkArrays, simulator: str, threads: int) -> dict[str, Any]:
-    return {
-        "simulator": simulator,
-        "threads": threads,
-        "network": net.name,
-        "n": net.n,
-        "n_synapses": net.n_synapses,
-        "duration_ms": net.duration,
-        "dt_ms": net.dt,
-        "loadavg_1m": os.getloadavg()[0],
-    }
-
-
 def _brian2_network(b2: Any, net: NetworkArrays) -> tuple[list[Any], Any]:
     """Create Brian2 objects for ``net``; return (objects, spike monitor)."""
-    ms, mV, nA, nF = b2.ms, b2.mV, b2.nA, b2.nF
+    ms, mV, nA, nF, Hz = b2.ms, b2.mV, b2.nA, b2.nF, b2.Hz
     p = net.params
     namespace = {
         "tau_m": p["tau_m"] * ms,
@@ -148,34 +150,46 @@ def _brian2_network(b2: Any, net: NetworkArrays) -> tuple[list[Any], Any]:
         eqs,
         threshold="v >= v_thresh",
         reset="v = v_reset",
-        refractory=p["tau_refrac"] * ms,
+        refractory=(p["tau_refrac"] + net.dt) * ms,  # NEST's count (module docstring)
         method="exact",
         namespace=namespace,
         name="neurons",
     )
-    group.v = net.v0 * mV
+    group.v = np.asarray(net.v0, dtype=np.float64) * mV
     if i_offset.ndim != 0:
         group.i_offset = i_offset * nA
     objects: list[Any] = [group]
-    exc = net.sources < net.n_exc
+    exc = net.excitatory_neurons()[net.sources]
     for label, mask, target_var in (("exc", exc, "ie"), ("inh", ~exc, "ii")):
         if not np.any(mask):
             continue
-        delays = net.delays[mask]
-        uniform_delay = bool(np.all(delays == delays[0]))
+        steps = net.delay_steps[mask]
+        uniform_delay = bool(np.all(steps == steps[0]))
         syn = b2.Synapses(
             group,
             group,
             "w : amp (constant)",
             on_pre=f"{target_var}_post += w",
-            delay=float(delays[0]) * ms if uniform_delay else None,
+            delay=float(steps[0]) * net.dt * ms if uniform_delay else None,
             name=f"syn_{label}",
         )
         syn.connect(i=net.sources[mask], j=net.targets[mask])
-        syn.w = net.weights[mask] * nA
+        syn.w = net.weights[mask].astype(np.float64) * nA
         if not uniform_delay:
-            syn.delay = delays * ms
+            syn.delay = steps.astype(np.float64) * net.dt * ms
         objects.append(syn)
+    for drive in net.poisson:
+        if drive.n_inputs == 0 or drive.stop == drive.start:
+            continue
+        objects.append(
+            b2.PoissonInput(
+                group[drive.start : drive.stop],
+                "ie",
+                N=int(drive.n_inputs),
+                rate=drive.rate_hz * Hz,
+                weight=drive.weight * nA,
+            )
+        )
     monitor = b2.SpikeMonitor(group, name="spikes")
     objects.append(monitor)
     return objects, monitor
@@ -201,8 +215,10 @@ def run_brian2_standalone(
     return_spikes : bool
         Also return ``spike_times`` (ms) and ``spike_ids``.
     build_dir : path-like, optional
-        Project directory; default: a fresh temporary directory, so every call is a cold build
-        (code generation and a full g++ compile).
+        Project directory. A new (empty) one means a cold build: code generation and a full
+        g++ compile; reusing a directory of an earlier build of the same network is a warm
+        build (Brian2 rewrites only changed files and ``make`` recompiles nothing). Default:
+        a fresh temporary directory.
     keep_build_dir : bool
         Keep a temporary ``build_dir`` instead of deleting it.
 
@@ -221,7 +237,9 @@ def run_brian2_standalone(
     threads = _check_threads("run_brian2_standalone", threads)
     b2 = _import_brian2()
     tmp = build_dir is None
-    directory = Path(tempfile.mkdtemp(prefix="snnsim-b2sa-") if tmp else build_dir).resolve()
+    directory = Path(
+        tempfile.mkdtemp(prefix="snnsim-b2sa-") if build_dir is None else build_dir
+    ).resolve()
     rss_file = directory / "binary_maxrss_kib.txt"
     saved_prefs: dict[str, Any] = {}
     try:
@@ -259,21 +277,25 @@ def run_brian2_standalone(
                 os.environ["SNNSIM_BENCH_RSS_FILE"] = old
         binary_rss_mb = float(rss_file.read_text()) / 1024.0
 
-        result = _base_result(net, "brian2-standalone", threads)
+        result = base_result(net, "brian2-standalone", threads)
+        times = np.asarray(monitor.t_[:], dtype=np.float64) * 1e3
+        ids = np.asarray(monitor.i[:], dtype=np.int64)
         result.update(
-            spikes=int(monitor.num_spikes),
+            spikes=int(ids.size),
             run_s=float(b2.device._last_run_time),
             build_s=build_s,
             compile_s=compile_s,
             codegen_s=codegen_s,
             binary_wall_s=binary_wall_s,
             peak_rss_mb=binary_rss_mb,
-            python_peak_rss_mb=_peak_rss_mb(),
+            python_peak_rss_mb=peak_rss_mb(),
             build_dir=str(directory) if (keep_build_dir or not tmp) else None,
+            brian2=b2.__version__,
         )
+        result.update(spike_summary(net, times, ids))
         if return_spikes:
-            result["spike_times"] = np.asarray(monitor.t_[:], dtype=np.float64) * 1e3
-            result["spike_ids"] = np.asarray(monitor.i[:], dtype=np.int64)
+            result["spike_times"] = times
+            result["spike_ids"] = ids
         return result
     finally:
         for key, value in saved_prefs.items():
@@ -290,11 +312,12 @@ def run_brian2_runtime(
     *,
     target: str = "cython",
     return_spikes: bool = False,
+    cython_cache_dir: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any]:
     """Run ``net`` with Brian2's runtime device (``cython`` or ``numpy`` code generation target).
 
     ``compile_s`` is the time of a warm-up ``run(0*ms)`` (code generation, and Cython compilation
-    unless Brian's Cython cache already holds the modules); ``run_s`` is the following
+    unless the Cython cache already holds the modules); ``run_s`` is the following
     ``net.run(duration)``, including Brian's per-run overhead.
 
     Parameters
@@ -307,6 +330,9 @@ def run_brian2_runtime(
         Brian2 code generation target.
     return_spikes : bool
         Also return ``spike_times`` (ms) and ``spike_ids``.
+    cython_cache_dir : path-like, optional
+        ``prefs.codegen.runtime.cython.cache_dir``: an empty folder gives a cold compile, one
+        filled by an earlier run of the same network a warm one. Default: Brian2's own cache.
 
     Returns
     -------
@@ -321,8 +347,10 @@ def run_brian2_runtime(
     b2 = _import_brian2()
     b2.set_device("runtime")
     b2.device.reinit()
-    saved_target = b2.prefs["codegen.target"]
+    saved = {key: b2.prefs[key] for key in ("codegen.target", "codegen.runtime.cython.cache_dir")}
     b2.prefs["codegen.target"] = target
+    if cython_cache_dir is not None:
+        b2.prefs["codegen.runtime.cython.cache_dir"] = str(cython_cache_dir)
     try:
         b2.defaultclock.dt = net.dt * b2.ms
 
@@ -339,19 +367,25 @@ def run_brian2_runtime(
         network.run(net.duration * b2.ms)
         run_s = time.perf_counter() - t0
     finally:
-        b2.prefs["codegen.target"] = saved_target
+        for key, value in saved.items():
+            b2.prefs[key] = value
 
-    result = _base_result(net, f"brian2-{target}", threads)
+    result = base_result(net, f"brian2-{target}", threads)
+    times = np.asarray(monitor.t_[:], dtype=np.float64) * 1e3
+    ids = np.asarray(monitor.i[:], dtype=np.int64)
     result.update(
-        spikes=int(monitor.num_spikes),
+        spikes=int(ids.size),
         run_s=run_s,
         build_s=build_s,
         compile_s=compile_s,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=peak_rss_mb(),
+        rss_after_run_mb=current_rss_mb(),
+        brian2=b2.__version__,
     )
+    result.update(spike_summary(net, times, ids))
     if return_spikes:
-        result["spike_times"] = np.asarray(monitor.t_[:], dtype=np.float64) * 1e3
-        result["spike_ids"] = np.asarray(monitor.i[:], dtype=np.int64)
+        result["spike_times"] = times
+        result["spike_ids"] = ids
     return result
 
 
@@ -411,7 +445,7 @@ def run_nest(
             "I_e": 0.0,
         },
     )
-    neurons.set(V_m=net.v0)
+    neurons.set(V_m=np.asarray(net.v0, dtype=np.float64))
     i_offset = np.asarray(p["i_offset"], dtype=np.float64)
     if i_offset.ndim == 0:
         neurons.set(I_e=float(i_offset) * 1e3)
@@ -423,14 +457,25 @@ def run_nest(
     for a in range(0, net.n_synapses, batch_size):
         b = min(a + batch_size, net.n_synapses)
         nest.Connect(
-            net.sources[a:b] + first_id,
-            net.targets[a:b] + first_id,
+            net.sources[a:b].astype(np.int64) + first_id,
+            net.targets[a:b].astype(np.int64) + first_id,
             "one_to_one",
             {
                 "synapse_model": "static_synapse",
-                "weight": net.weights[a:b] * 1e3,
-                "delay": np.asarray(net.delays[a:b], dtype=np.float64),
+                "weight": net.weights[a:b].astype(np.float64) * 1e3,
+                "delay": net.delays_ms(a, b),
             },
+        )
+    for drive in net.poisson:
+        if drive.n_inputs == 0 or drive.stop == drive.start:
+            continue
+        rate = drive.n_inputs * drive.rate_hz
+        generator = nest.Create("poisson_generator", params={"rate": rate})
+        nest.Connect(
+            generator,
+            neurons[drive.start : drive.stop],
+            "all_to_all",
+            {"synapse_model": "static_synapse", "weight": drive.weight * 1e3, "delay": net.dt},
         )
     nest.Prepare()
     nest.Run(net.dt)
@@ -443,20 +488,25 @@ def run_nest(
     run_s = time.perf_counter() - t0
     nest.Cleanup()
 
-    result = _base_result(net, "nest", threads)
+    events = recorder.get("events")
+    times = np.asarray(events["times"], dtype=np.float64)
+    ids = np.asarray(events["senders"], dtype=np.int64) - first_id
+    result = base_result(net, "nest", threads)
     result.update(
         spikes=int(recorder.n_events),
         run_s=run_s,
         build_s=build_s,
         compile_s=0.0,
-        peak_rss_mb=_peak_rss_mb(),
+        peak_rss_mb=peak_rss_mb(),
+        rss_after_run_mb=current_rss_mb(),
         min_delay_ms=float(nest.min_delay),
         run_steps=steps,
+        nest=str(nest.__version__),
     )
+    result.update(spike_summary(net, times, ids))
     if return_spikes:
-        events = recorder.get("events")
-        result["spike_times"] = np.asarray(events["times"], dtype=np.float64)
-        result["spike_ids"] = np.asarray(events["senders"], dtype=np.int64) - first_id
+        result["spike_times"] = times
+        result["spike_ids"] = ids
     return result
 
 
@@ -480,30 +530,32 @@ RUNNERS: dict[str, Callable[..., dict[str, Any]]] = {
 
 def run_in_subprocess(
     runner_name: str,
-    net_spec: dict[str, Any] | NetworkArrays,
+    net: NetworkArrays | Mapping[str, Any] | str | os.PathLike[str],
     *,
     timeout: float | None = None,
     python: str | None = None,
+    env: Mapping[str, str] | None = None,
+    memory_limit_bytes: int | None = None,
     **opts: Any,
 ) -> dict[str, Any]:
     """Run one runner in a fresh Python process, so that peak RSS and imports are its own.
-
-    The child rebuilds the network from its spec (builders are deterministic), calls
-    ``RUNNERS[runner_name](net, **opts)`` and hands the result back as JSON (spike arrays
-    through a temporary ``.npz`` when ``return_spikes=True``).
 
     Parameters
     ----------
     runner_name : str
         A key of :data:`RUNNERS`.
-    net_spec : dict or NetworkArrays
-        ``{"builder": name, "kwargs": {...}, "seed": int (optional)}`` as accepted by
-        :func:`~benchmarks.networks.network_from_spec`, or a network made by a builder (its
-        ``spec`` is used).
+    net : NetworkArrays, dict or path-like
+        A network (written to a temporary folder that the child memory-maps), a saved network
+        folder (:meth:`~benchmarks.networks.NetworkArrays.save`), or a spec
+        ``{"builder": name, "kwargs": {...}}`` that the child rebuilds.
     timeout : float, optional
         Seconds before the child is killed (``subprocess.TimeoutExpired`` is raised).
     python : str, optional
         Interpreter for the child; default ``sys.executable``.
+    env : mapping, optional
+        Extra environment variables of the child.
+    memory_limit_bytes : int, optional
+        Address-space limit of the child (see :func:`benchmarks.common.run_child`).
     **opts
         Keyword arguments for the runner (``threads``, ``return_spikes``, ``target``, ...).
         Must be JSON-serialisable.
@@ -511,80 +563,42 @@ def run_in_subprocess(
     Returns
     -------
     dict
-        The runner's result plus ``net_build_s`` (time to rebuild the arrays in the child, s).
+        The runner's result plus ``net_load_s`` (time to load or rebuild the network in the
+        child, s).
 
     Raises
     ------
-    RuntimeError
-        If the child fails; the message holds the end of its stderr.
+    benchmarks.common.ChildError
+        If the child fails (a ``RuntimeError``); ``reason`` says why in one line.
     """
     if runner_name not in RUNNERS:
         raise ValueError(f"run_in_subprocess({runner_name!r}): expected one of {sorted(RUNNERS)}")
-    if isinstance(net_spec, NetworkArrays):
-        if net_spec.spec is None:
-            raise ValueError(
-                f"run_in_subprocess: network {net_spec.name!r} has no spec; build it with a "
-                "builder from benchmarks.networks or pass the spec dict"
-            )
-        net_spec = net_spec.spec
-    repo_root = str(Path(__file__).resolve().parents[1])
-    with tempfile.TemporaryDirectory(prefix="snnsim-bench-") as tmp:
-        job = {
-            "runner": runner_name,
-            "net_spec": net_spec,
-            "opts": opts,
-            "result_path": os.path.join(tmp, "result.json"),
-            "spikes_path": os.path.join(tmp, "spikes.npz"),
-        }
-        job_path = os.path.join(tmp, "job.json")
-        with open(job_path, "w") as f:
-            json.dump(job, f)
-        env = dict(os.environ)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [repo_root, env.get("PYTHONPATH")]))
-        env.setdefault("PYNEST_QUIET", "1")
-        proc = subprocess.run(
-            [python or sys.executable, "-m", "benchmarks.peers", job_path],
-            cwd=repo_root,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-        if proc.returncode != 0 or not os.path.exists(job["result_path"]):
-            raise RuntimeError(
-                f"run_in_subprocess({runner_name!r}, {net_spec}) failed with exit code "
-                f"{proc.returncode}:\n{proc.stderr[-4000:]}"
-            )
-        with open(job["result_path"]) as f:
-            result: dict[str, Any] = json.load(f)
-        if os.path.exists(job["spikes_path"]):
-            with np.load(job["spikes_path"]) as data:
-                result["spike_times"] = data["spike_times"]
-                result["spike_ids"] = data["spike_ids"]
-    return result
+    return run_network_in_child(
+        "benchmarks.peers",
+        runner_name,
+        net,
+        opts,
+        timeout=timeout,
+        python=python,
+        env=env,
+        memory_limit_bytes=memory_limit_bytes,
+    )
 
 
-def _child_main(job_path: str) -> int:
-    """Entry point of the child process started by :func:`run_in_subprocess`."""
-    with open(job_path) as f:
-        job = json.load(f)
-    t0 = time.perf_counter()
-    net = network_from_spec(job["net_spec"])
-    net_build_s = time.perf_counter() - t0
-    result = RUNNERS[job["runner"]](net, **job["opts"])
-    result["net_build_s"] = net_build_s
-    times = result.pop("spike_times", None)
-    ids = result.pop("spike_ids", None)
-    if times is not None:
-        np.savez(job["spikes_path"], spike_times=times, spike_ids=ids)
-    clean = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.items()}
-    with open(job["result_path"], "w") as f:
-        json.dump(clean, f)
-    return 0
+def run_network_in_child(
+    module: str,
+    runner_name: str,
+    net: NetworkArrays | Mapping[str, Any] | str | os.PathLike[str],
+    opts: Mapping[str, Any],
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """:func:`benchmarks.common.run_child`, writing an in-memory network to a temporary folder."""
+    if not isinstance(net, NetworkArrays):
+        return run_child(module, runner_name, net, opts, **kwargs)
+    with tempfile.TemporaryDirectory(prefix="snnsim-bench-net-") as tmp:
+        net.save(tmp)
+        return run_child(module, runner_name, tmp, opts, **kwargs)
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: python -m benchmarks.peers JOB.json\n")
-        sys.exit(2)
-    sys.exit(_child_main(sys.argv[1]))
+    sys.exit(child_main(sys.argv, RUNNERS))

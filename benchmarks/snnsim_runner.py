@@ -2,52 +2,61 @@
 
 :func:`run_snnsim` builds the identical network from the arrays that
 :mod:`benchmarks.peers` gives Brian2 and NEST, and returns a dict with the same keys (see the
-docstring of :mod:`benchmarks.peers`), plus ``synaptic_events`` (snnsim's own counter of
-delivered events) and ``loadavg_1m``.
+docstring of :mod:`benchmarks.peers`), plus ``synaptic_events`` and ``neuron_updates``
+(snnsim's own counters), ``precision`` and ``rss_after_run_mb``.
 
 Mapping:
 
 * one ``snn.LIF`` population of ``net.n`` neurons with ``net.scalar_params()`` (PyNN units are
   snnsim's units), ``initialize(v=net.v0)``;
-* synapses through ``snn.FromList(pre, post, weight, delay)``, one ``connect`` per receptor
-  (``weights >= 0`` on ``"exc"``, ``< 0`` on ``"inh"``);
+* synapses through ``snn.FromList(pre, post, weight, delay)``, one ``connect`` per run of
+  excitatory (``"exc"``) or inhibitory (``"inh"``) source neurons; sources are sorted, so each
+  run is a slice of the arrays and FromList keeps them without copies (int32 indices, float32
+  weights; float32 delays with ``round_delays=True``, which rounds ``steps * dt`` back to
+  exactly ``steps``);
 * a constant ``i_offset`` stays a model parameter; a per-neuron ``i_offset`` becomes
   ``i_offset = 0`` plus one ``snn.StepCurrent(times=[0.0], amplitudes=[I])`` on the view of the
-  neurons sharing each distinct value ``I`` (the current is seen from the first step on, like
-  ``i_offset``);
+  neurons sharing each distinct value ``I`` (seen from the first step on, like ``i_offset``);
+* each :class:`~benchmarks.networks.PoissonDrive` becomes ``snn.PoissonInput(n_inputs, rate,
+  weight, receptor="exc")`` on its block of neurons;
 * spikes of every neuron are recorded.
 
 ``build_s`` is the wall time of describing the network plus ``Network.build()`` minus the
 compile (or cache load) time of the run loop, which is ``compile_s = Engine.compile_s``.
-``run_s`` is ``RunStats.wall_s`` of one ``run(net.duration)``.
+``run_s`` is ``RunStats.wall_s`` of one ``run(net.duration)``. The synapse arrays of ``net``
+are released (:meth:`~benchmarks.networks.NetworkArrays.release_synapses`) before
+``Network.build()``, so the peak RSS is snnsim's own.
 
 Run ``python -m benchmarks.snnsim_runner JOB.json`` to execute :func:`run_snnsim` in a fresh
-process (what ``benchmarks.compare.run_in_subprocess("snnsim", ...)`` does; the job file has
-the layout of :func:`benchmarks.peers.run_in_subprocess`'s).
+process (see :mod:`benchmarks.common`).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import resource
+import inspect
 import sys
 import time
 from typing import Any
 
 import numpy as np
 
-from benchmarks.networks import NetworkArrays, network_from_spec
+from benchmarks.common import base_result, child_main, current_rss_mb, peak_rss_mb, spike_summary
+from benchmarks.networks import NetworkArrays
 
-__all__ = ["run_snnsim"]
-
-
-def _peak_rss_mb() -> float:
-    """Peak RSS of this process (MiB); Linux reports ``ru_maxrss`` in KiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+__all__ = ["RUNNERS", "build_snnsim_network", "run_snnsim", "supported_precisions"]
 
 
-def build_snnsim_network(net: NetworkArrays, threads: int = 1) -> tuple[Any, Any]:
+def supported_precisions() -> list[str]:
+    """Precisions this snnsim accepts: ``["double"]``, plus ``"single"`` with ``precision=``."""
+    import snnsim as snn
+
+    params = inspect.signature(snn.Network).parameters
+    return ["double", "single"] if "precision" in params else ["double"]
+
+
+def build_snnsim_network(
+    net: NetworkArrays, threads: int = 1, precision: str = "double"
+) -> tuple[Any, Any]:
     """Describe ``net`` as an snnsim network (not built yet).
 
     Parameters
@@ -56,6 +65,9 @@ def build_snnsim_network(net: NetworkArrays, threads: int = 1) -> tuple[Any, Any
         Network to translate.
     threads : int
         ``Network(threads=...)``.
+    precision : {"double", "single"}
+        ``Network(precision=...)``; "double" is also what an snnsim without that parameter
+        does.
 
     Returns
     -------
@@ -65,24 +77,42 @@ def build_snnsim_network(net: NetworkArrays, threads: int = 1) -> tuple[Any, Any
     """
     import snnsim as snn
 
+    if precision not in supported_precisions():
+        raise ValueError(
+            f"snnsim {snn.__version__}: Network has no precision={precision!r} "
+            f"(supported: {', '.join(supported_precisions())})"
+        )
     i_offset = net.i_offset_array()
     constant = bool(np.all(i_offset == i_offset[0]))
     params = net.scalar_params()
     params["i_offset"] = float(i_offset[0]) if constant else 0.0
-    network = snn.Network(dt=net.dt, seed=1, threads=int(threads))
+    kwargs: dict[str, Any] = {"dt": net.dt, "seed": 1, "threads": int(threads)}
+    if precision != "double":
+        kwargs["precision"] = precision
+    network = snn.Network(**kwargs)
     pop = network.add_population(net.n, snn.LIF(**params), label="neurons")
     pop.initialize(v=np.asarray(net.v0, dtype=np.float64))
-    exc = net.weights >= 0
-    for receptor, mask in (("exc", exc), ("inh", ~exc)):
-        if not np.any(mask):
+    # Sources are sorted, so the synapses of each run of excitatory (or inhibitory) source
+    # neurons are one contiguous block: connect each block from slices (views of the
+    # memory-mapped arrays), so feeding snnsim costs no copies of the index arrays.
+    exc_neuron = net.excitatory_neurons()
+    flips = np.flatnonzero(np.diff(exc_neuron.astype(np.int8))) + 1
+    starts = np.concatenate(([0], flips)).astype(np.int64)
+    ends = np.concatenate((flips, [net.n])).astype(np.int64)
+    for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
+        s0, s1 = np.searchsorted(net.sources, [a, b])
+        if s1 <= s0:
             continue
+        receptor = "exc" if exc_neuron[a] else "inh"
         connector = snn.FromList(
-            pre=net.sources[mask],
-            post=net.targets[mask],
-            weight=net.weights[mask],
-            delay=net.delays[mask],
+            pre=net.sources[s0:s1],
+            post=net.targets[s0:s1],
+            weight=net.weights[s0:s1],
+            delay=net.delay_steps[s0:s1].astype(np.float32) * np.float32(net.dt),
         )
-        network.connect(pop, pop, connector, receptor=receptor, label=f"syn_{receptor}")
+        network.connect(
+            pop, pop, connector, receptor=receptor, round_delays=True, label=f"syn_{k}_{receptor}"
+        )
     if not constant:
         values, inverse = np.unique(i_offset, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
@@ -92,21 +122,35 @@ def build_snnsim_network(net: NetworkArrays, threads: int = 1) -> tuple[Any, Any
                 continue
             members = order[bounds[k] : bounds[k + 1]]
             network.add_input(pop[members], snn.StepCurrent(times=[0.0], amplitudes=[value]))
+    for drive in net.poisson:
+        if drive.n_inputs == 0 or drive.stop == drive.start:
+            continue
+        network.add_input(
+            pop[drive.start : drive.stop],
+            snn.PoissonInput(drive.n_inputs, drive.rate_hz, drive.weight, receptor="exc"),
+        )
     recorder = network.record_spikes(pop)
     return network, recorder
 
 
 def run_snnsim(
-    net: NetworkArrays, threads: int = 1, *, return_spikes: bool = False
+    net: NetworkArrays,
+    threads: int = 1,
+    *,
+    precision: str = "double",
+    return_spikes: bool = False,
 ) -> dict[str, Any]:
     """Run ``net`` in snnsim with the same result keys as the runners of :mod:`benchmarks.peers`.
 
     Parameters
     ----------
     net : NetworkArrays
-        Network to simulate for ``net.duration`` ms.
+        Network to simulate for ``net.duration`` ms. Its synapse arrays are released once
+        snnsim holds its own copy.
     threads : int
         Worker threads of the snnsim run loop (``Network(threads=...)``).
+    precision : {"double", "single"}
+        ``Network(precision=...)``.
     return_spikes : bool
         Also return ``spike_times`` (ms; snnsim stamps a spike at the end of its step, like
         NEST) and ``spike_ids``.
@@ -114,68 +158,51 @@ def run_snnsim(
     Returns
     -------
     dict
-        ``simulator`` (``"snnsim"``), ``threads``, ``network``, ``n``, ``n_synapses``,
-        ``duration_ms``, ``dt_ms``, ``loadavg_1m``, ``spikes``, ``run_s``, ``build_s``,
-        ``compile_s``, ``peak_rss_mb``, ``synaptic_events``, ``neuron_updates``, ``snnsim``
-        (version) and, with ``return_spikes``, ``spike_times`` and ``spike_ids``.
+        ``simulator`` (``"snnsim"``), ``threads``, ``precision``, ``network``, ``n``,
+        ``n_synapses``, ``duration_ms``, ``dt_ms``, ``loadavg_1m``, ``spikes``, ``run_s``,
+        ``build_s``, ``compile_s``, ``peak_rss_mb``, ``rss_after_run_mb``,
+        ``synaptic_events``, ``neuron_updates``, ``snnsim`` (version), the keys of
+        :func:`benchmarks.common.spike_summary` and, with ``return_spikes``, ``spike_times``
+        and ``spike_ids``.
     """
     threads = int(threads)
     if threads < 1:
         raise ValueError(f"run_snnsim(threads={threads}): threads must be >= 1")
     import snnsim as snn
 
+    result = base_result(net, "snnsim", threads)
     t0 = time.perf_counter()
-    network, recorder = build_snnsim_network(net, threads)
+    network, recorder = build_snnsim_network(net, threads, precision)
+    net.release_synapses()
     engine = network.build()
     build_wall = time.perf_counter() - t0
     compile_s = float(engine.compile_s)
 
     stats = network.run(net.duration)
-    result: dict[str, Any] = {
-        "simulator": "snnsim",
-        "threads": threads,
-        "network": net.name,
-        "n": net.n,
-        "n_synapses": net.n_synapses,
-        "duration_ms": net.duration,
-        "dt_ms": net.dt,
-        "loadavg_1m": os.getloadavg()[0],
-        "spikes": int(recorder.count),
-        "run_s": float(stats.wall_s),
-        "build_s": build_wall - compile_s,
-        "compile_s": compile_s,
-        "peak_rss_mb": _peak_rss_mb(),
-        "synaptic_events": int(stats.synaptic_events),
-        "neuron_updates": int(stats.neuron_updates),
-        "snnsim": snn.__version__,
-    }
+    times = np.asarray(recorder.times, dtype=np.float64)
+    ids = np.asarray(recorder.ids, dtype=np.int64)
+    result.update(
+        precision=precision,
+        spikes=int(recorder.count),
+        run_s=float(stats.wall_s),
+        build_s=build_wall - compile_s,
+        compile_s=compile_s,
+        peak_rss_mb=peak_rss_mb(),
+        rss_after_run_mb=current_rss_mb(),
+        synaptic_events=int(stats.synaptic_events),
+        neuron_updates=int(stats.neuron_updates),
+        snnsim=snn.__version__,
+    )
+    result.update(spike_summary(net, times, ids))
     if return_spikes:
-        result["spike_times"] = np.asarray(recorder.times, dtype=np.float64)
-        result["spike_ids"] = np.asarray(recorder.ids, dtype=np.int64)
+        result["spike_times"] = times
+        result["spike_ids"] = ids
     return result
 
 
-def _child_main(job_path: str) -> int:
-    """Entry point of a child process: run the job in ``job_path`` and write its result."""
-    with open(job_path) as f:
-        job = json.load(f)
-    t0 = time.perf_counter()
-    net = network_from_spec(job["net_spec"])
-    net_build_s = time.perf_counter() - t0
-    result = run_snnsim(net, **job["opts"])
-    result["net_build_s"] = net_build_s
-    times = result.pop("spike_times", None)
-    ids = result.pop("spike_ids", None)
-    if times is not None:
-        np.savez(job["spikes_path"], spike_times=times, spike_ids=ids)
-    clean = {k: (v.item() if isinstance(v, np.generic) else v) for k, v in result.items()}
-    with open(job["result_path"], "w") as f:
-        json.dump(clean, f)
-    return 0
+#: Runner functions by name, as accepted by :func:`benchmarks.common.child_main`.
+RUNNERS = {"snnsim": run_snnsim}
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.stderr.write("usage: python -m benchmarks.snnsim_runner JOB.json\n")
-        sys.exit(2)
-    sys.exit(_child_main(sys.argv[1]))
+    sys.exit(child_main(sys.argv, RUNNERS))

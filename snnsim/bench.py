@@ -15,8 +15,9 @@ from pathlib import Path
 __all__ = ["find_benchmarks", "main"]
 
 _USAGE_NOTE = (
-    "usage: snnsim bench [cuba|scaled|event|sparse|all] [--sizes N ...] [--with brian2,nest] "
-    "[--repeats N] [--threads T ...] [--duration MS] [--out DIR] [--machine]"
+    "usage: snnsim bench [cuba|scaled|event|sparse|microcircuit|machine|all] [--sizes N ...] "
+    "[--scales S ...] [--with brian2,nest] [--repeats N] [--threads T ...] [--duration MS] "
+    "[--quick] [--out DIR] [--readme README.md]"
 )
 
 

@@ -370,6 +370,11 @@ class FromList(Connector):
         given, ``connect`` must not also get a ``weight``.
     delay : array_like of float, optional
         One delay per synapse (ms). When given, ``connect`` must not also get a ``delay``.
+        float32 delays are rarely exact multiples of ``dt`` (0.3 is 0.30000001 in float32):
+        pass them with ``connect(..., round_delays=True)``.
+
+    int32/int64 indices and float32 values are kept without a copy (other dtypes are
+    converted to int64/float64), so large lists can be given compactly.
 
     Synapses are stored sorted by (pre, post) (stably: repeated pairs keep their order);
     per-synapse weights and delays follow their synapse. Input that is already sorted is
@@ -403,12 +408,22 @@ class FromList(Connector):
             raise ConnectivityError(
                 f"FromList: {name} must hold integer indices, got dtype {arr.dtype}"
             )
-        return arr.astype(np.int64).reshape(-1)
+        # int32 and int64 input is kept as it is (no copy): a list of 20 M synapses given
+        # as int32 costs 4 bytes per index, not 8
+        keep = arr.dtype in (np.dtype(np.int32), np.dtype(np.int64))
+        return (arr if keep else arr.astype(np.int64)).reshape(-1)
 
-    def _values(self, name: str, value: npt.ArrayLike | None) -> npt.NDArray[np.float64] | None:
+    def _values(
+        self, name: str, value: npt.ArrayLike | None
+    ) -> npt.NDArray[np.floating[Any]] | None:
         if value is None:
             return None
-        arr = np.asarray(value, dtype=np.float64).reshape(-1)
+        # float32 input stays float32 (weights are stored as float32 anyway); anything else
+        # becomes float64
+        arr = np.asarray(value)
+        if arr.dtype != np.float32:
+            arr = arr.astype(np.float64)
+        arr = arr.reshape(-1)
         if arr.size != self.pre.size:
             raise ConnectivityError(
                 f"FromList: {name} has {arr.size} entries for {self.pre.size} synapses"

@@ -20,8 +20,15 @@ def _net(n_pre: int = 20, n_post: int = 15, seed: int = 1, model=None):
 
 
 def _weights(e):
-    """Effective float32 weight of every synapse (resolves the weight table)."""
-    return e.w_table[e.syn_weight] if e.w_table.size else e.syn_weight
+    """Effective float32 weight of every synapse, whatever the storage (``w_mode``)."""
+    if e.w_mode == 2:  # by receptor
+        return e.w_table[e.syn_code & 1]
+    return e.w_table[e.syn_weight] if e.w_mode == 1 else e.syn_weight
+
+
+def _delays(e):
+    """Delay of every synapse in steps (resolves ``delay_const``)."""
+    return np.full(e.syn_code.size, e.delay_const) if e.delay_const else e.syn_delay
 
 
 def _synapses(net):
@@ -29,7 +36,7 @@ def _synapses(net):
     e = net.engine
     src = np.repeat(np.arange(e.n), np.diff(e.indptr))
     code = e.syn_code.astype(np.int64)
-    return src, code // 2, code % 2, _weights(e), e.syn_delay
+    return src, code // 2, code % 2, _weights(e), _delays(e)
 
 
 def _pairs(net, a, b):
@@ -38,16 +45,16 @@ def _pairs(net, a, b):
 
 
 def test_engine_layout_dtypes_and_sorted_rows():
-    """CSR by source: int32 code = 2*target + receptor, u8 weight index, u8 delay, sorted rows."""
+    """CSR by source: int32 code = 2*target + receptor, weight by receptor, u8 delay, sorted."""
     net, a, b = _net()
     net.connect(a, b, snn.FixedProbability(0.5), weight=0.5, delay=0.3)
     net.connect(a, b, snn.FixedProbability(0.5), weight=-0.5, receptor="inh", delay=0.2)
     e = net.build()
     assert e.indptr.dtype == np.int64 and e.indptr.size == 36
     assert e.syn_code.dtype == np.int32
-    assert e.syn_weight.dtype == np.uint8  # two distinct weights: a table of 2
-    np.testing.assert_array_equal(e.w_table, np.float32([-0.5, 0.5]))
-    assert e.syn_delay.dtype == np.uint8
+    assert e.w_mode == 2 and e.syn_weight.size == 0  # one weight per receptor
+    np.testing.assert_array_equal(e.w_table, np.float32([0.5, -0.5]))
+    assert e.delay_const == 0 and e.syn_delay.dtype == np.uint8
     for g in range(e.n):
         row = e.syn_code[e.indptr[g] : e.indptr[g + 1]]
         assert np.all(np.diff(row) >= 0)
@@ -239,16 +246,17 @@ def test_default_delay_is_one_step():
     """Without a delay, synapses get one time step."""
     net, a, b = _net()
     net.connect(a, b, snn.AllToAll(), weight=0.1)
-    net.build()
-    assert np.all(net.engine.syn_delay == 1)
-    assert net.engine.min_delay == 1
+    e = net.build()
+    assert e.delay_const == 1 and e.syn_delay.size == 0  # one delay for all: not stored
+    assert np.all(_delays(e) == 1) and e.n_synapses == 300
+    assert e.min_delay == 1
 
 
 def _dist_weights(seed: int, dist) -> np.ndarray:
     net, a, b = _net(40, 30, seed=seed)
     net.connect(a, b, snn.AllToAll(), weight=dist, delay=snn.Uniform(0.1, 2.0), round_delays=True)
     net.build()
-    return _weights(net.engine).copy(), net.engine.syn_delay.copy()
+    return _weights(net.engine).copy(), _delays(net.engine).copy()
 
 
 @pytest.mark.parametrize(
@@ -271,3 +279,35 @@ def test_distributions_are_seeded(dist):
     assert np.unique(w1).size > 1000  # really random, not one value
     if isinstance(dist, snn.Uniform):
         assert abs(w1.mean() - 0.3) < 0.01
+
+
+def test_from_list_keeps_compact_dtypes_without_copies(rng: np.random.Generator) -> None:
+    """Issue 3: int32 indices and float32 values are used as given (no 8-byte copies)."""
+    pre = np.sort(rng.integers(0, 50, 400)).astype(np.int32)
+    post = rng.integers(0, 60, 400).astype(np.int32)
+    post = post[np.lexsort((post, pre))]
+    w = rng.uniform(0.1, 1.0, 400).astype(np.float32)
+    d = (rng.integers(1, 20, 400) * 0.1).astype(np.float32)
+    conn = snn.FromList(pre, post, w, d)
+    assert conn.pre is pre or np.shares_memory(conn.pre, pre)
+    assert conn.weight is not None and conn.weight.dtype == np.float32
+    assert conn.order is None
+    net = snn.Network(dt=0.1, seed=1)
+    a = net.add_population(50, snn.LIF())
+    b = net.add_population(60, snn.LIF())
+    net.connect(a, b, conn, round_delays=True)
+    net.build()
+    ref = snn.Network(dt=0.1, seed=1)
+    a2 = ref.add_population(50, snn.LIF())
+    b2 = ref.add_population(60, snn.LIF())
+    ref.connect(
+        a2, b2, snn.FromList(pre.astype(np.int64), post, w.astype(np.float64), d), round_delays=True
+    )
+    ref.build()
+    np.testing.assert_array_equal(net.engine.syn_code, ref.engine.syn_code)
+    with pytest.raises(snn.errors.ConnectivityError, match="round_delays=True"):
+        bad = snn.Network(dt=0.1, seed=1)
+        a3 = bad.add_population(50, snn.LIF())
+        b3 = bad.add_population(60, snn.LIF())
+        bad.connect(a3, b3, snn.FromList(pre, post, w, np.full(400, 0.3, np.float32)))
+        bad.build()
