@@ -8,6 +8,11 @@ weight and delay from the projection's value specifications, and
 several projections feed one source row, :func:`sort_rows` merges the row's runs by code
 (stably, moving weights and delays along). Nothing here allocates per-synapse arrays.
 
+Weights and delays need not be stored per synapse: when a network's weight depends on the
+receptor alone, or every delay is the same, the caller passes ``store_weight`` /
+``store_delay`` False and the values are only checked; :func:`sort_rows` moves a payload
+array along only when it has one entry per synapse (an empty array is left alone).
+
 Value specifications (``kind``, ``par`` float64[4], ``key``, ``arr``, ``perm``, ``mat``)::
 
     kind 0  constant           par[0]
@@ -170,7 +175,9 @@ def synapse_values(
     round_delays,
     max_steps,
     table_keys,
+    store_weight,
     weight_out,
+    store_delay,
     delay_out,
     delay_cap,
     wstats,
@@ -198,10 +205,14 @@ def synapse_values(
         Largest allowed delay in steps.
     table_keys : uint32[K]
         Sorted keys of the weight table; empty: store float32 weights.
+    store_weight, store_delay : bool
+        Whether to write ``weight_out`` / ``delay_out``; False: only check the values (the
+        array may then be empty).
     weight_out, delay_out : arrays[S]
         Weights (float32, or table indices) and delays (steps).
     delay_cap : int
-        Largest value ``delay_out`` can hold; larger delays are flagged ``BAD_DELAY_STORAGE``.
+        Largest value ``delay_out`` can hold; larger delays are flagged ``BAD_DELAY_STORAGE``
+        (pass ``max_steps`` when delays are not stored).
     wstats : float64[C, 2]
         Per chunk of rows (``C`` contiguous chunks, ``C >= 1``): smallest and largest weight
         (float64, before rounding to float32).
@@ -233,38 +244,37 @@ def synapse_values(
                     w = 0.0
                 wmin = min(wmin, w)
                 wmax = max(wmax, w)
-                if compressed:
-                    idx = _lookup(table_keys, float32_key(np.float32(w)))
-                    if idx < 0:
-                        _flag(bad_q, bad_v, c, BAD_WEIGHT_NOT_IN_TABLE, q, w)
-                        idx = 0
-                    weight_out[s] = idx
-                else:
-                    weight_out[s] = np.float32(w)
+                if store_weight:
+                    if compressed:
+                        idx = _lookup(table_keys, float32_key(np.float32(w)))
+                        if idx < 0:
+                            _flag(bad_q, bad_v, c, BAD_WEIGHT_NOT_IN_TABLE, q, w)
+                            idx = 0
+                        weight_out[s] = idx
+                    else:
+                        weight_out[s] = np.float32(w)
                 d = _value(dkind, dpar, dkey, darr, dperm, dmat, q, i, j)
+                st = np.int64(1)
                 if not math.isfinite(d):
                     _flag(bad_q, bad_v, c, BAD_DELAY_NONFINITE, q, d)
-                    delay_out[s] = 1
-                    continue
-                steps_f = d / dt
-                steps = np.rint(steps_f)
-                if not round_delays and abs(steps_f - steps) > 1e-9 * max(1.0, abs(steps_f)):
-                    _flag(bad_q, bad_v, c, BAD_DELAY_OFF_GRID, q, d)
-                if steps < 1:
-                    _flag(bad_q, bad_v, c, BAD_DELAY_BELOW_ONE, q, d)
-                    delay_out[s] = 1
-                    continue
-                if steps > max_steps:
-                    _flag(bad_q, bad_v, c, BAD_DELAY_ABOVE_MAX, q, d)
-                    delay_out[s] = 1
-                    continue
-                st = np.int64(steps)
-                if st > delay_cap:
-                    _flag(bad_q, bad_v, c, BAD_DELAY_STORAGE, q, d)
-                    st = delay_cap
-                delay_out[s] = st
-                dmin = min(dmin, st)
-                dmax = max(dmax, st)
+                else:
+                    steps_f = d / dt
+                    steps = np.rint(steps_f)
+                    if not round_delays and abs(steps_f - steps) > 1e-9 * max(1.0, abs(steps_f)):
+                        _flag(bad_q, bad_v, c, BAD_DELAY_OFF_GRID, q, d)
+                    if steps < 1:
+                        _flag(bad_q, bad_v, c, BAD_DELAY_BELOW_ONE, q, d)
+                    elif steps > max_steps:
+                        _flag(bad_q, bad_v, c, BAD_DELAY_ABOVE_MAX, q, d)
+                    else:
+                        st = np.int64(steps)
+                        if st > delay_cap:
+                            _flag(bad_q, bad_v, c, BAD_DELAY_STORAGE, q, d)
+                            st = delay_cap
+                        dmin = min(dmin, st)
+                        dmax = max(dmax, st)
+                if store_delay:
+                    delay_out[s] = st
         wstats[c, 0] = wmin
         wstats[c, 1] = wmax
         dstats[c, 0] = dmin
@@ -272,17 +282,20 @@ def synapse_values(
 
 
 @njit(**JIT_PARALLEL)
-def fill_constant(lptr, dest, weight_out, weight, delay_out, delay):
+def fill_constant(lptr, dest, weight_out, weight, store_weight, delay_out, delay, store_delay):
     """Store one weight (value or table index) and one delay for every synapse of a projection.
 
     The values pass of projections whose weight and delay are both constants (checked by
-    the caller): a small kernel, quick to compile.
+    the caller): a small kernel, quick to compile. ``store_weight`` / ``store_delay`` False
+    leaves ``weight_out`` / ``delay_out`` alone (they may then be empty).
     """
     for i in prange(dest.shape[0]):
         a = dest[i]
         for s in range(a, a + lptr[i + 1] - lptr[i]):
-            weight_out[s] = weight
-            delay_out[s] = delay
+            if store_weight:
+                weight_out[s] = weight
+            if store_delay:
+                delay_out[s] = delay
 
 
 @njit(**JIT_PARALLEL)
@@ -295,40 +308,30 @@ def positions_to_codes(post_gid, receptor, lptr, dest, code):
 
 
 @njit(**JIT)
-def _merge(src_c, src_w, src_d, dst_c, dst_w, dst_d, a, m, b):
-    """Stable merge of the sorted runs ``[a, m)`` and ``[m, b)`` of ``src`` into ``dst``."""
+def _merge(src_c, src_w, src_d, dst_c, dst_w, dst_d, a, m, b, mw, md):
+    """Stable merge of the sorted runs ``[a, m)`` and ``[m, b)`` of ``src`` into ``dst``.
+
+    The weights (``mw``) and delays (``md``) are moved along when asked.
+    """
     x = a
     y = m
-    o = a
-    while x < m and y < b:
-        if src_c[y] < src_c[x]:
-            dst_c[o] = src_c[y]
-            dst_w[o] = src_w[y]
-            dst_d[o] = src_d[y]
-            y += 1
-        else:
-            dst_c[o] = src_c[x]
-            dst_w[o] = src_w[x]
-            dst_d[o] = src_d[x]
+    for o in range(a, b):
+        if x < m and (y >= b or src_c[y] >= src_c[x]):
+            t = x
             x += 1
-        o += 1
-    while x < m:
-        dst_c[o] = src_c[x]
-        dst_w[o] = src_w[x]
-        dst_d[o] = src_d[x]
-        x += 1
-        o += 1
-    while y < b:
-        dst_c[o] = src_c[y]
-        dst_w[o] = src_w[y]
-        dst_d[o] = src_d[y]
-        y += 1
-        o += 1
+        else:
+            t = y
+            y += 1
+        dst_c[o] = src_c[t]
+        if mw:
+            dst_w[o] = src_w[t]
+        if md:
+            dst_d[o] = src_d[t]
 
 
 @njit(**JIT)
-def _sort_row(code, weight, delay, a, b):
-    """Stable sort of ``code[a:b]`` (moving weight and delay along) by merging its runs."""
+def _sort_row(code, weight, delay, a, b, mw, md):
+    """Stable sort of ``code[a:b]`` by merging its runs; moves weight / delay along if asked."""
     n_runs = 1
     for s in range(a + 1, b):
         if code[s] < code[s - 1]:
@@ -345,8 +348,8 @@ def _sort_row(code, weight, delay, a, b):
             starts[r] = s - a
     starts[n_runs] = m
     c0 = code[a:b].copy()
-    w0 = weight[a:b].copy()
-    d0 = delay[a:b].copy()
+    w0 = weight[a:b].copy() if mw else weight[0:0].copy()
+    d0 = delay[a:b].copy() if md else delay[0:0].copy()
     c1 = np.empty_like(c0)
     w1 = np.empty_like(w0)
     d1 = np.empty_like(d0)
@@ -363,9 +366,9 @@ def _sort_row(code, weight, delay, a, b):
                 mid = starts[r + 1]
                 hi = mid
             if flip:
-                _merge(c1, w1, d1, c0, w0, d0, lo, mid, hi)
+                _merge(c1, w1, d1, c0, w0, d0, lo, mid, hi, mw, md)
             else:
-                _merge(c0, w0, d0, c1, w1, d1, lo, mid, hi)
+                _merge(c0, w0, d0, c1, w1, d1, lo, mid, hi, mw, md)
             starts[k] = lo
             k += 1
             r += 2
@@ -374,12 +377,16 @@ def _sort_row(code, weight, delay, a, b):
         flip = not flip
     if flip:
         code[a:b] = c1
-        weight[a:b] = w1
-        delay[a:b] = d1
+        if mw:
+            weight[a:b] = w1
+        if md:
+            delay[a:b] = d1
     else:
         code[a:b] = c0
-        weight[a:b] = w0
-        delay[a:b] = d0
+        if mw:
+            weight[a:b] = w0
+        if md:
+            delay[a:b] = d0
 
 
 @njit(**JIT)
@@ -397,7 +404,10 @@ def sort_rows(indptr, code, weight, delay):
     """Sort every CSR row by ``code``, stably, moving ``weight`` and ``delay`` along.
 
     Rows that are already sorted are only read; others are merged run by run
-    (O(n log runs)) in a per-row scratch buffer.
+    (O(n log runs)) in a per-row scratch buffer. ``weight`` and ``delay`` are moved only
+    when they hold one entry per synapse (empty: not stored, left alone).
     """
+    mw = weight.shape[0] == code.shape[0]
+    md = delay.shape[0] == code.shape[0]
     for r in prange(indptr.shape[0] - 1):
-        _sort_row(code, weight, delay, indptr[r], indptr[r + 1])
+        _sort_row(code, weight, delay, indptr[r], indptr[r + 1], mw, md)

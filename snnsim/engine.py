@@ -2,13 +2,16 @@
 
 Layout (see design.md sections 4-6):
 
-- neuron state: flat float64 ``fstate`` and int64 ``istate``; float variable ``k`` of
-  population ``p`` is ``fstate[foff[p] + k*n_p : foff[p] + (k+1)*n_p]``;
-- synapses: one CSR by global source id, ``syn_code = 2*target + receptor`` (int32,
-  rows sorted), ``syn_weight`` float32 (nA, or mV for delta synapses), ``syn_delay``
-  uint16 (steps): 10 bytes per synapse plus 8 bytes per neuron;
-- ring buffer: float64 ``[D, 2*N]`` with ``D`` the next power of two above the largest
-  delay in steps: the spikes in flight;
+- neuron state: flat ``fstate`` (float64, or float32 with ``precision="single"``) and
+  ``istate`` (int64, or int32 in single precision); float variable ``k`` of population
+  ``p`` is ``fstate[foff[p] + k*n_p : foff[p] + (k+1)*n_p]``;
+- synapses: one CSR by global source id, ``syn_code = 2*target + receptor`` (int32, rows
+  sorted); weights and delays only where they vary (see :mod:`snnsim.synapses`): 4 to 10
+  bytes per synapse plus 8 bytes per neuron;
+- ring buffer: ``[D, 2*N]`` in the state's precision, ``D`` the next power of two above
+  the largest delay in steps, one plane per receptor: the spikes in flight;
+- event-driven bookkeeping (``ev_last``, ``ev_blk``, ``ev_busy``) when LIF neurons can
+  rest below threshold (see ``kernels/neurons.lif_event_update``);
 - all randomness: counter-based streams keyed by (seed, stream, index, step).
 """
 
@@ -357,7 +360,9 @@ class Engine:
             rec_masks.append(m)
         n_recorded = int(rec_mask.sum())
         per_chunk = n_recorded * chunk
-        rec_cap = max(1 << 20, 4 * per_chunk)
+        # room for two chunks of every recorded neuron spiking (a segment ends before it
+        # could overflow), at least 64k spikes: at 256k recorded neurons this is 8 MB, not 16
+        rec_cap = max(1 << 16, 2 * per_chunk)
         rec_steps = np.zeros(rec_cap if n_recorded else 1, dtype=np.int64)
         rec_ids = np.zeros_like(rec_steps)
         counters = np.zeros(3, dtype=np.int64)
@@ -528,8 +533,8 @@ def _estimate_bytes(net: Network) -> tuple[float, float, int]:
                     max_d = max(max_d, int(min(finite.max() / net.dt, MAX_DELAY_STEPS)) + 1)
         except (TypeError, ValueError):
             pass
-    ring = _next_pow2(max_d + 1) * 2 * n * 8
-    # synapses: 6-10 B stored, written in place (snnsim.synapses.bytes_per_synapse: an upper
+    ring = _next_pow2(max_d + 1) * 2 * n * (4 if net.precision == "single" else 8)
+    # synapses: 4-10 B stored, written in place (snnsim.synapses.bytes_per_synapse: an upper
     # estimate of the peak, transients included); while building, per projection: ids, row
     # pointers and per-chunk row counts (<= 8 chunks)
     from snnsim.synapses import bytes_per_synapse

@@ -22,11 +22,16 @@ rebuild the Python objects):
   ``times`` (ms) and ``amplitudes`` (nA).
 
 ``/engine``: every array of :class:`snnsim.engine.Engine` (see :data:`ENGINE_ARRAYS`) with a
-``units`` attribute, and attrs ``step``, ``min_delay``, ``total_spikes``, ``total_events``. The
-ring buffer ``ring`` holds the spikes in flight, so a loaded network resumes bit-exactly.
-The synapses keep their compact layout (:mod:`snnsim.synapses`): ``syn_weight`` is float32
-with an empty ``w_table``, or uint8/uint16 indices into ``w_table`` (float32, distinct,
-ascending); ``syn_delay`` is uint8 or uint16 (see :data:`SYNAPSE_DTYPES`).
+``units`` attribute, and attrs ``step``, ``min_delay``, ``total_spikes``, ``total_events``,
+``w_mode`` and ``delay_const``. The ring buffer ``ring`` holds the spikes in flight, so a
+loaded network resumes bit-exactly. The synapses keep their compact layout
+(:mod:`snnsim.synapses`), selected by ``w_mode``: 0, ``syn_weight`` float32 with an empty
+``w_table``; 1, ``syn_weight`` uint8/uint16 indices into ``w_table`` (float32, distinct,
+ascending); 2, weight by receptor: ``w_table`` float32[2] and ``syn_weight`` empty.
+``syn_delay`` is uint8 or uint16 (see :data:`SYNAPSE_DTYPES`), or empty when
+``delay_const`` > 0 is the delay of every synapse (steps). Files without ``w_mode`` and
+``delay_const`` (written before they existed) mean ``w_mode`` 0 or 1 (by ``w_table``) and
+``delay_const`` 0.
 
 ``/recorders/<i>`` (creation order): attrs ``kind`` (``spikes``, ``state`` or ``rates``),
 ``population``, dataset ``indices``; spikes: ``steps``, ``ids`` (and ``times`` in ms);
@@ -53,7 +58,6 @@ from collections.abc import Callable, Mapping
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-import h5py
 import numpy as np
 import numpy.typing as npt
 
@@ -72,7 +76,16 @@ from snnsim.models import MODELS, NeuronModel, SpikeSource
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
 from snnsim.populations import Population, Target
-from snnsim.synapses import STREAM_INPUT, STREAM_SOURCE, float32_keys, stream_id
+from snnsim.synapses import (
+    MAX_DELAY_STEPS,
+    STREAM_INPUT,
+    STREAM_SOURCE,
+    W_BY_RECEPTOR,
+    W_INDEXED,
+    W_VALUES,
+    float32_keys,
+    stream_id,
+)
 
 __all__ = [
     "ENGINE_ARRAYS",
@@ -166,6 +179,8 @@ def _stored_dtype(name: str, arr: Any, precision: str) -> Any:
 
 def _file_dtype(g: Any, name: str, precision: str) -> Any:
     """Dtype to require of a dataset: for synapse arrays, the file's own if it is allowed."""
+    import h5py
+
     obj = g.get(name)
     allowed = SYNAPSE_DTYPES.get(name, ())
     if isinstance(obj, h5py.Dataset) and any(obj.dtype == np.dtype(t) for t in allowed):
@@ -173,22 +188,37 @@ def _file_dtype(g: Any, name: str, precision: str) -> Any:
     return _engine_dtype(name, precision)
 
 
-def _check_synapse_values(r: _Reader, a: dict[str, Array], indptr: Array, n_syn: int) -> None:
-    """Weights (values or table indices), the weight table and the order within rows."""
+def _check_synapse_values(
+    r: _Reader, a: dict[str, Array], indptr: Array, n_syn: int, w_mode: int
+) -> None:
+    """Weights (values, table indices or by receptor), the weight table and the row order."""
 
     def bad(name: str, problem: str) -> FileFormatError:
         return r.fail(f"/engine/{name}", problem)
 
     table = a["w_table"]
     weight = a["syn_weight"]
-    if table.size == 0:
+    if w_mode == W_BY_RECEPTOR:
+        if table.size != 2:
+            raise bad("w_table", f"{table.size} entries; w_mode 2 needs one weight per receptor")
+        if not np.all(np.isfinite(table)):
+            raise bad("w_table", "contains NaN or Inf")
+    elif w_mode == W_VALUES:
+        if table.size:
+            raise bad("w_table", "must be empty when syn_weight holds float32 values (w_mode 0)")
         if weight.dtype != np.float32:
             raise bad("syn_weight", f"dtype {weight.dtype} needs a weight table (w_table is empty)")
         if not np.all(np.isfinite(weight)):
             raise bad("syn_weight", "contains NaN or Inf")
     else:
         if weight.dtype == np.float32:
-            raise bad("w_table", "must be empty when syn_weight holds float32 values")
+            raise bad(
+                "syn_weight",
+                "float32 values in w_mode 1: either w_table must be empty and w_mode 0, or "
+                "syn_weight must hold uint8/uint16 indices",
+            )
+        if table.size == 0:
+            raise bad("syn_weight", f"dtype {weight.dtype} needs a weight table (w_table is empty)")
         if table.size > np.iinfo(weight.dtype).max + 1:
             raise bad("w_table", f"{table.size} entries cannot be indexed by {weight.dtype}")
         if not np.all(np.isfinite(table)):
@@ -251,6 +281,8 @@ def _atomic_h5_write(path: PathLike, writer: Callable[[Any], None]) -> None:
     On any exception (including ``KeyboardInterrupt``) the temporary file is removed and a
     previous file at ``path`` is left untouched.
     """
+    import h5py
+
     target = os.path.abspath(os.fspath(path))
     folder = os.path.dirname(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=folder)
@@ -393,12 +425,17 @@ def _write_engine(f: Any, eng: Engine) -> None:
     g.attrs["step_units"] = "steps"
     g.attrs["min_delay"] = np.int64(eng.min_delay)
     g.attrs["min_delay_units"] = "steps"
+    g.attrs["w_mode"] = np.int64(eng.w_mode)
+    g.attrs["delay_const"] = np.int64(eng.delay_const)
+    g.attrs["delay_const_units"] = "steps (0: per-synapse syn_delay)"
     g.attrs["total_spikes"] = np.int64(eng.total_spikes)
     g.attrs["total_events"] = np.int64(eng.total_events)
     g.attrs["n"] = np.int64(eng.n)
 
 
 def _write_recorders(f: Any, net: Network) -> None:
+    import h5py
+
     g_all = f.create_group("recorders")
     recs = net.recorders
     g_all.attrs["count"] = np.int64(len(recs))
@@ -532,6 +569,8 @@ class _Reader:
         return FileFormatError(f"{self.path}: {where}: {problem}")
 
     def group(self, name: str) -> Any:
+        import h5py
+
         obj = self.f.get(name)
         if obj is None:
             raise self.fail(name, "missing group")
@@ -605,6 +644,8 @@ class _Reader:
         self, group: Any, name: str, dtype: type[np.generic], shape: tuple[int | None, ...]
     ) -> Any:
         """Check a dataset's presence, storage, dtype and shape (``None``: any length)."""
+        import h5py
+
         where = f"{group.name.rstrip('/')}/{name}"
         obj = group.get(name)
         if obj is None:
@@ -635,6 +676,8 @@ class _Reader:
 
 def _check_links(r: _Reader) -> None:
     """Refuse external links, user-defined links and dangling soft links anywhere."""
+    import h5py
+
     problems: list[str] = []
 
     def visit(name: str, link: Any) -> None:
@@ -934,6 +977,13 @@ def _read_engine(
     if r.attr_int(g, "step", 0) != step:
         raise r.fail("/engine attribute 'step'", "does not match the root attribute 'step'")
     min_delay = r.attr_int(g, "min_delay", 1)
+    if "w_mode" in g.attrs or "delay_const" in g.attrs:
+        w_mode = r.attr_int(g, "w_mode", W_VALUES, W_BY_RECEPTOR)
+        delay_const = r.attr_int(g, "delay_const", 0, MAX_DELAY_STEPS)
+    else:  # written before the two layouts without per-synapse arrays existed
+        shape = getattr(g.get("w_table"), "shape", None)
+        w_mode = W_INDEXED if isinstance(shape, tuple) and math.prod(shape) else W_VALUES
+        delay_const = 0
     total_spikes = r.attr_int(g, "total_spikes", 0)
     total_events = r.attr_int(g, "total_events", 0)
 
@@ -976,8 +1026,12 @@ def _read_engine(
     for name in ENGINE_ARRAYS:
         ds[name] = r.dataset(g, name, _file_dtype(g, name, precision), shapes[name])
     n_syn = ds["syn_code"].shape[0]
-    for name in ("syn_weight", "syn_delay"):
-        if ds[name].shape[0] != n_syn:
+    if w_mode == W_BY_RECEPTOR and ds["syn_weight"].shape[0]:
+        raise r.fail("/engine/syn_weight", "must be empty when w_mode is 2 (weight by receptor)")
+    if delay_const and ds["syn_delay"].shape[0]:
+        raise r.fail("/engine/syn_delay", f"must be empty when delay_const={delay_const} > 0")
+    for name, stored in (("syn_weight", w_mode != W_BY_RECEPTOR), ("syn_delay", not delay_const)):
+        if stored and ds[name].shape[0] != n_syn:
             raise r.fail(f"/engine/{name}", f"length {ds[name].shape[0]} != len(syn_code)={n_syn}")
     n_ev = ds["ev_step"].shape[0]
     for name in ("ev_gid", "ev_value"):
@@ -1062,15 +1116,29 @@ def _read_engine(
         if np.any((code & 1) >= n_rec[code >> 1]):
             raise bad("syn_code", "synapse onto a receptor its target neuron does not have")
         delay = a["syn_delay"]
-        if delay.min() < 1 or int(delay.max()) >= slots:
-            raise bad(
-                "syn_delay", f"delays must be in [1, {slots - 1}] steps (ring has {slots} slots)"
-            )
-        if min_delay != int(delay.min()):
-            raise r.fail(
-                "/engine attribute 'min_delay'", f"must equal min(syn_delay)={delay.min()}"
-            )
-    _check_synapse_values(r, a, indptr, n_syn)
+        if delay_const:
+            if delay_const >= slots:
+                raise r.fail(
+                    "/engine attribute 'delay_const'",
+                    f"{delay_const} steps does not fit a ring of {slots} slots",
+                )
+            if min_delay != delay_const:
+                raise r.fail(
+                    "/engine attribute 'min_delay'", f"must equal delay_const={delay_const}"
+                )
+        else:
+            if delay.min() < 1 or int(delay.max()) >= slots:
+                raise bad(
+                    "syn_delay",
+                    f"delays must be in [1, {slots - 1}] steps (ring has {slots} slots)",
+                )
+            if min_delay != int(delay.min()):
+                raise r.fail(
+                    "/engine attribute 'min_delay'", f"must equal min(syn_delay)={delay.min()}"
+                )
+    elif delay_const:
+        raise r.fail("/engine attribute 'delay_const'", "must be 0 when there is no synapse")
+    _check_synapse_values(r, a, indptr, n_syn, w_mode)
     # step currents
     ev_step, ev_gid = a["ev_step"], a["ev_gid"]
     if n_ev:
@@ -1158,6 +1226,8 @@ def _read_engine(
         precision=precision,
         event_driven=event_driven,
         w_table=a["w_table"],
+        w_mode=w_mode,
+        delay_const=delay_const,
         gap=gap,
         ev_last=a["ev_last"],
         ev_blk=a["ev_blk"],
@@ -1314,6 +1384,8 @@ def load(path: PathLike) -> Network:
         holds out-of-range values, or uses external links, external storage or virtual
         datasets. Nothing is built before the whole file has been validated.
     """
+    import h5py
+
     p = os.fspath(path)
     if not os.path.exists(p):
         raise FileNotFoundError(f"load: no such file: {p!r}")
@@ -1418,6 +1490,8 @@ def write_sonata_spikes(
 def _read_sonata_open(
     r: _Reader,
 ) -> dict[str, tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]]:
+    import h5py
+
     f = r.f
     _check_links(r)
     if "magic" in f.attrs:
@@ -1500,6 +1574,8 @@ def read_sonata_spikes(
         ``timestamps`` or ``node_ids``, dtypes or shapes are wrong, timestamps are not in ms,
         or the file uses external links or storage.
     """
+    import h5py
+
     p = os.fspath(path)
     if not os.path.exists(p):
         raise FileNotFoundError(f"read_sonata_spikes: no such file: {p!r}")

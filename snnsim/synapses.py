@@ -7,31 +7,40 @@ Layout (design.md section 5): one CSR by global source id,
   finds a thread partition's synapses by binary search). Equal codes (multapses, or
   several projections onto the same target and receptor) keep the order of their
   projections, then each projection's own order;
-- ``weight``: nA (current synapses) or mV (delta synapses), stored in one of two ways,
-  chosen per network at build time:
+- ``weight``: nA (current synapses) or mV (delta synapses), stored in one of three ways
+  (``w_mode``), chosen per network at build time:
 
-  * ``w_table`` empty: ``weight`` is float32[S], one value per synapse;
-  * ``w_table`` float32[K] holds the network's K <= 65536 distinct float32 weights in
-    ascending order (``-0.0`` before ``0.0``), and ``weight`` is an index into it:
-    uint8[S] when K <= 256, uint16[S] otherwise. The weight of synapse ``s`` is
+  * ``w_mode`` 0: ``weight`` is float32[S], one value per synapse; ``w_table`` is empty;
+  * ``w_mode`` 1: ``w_table`` float32[K] holds the network's K <= 65536 distinct float32
+    weights in ascending order (``-0.0`` before ``0.0``), and ``weight`` is an index into
+    it: uint8[S] when K <= 256, uint16[S] otherwise. The weight of synapse ``s`` is
     ``w_table[weight[s]]``;
+  * ``w_mode`` 2 (weight by receptor): every synapse onto receptor ``r`` has the weight
+    ``w_table[r]`` (``w_table`` float32[2]; 0.0 for a receptor without synapses), and
+    ``weight`` is empty (uint8[0]). The weight of synapse ``s`` is ``w_table[code[s] & 1]``;
 
 - ``delay``: steps (>= 1), uint8[S] when every delay is <= 255 steps, else uint16[S];
+  when every synapse of the network has the same delay, ``delay`` is empty (uint8[0]) and
+  ``delay_const`` holds it (otherwise ``delay_const`` is 0);
 - ``min_delay``, ``max_delay``: smallest and largest delay in steps.
 
-A static synapse thus costs 6 bytes (constant weights, delays below 256 steps) to 10
+A static synapse thus costs 4 bytes (weight by receptor, one delay: CUBA, Brunel) to 10
 bytes (4 code + 4 weight + 2 delay). ``build_synapses(compress=False)`` gives the
-uncompressed layout (float32 weights, uint16 delays, empty table).
+uncompressed layout (``w_mode`` 0 with float32 weights, uint16 delays per synapse).
 
 Assembly, without per-synapse temporaries: every projection's connector counts its
 synapses per source (:meth:`~snnsim.connectors.Connector.row_plan`), which lays out the
 CSR; then each projection writes its rows straight into their place (postsynaptic
 positions in ``code``), a compiled pass computes weights and delays from the projection's
 streams (value ``q`` of a projection is the ``q``-th synapse of its own CSR, as it always
-was) and turns positions into codes; finally the rows that several projections share
-are merged by code. Weights that cannot be listed in advance (distributions, matrices)
-are written as float32 and indexed afterwards if they turn out to have <= 65536 distinct
-values.
+was), checks them, stores those that are kept per synapse and turns positions into codes;
+finally the rows that several projections share are merged by code. The storage is
+decided before any value is computed, from the projections' specifications: weight by
+receptor when every projection has one weight (a scalar, or an array of one distinct
+float32 value) and projections onto the same receptor agree; a constant delay when every
+projection has one delay and they agree in steps. Weights that cannot be listed in
+advance (distributions, matrices) are written as float32 and indexed afterwards if they
+turn out to have <= 65536 distinct values.
 """
 
 from __future__ import annotations
@@ -55,6 +64,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MAX_DELAY_STEPS",
     "MAX_TABLE_WEIGHTS",
+    "W_BY_RECEPTOR",
+    "W_INDEXED",
+    "W_VALUES",
     "Synapses",
     "build_synapses",
     "bytes_per_synapse",
@@ -90,34 +102,76 @@ def _empty_table() -> npt.NDArray[np.float32]:
     return np.zeros(0, dtype=np.float32)
 
 
+#: ``Synapses.w_mode`` values (see the module docstring).
+W_VALUES, W_INDEXED, W_BY_RECEPTOR = 0, 1, 2
+
+
 @dataclass
 class Synapses:
     """One CSR by global source id holding every synapse of a network (see module docs)."""
 
     indptr: npt.NDArray[np.int64]
     code: npt.NDArray[np.int32]
-    #: float32 weights, or uint8/uint16 indices into ``w_table`` when it is not empty
+    #: float32 weights (``w_mode`` 0), uint8/uint16 indices into ``w_table`` (1) or empty (2)
     weight: npt.NDArray[Any]
-    #: delays in steps, uint8 or uint16
+    #: delays in steps, uint8 or uint16; empty when ``delay_const`` > 0
     delay: npt.NDArray[Any]
     min_delay: int
     max_delay: int
-    #: sorted distinct weights (float32[K]) or empty
+    #: sorted distinct weights (``w_mode`` 1), weight per receptor (2), or empty (0)
     w_table: npt.NDArray[np.float32] = field(default_factory=_empty_table)
+    #: how weights are stored: 0 values, 1 table indices, 2 by receptor
+    w_mode: int = W_VALUES
+    #: the delay of every synapse in steps when ``delay`` is empty, else 0
+    delay_const: int = 0
+
+    def __post_init__(self) -> None:
+        n_syn = self.code.size
+        mode = self.w_mode
+        w_size = 0 if mode == W_BY_RECEPTOR else n_syn
+        problem = ""
+        if mode not in (W_VALUES, W_INDEXED, W_BY_RECEPTOR):
+            problem = f"w_mode={mode!r} (expected 0, 1 or 2)"
+        elif self.weight.size != w_size:
+            problem = f"{self.weight.size} weights for {n_syn} synapses in w_mode {mode}"
+        elif (mode == W_VALUES) != (self.w_table.size == 0) or (
+            mode == W_BY_RECEPTOR and self.w_table.size != 2
+        ):
+            problem = f"w_table of {self.w_table.size} entries in w_mode {mode}"
+        elif not 0 <= self.delay_const <= MAX_DELAY_STEPS:
+            problem = f"delay_const={self.delay_const} outside [0, {MAX_DELAY_STEPS}]"
+        elif self.delay.size != (0 if self.delay_const else n_syn):
+            problem = (
+                f"{self.delay.size} delays for {n_syn} synapses (delay_const={self.delay_const})"
+            )
+        if problem:
+            raise ValueError(f"Synapses: inconsistent layout: {problem}")
 
     def weight_values(self) -> npt.NDArray[np.float32]:
-        """Weight of every synapse as float32 (a new array when the weights are table indices)."""
-        values: npt.NDArray[np.float32] = (
-            self.w_table[self.weight]
-            if self.w_table.size
-            else self.weight.astype(np.float32, copy=False)
-        )
+        """Weight of every synapse as float32 (a new array unless ``w_mode`` is 0)."""
+        if self.w_mode == W_BY_RECEPTOR:
+            by_receptor: npt.NDArray[np.float32] = self.w_table[self.code & 1]
+            return by_receptor
+        if self.w_mode == W_INDEXED:
+            indexed: npt.NDArray[np.float32] = self.w_table[self.weight]
+            return indexed
+        values: npt.NDArray[np.float32] = self.weight.astype(np.float32, copy=False)
         return values
 
+    def delay_values(self) -> npt.NDArray[Any]:
+        """Delay of every synapse in steps (a new array when ``delay_const`` is set)."""
+        if self.delay_const:
+            return np.full(self.code.size, self.delay_const, dtype=_delay_dtype(self.delay_const))
+        return self.delay
+
     def nbytes(self) -> int:
-        """Bytes held by the arrays."""
+        """Bytes held by the arrays (arrays that are not stored are empty and count 0)."""
         arrays = (self.indptr, self.code, self.weight, self.delay, self.w_table)
         return int(sum(a.nbytes for a in arrays))
+
+
+def _delay_dtype(max_steps: int) -> type[np.unsignedinteger[Any]]:
+    return np.uint8 if max_steps <= 255 else np.uint16
 
 
 # ------------------------------------------------------------------ value specifications
@@ -128,7 +182,8 @@ class _Spec:
     kind: int
     par: _F64 = field(default_factory=lambda: np.zeros(4))
     key: np.uint64 = field(default_factory=lambda: np.uint64(0))
-    arr: _F64 = field(default_factory=lambda: np.zeros(0))
+    #: float64, or float32 as a FromList connector may keep its values
+    arr: npt.NDArray[np.floating[Any]] = field(default_factory=lambda: np.zeros(0))
     perm: _I64 = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     mat: _F64 = field(default_factory=lambda: np.zeros((0, 0)))
 
@@ -272,35 +327,103 @@ def _prepare(
     return _Job(proj, what, rec, pre_gid, post_gid, plan, lptr, wspec, dspec)
 
 
-def _weight_table(jobs: list[_Job]) -> tuple[npt.NDArray[np.uint32], bool]:
-    """Keys of the weight table when every weight is known in advance.
+@dataclass
+class _Storage:
+    """How a network's weights and delays are stored, decided before any value is computed.
 
-    Returns ``(keys, later)``: sorted keys if the network's weights (constants, arrays)
-    have at most :data:`MAX_TABLE_WEIGHTS` distinct float32 values; otherwise empty keys,
-    and ``later`` True when the count must wait for the values (distributions, matrices).
+    ``w_mode`` 1 with empty ``table_keys`` means: float32 first, indexed afterwards if the
+    values allow it (``index_later``).
     """
-    empty = np.zeros(0, dtype=np.uint32)
+
+    w_mode: int = W_VALUES
+    #: sorted keys of the weight table (``w_mode`` 1, known in advance)
+    table_keys: npt.NDArray[np.uint32] = field(default_factory=lambda: np.zeros(0, np.uint32))
+    #: weight per receptor (``w_mode`` 2)
+    by_receptor: npt.NDArray[np.float32] = field(default_factory=_empty_table)
+    index_later: bool = False
+    delay_const: int = 0
+
+
+def _weight_storage(jobs: list[_Job]) -> _Storage:
+    """Weight storage of a network from its projections' specifications.
+
+    By receptor when every projection has a single float32 weight (a constant, a matrix of
+    one value, or an array with one distinct float32 value) and all projections onto a
+    receptor share it; else a table of sorted keys when the network's weights (constants,
+    arrays) have at most :data:`MAX_TABLE_WEIGHTS` distinct float32 values; else float32,
+    to be indexed later (``index_later``) when the count must wait for the values
+    (distributions, matrices).
+    """
     parts: list[npt.NDArray[np.uint32]] = []
-    later = False
+    receptor_key: dict[int, int] = {}
+    by_receptor = True
+    later = too_many = False
     for job in jobs:
         if job.n_syn == 0:
             continue
         ws = job.wspec
         if ws.kind == KIND_CONST:
-            parts.append(_distinct_keys(ws.par[:1]))
+            keys = float32_keys(ws.par[:1])
+        elif ws.kind == KIND_MATRIX and _single_value(ws.mat) and ws.mat.flat[0] != 0:
+            # (a zero matrix is left to the values: -0.0 == 0.0, yet they are distinct)
+            keys = float32_keys(ws.mat.reshape(-1)[:1])
         elif ws.kind == KIND_ARRAY:
             keys = _distinct_keys(ws.arr)
-            if keys.size > MAX_TABLE_WEIGHTS:
-                return empty, False
-            parts.append(keys)
+            too_many = too_many or keys.size > MAX_TABLE_WEIGHTS
         else:
             later = True
-    keys = np.unique(np.concatenate(parts)) if parts else empty
+            by_receptor = False
+            continue
+        parts.append(keys)
+        if keys.size != 1 or receptor_key.setdefault(job.rec, int(keys[0])) != int(keys[0]):
+            by_receptor = False
+    if by_receptor and receptor_key:
+        table = np.zeros(2, dtype=np.float32)
+        for rec, key in receptor_key.items():
+            table[rec] = keys_float32(np.array([key], dtype=np.uint32))[0]
+        return _Storage(W_BY_RECEPTOR, by_receptor=table)
+    if too_many:
+        return _Storage()
+    keys = np.unique(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.uint32)
     if keys.size > MAX_TABLE_WEIGHTS:
-        return empty, False
+        return _Storage()
     if later:
-        return empty, True
-    return keys.astype(np.uint32), False
+        return _Storage(W_INDEXED, index_later=True)
+    if keys.size == 0:
+        return _Storage()
+    return _Storage(W_INDEXED, table_keys=keys.astype(np.uint32))
+
+
+def _single_value(values: npt.NDArray[np.floating[Any]]) -> bool:
+    """Whether ``values`` holds one value only (read twice, nothing allocated; NaN: False)."""
+    return bool(values.size) and bool(values.min() == values.max())
+
+
+def _constant_delay(dt: float, jobs: list[_Job]) -> int:
+    """Return the delay in steps shared by every synapse, when known in advance; else 0.
+
+    Constant when every projection with synapses has one delay (a scalar, or an array or
+    matrix whose values are all equal) and they round to the same valid number of steps.
+    Invalid delays give 0 here and are reported by the values pass.
+    """
+    common = 0
+    for job in jobs:
+        if job.n_syn == 0:
+            continue
+        ds = job.dspec
+        if ds.kind == KIND_CONST:
+            d = float(ds.par[0])
+        elif ds.kind == KIND_ARRAY and _single_value(ds.arr):
+            d = float(ds.arr[0])
+        elif ds.kind == KIND_MATRIX and _single_value(ds.mat):
+            d = float(ds.mat.reshape(-1)[0])
+        else:
+            return 0
+        steps = np.rint(d / dt) if math.isfinite(d) else -1.0
+        if not 1 <= steps <= MAX_DELAY_STEPS or common not in (0, int(steps)):
+            return 0
+        common = int(steps)
+    return common
 
 
 _SIGN = np.uint32(0x80000000)
@@ -353,7 +476,7 @@ def _constant_values(
     net: Network,
     job: _Job,
     dest: _I64,
-    table_keys: npt.NDArray[np.uint32],
+    store: _Storage,
     weight: npt.NDArray[Any],
     delay: npt.NDArray[Any],
     cap: int,
@@ -365,7 +488,8 @@ def _constant_values(
     """:func:`~snnsim.kernels.assembly.synapse_values` for a constant weight and delay.
 
     The checks run once in Python (same arithmetic, same statistics and flags as the kernel)
-    and a small kernel stores the two values.
+    and a small kernel stores the values that are kept per synapse (none when the weight
+    goes by receptor and the delay is constant).
     """
     bad_q[:] = -1
     bad_v[:] = 0.0
@@ -384,12 +508,15 @@ def _constant_values(
         w = 0.0
     wstats[0] = (w, w)
     stored: Any = np.float32(w)
+    table_keys = store.table_keys
     if table_keys.size:
         key = float32_keys([w])[0]
         stored = int(np.searchsorted(table_keys, key))
         if stored >= table_keys.size or table_keys[stored] != key:
             flag(_ka.BAD_WEIGHT_NOT_IN_TABLE, w)
             stored = 0
+    elif store.w_mode == W_BY_RECEPTOR:
+        stored = np.uint8(0)
     d = float(job.dspec.par[0])
     steps_stored = 1
     if not math.isfinite(d):
@@ -409,7 +536,10 @@ def _constant_values(
                 flag(_ka.BAD_DELAY_STORAGE, d)
                 steps_stored = cap
             dstats[0] = (steps_stored, steps_stored)
-    _ka.fill_constant(job.lptr, dest, weight, stored, delay, steps_stored)
+    store_w = store.w_mode != W_BY_RECEPTOR
+    store_d = store.delay_const == 0
+    if store_w or store_d:
+        _ka.fill_constant(job.lptr, dest, weight, stored, store_w, delay, steps_stored, store_d)
 
 
 def _fill_values(
@@ -417,21 +547,26 @@ def _fill_values(
     job: _Job,
     dest: _I64,
     code: npt.NDArray[np.int32],
-    table_keys: npt.NDArray[np.uint32],
+    store: _Storage,
     weight: npt.NDArray[Any],
     delay: npt.NDArray[Any],
 ) -> tuple[npt.NDArray[Any], int, int]:
-    """Weights and delays of one projection, checked; returns (delay array, min, max)."""
+    """Weights and delays of one projection, checked; returns (delay array, min, max).
+
+    Only the values that ``store`` keeps per synapse are written; all are checked.
+    """
     n_chunks = max(1, min(dest.size, _VALUE_CHUNKS))
     wstats = np.empty((n_chunks, 2))
     dstats = np.empty((n_chunks, 2), dtype=np.int64)
     bad_q = np.empty((n_chunks, _ka.N_BAD), dtype=np.int64)
     bad_v = np.empty((n_chunks, _ka.N_BAD))
     w, d = job.wspec, job.dspec
+    store_w = store.w_mode != W_BY_RECEPTOR
+    store_d = store.delay_const == 0
     while True:
-        cap = int(np.iinfo(delay.dtype).max)
+        cap = int(np.iinfo(delay.dtype).max) if store_d else MAX_DELAY_STEPS
         if w.kind == KIND_CONST and d.kind == KIND_CONST:
-            _constant_values(net, job, dest, table_keys, weight, delay, cap, wstats, dstats,
+            _constant_values(net, job, dest, store, weight, delay, cap, wstats, dstats,
                              bad_q, bad_v)  # fmt: skip
         else:
             _ka.synapse_values(
@@ -439,7 +574,7 @@ def _fill_values(
                 w.kind, w.par, w.key, w.arr, w.perm, w.mat,
                 d.kind, d.par, d.key, d.arr, d.perm, d.mat,
                 net.dt, bool(job.proj.round_delays), MAX_DELAY_STEPS,
-                table_keys, weight, delay, cap,
+                store.table_keys, store_w, weight, store_d, delay, cap,
                 wstats, dstats, bad_q, bad_v,
             )  # fmt: skip
         if np.any(bad_q[:, _ka.BAD_DELAY_STORAGE] >= 0) and not np.any(
@@ -496,9 +631,11 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
     n : int
         Total number of neurons.
     compress : bool
-        Store weights as indices into ``w_table`` when the network has at most
-        :data:`MAX_TABLE_WEIGHTS` distinct float32 weights, and delays as uint8 when they
-        fit (see the module docstring). False: float32 weights and uint16 delays.
+        Store weights by receptor when they depend on the receptor alone, else as indices
+        into ``w_table`` when the network has at most :data:`MAX_TABLE_WEIGHTS` distinct
+        float32 weights; store one delay when all are equal, else uint8 delays when they fit
+        (see the module docstring). False: float32 weights and uint16 delays per synapse
+        (``w_mode`` 0, ``delay_const`` 0).
 
     Notes
     -----
@@ -520,12 +657,19 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
     del row_counts
     n_syn = int(indptr[-1])
 
-    table_keys, index_later = _weight_table(jobs) if compress else (np.zeros(0, np.uint32), False)
-    if table_keys.size:
-        weight: npt.NDArray[Any] = np.empty(n_syn, dtype=_index_dtype(table_keys.size))
+    store = _weight_storage(jobs) if compress else _Storage()
+    if compress:
+        store.delay_const = _constant_delay(net.dt, jobs)
+    if store.w_mode == W_BY_RECEPTOR:
+        weight: npt.NDArray[Any] = np.zeros(0, dtype=np.uint8)
+    elif store.table_keys.size:
+        weight = np.empty(n_syn, dtype=_index_dtype(store.table_keys.size))
     else:
         weight = np.empty(n_syn, dtype=np.float32)
-    delay: npt.NDArray[Any] = np.empty(n_syn, dtype=np.uint8 if compress else np.uint16)
+    if store.delay_const:
+        delay: npt.NDArray[Any] = np.zeros(0, dtype=np.uint8)
+    else:
+        delay = np.empty(n_syn, dtype=np.uint8 if compress else np.uint16)
     code = np.empty(n_syn, dtype=np.int32)
 
     cursor = indptr[:-1].copy()
@@ -536,17 +680,19 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
         assert job.plan is not None
         job.plan.fill(dest, code)
         job.plan = None  # frees what a generate()-based plan holds
-        delay, lo, hi = _fill_values(net, job, dest, code, table_keys, weight, delay)
+        delay, lo, hi = _fill_values(net, job, dest, code, store, weight, delay)
         min_delay, max_delay = min(min_delay, lo), max(max_delay, hi)
         _ka.positions_to_codes(job.post_gid, job.rec, job.lptr, dest, code)
     del cursor, jobs
     if not _ka.rows_sorted(indptr, code):
         _ka.sort_rows(indptr, code, weight, delay)
 
-    w_table = _empty_table()
-    if table_keys.size:
-        w_table = keys_float32(table_keys)
-    elif index_later and n_syn:
+    w_mode, w_table = store.w_mode, _empty_table()
+    if w_mode == W_BY_RECEPTOR:
+        w_table = store.by_receptor
+    elif store.table_keys.size:
+        w_table = keys_float32(store.table_keys)
+    elif store.index_later:
         keys = _distinct_keys(weight)
         if keys.size <= MAX_TABLE_WEIGHTS:
             keys.sort()
@@ -554,6 +700,8 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
             _ka.weight_indices(weight, keys, idx)
             weight = idx
             w_table = keys_float32(keys)
+        else:
+            w_mode = W_VALUES
     if n_syn == 0:
         min_delay, max_delay = 1 << 20, 1
     return Synapses(
@@ -564,16 +712,19 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
         min_delay=int(min_delay),
         max_delay=int(max_delay),
         w_table=w_table,
+        w_mode=w_mode,
+        delay_const=store.delay_const,
     )
 
 
 def bytes_per_synapse(net: Network) -> float:
     """Upper estimate of the bytes per synapse :func:`build_synapses` needs at its peak.
 
-    Stored: 4 (code) + weight (1 when every weight is a scalar, else 4, plus 2 while
-    float32 weights are turned into table indices) + delay (1, or 2 when delays may exceed
-    255 steps). Connectors that only implement ``generate`` keep their int64 CSR (8 more)
-    until it is copied.
+    Stored: 4 (code) + weight (0 when every weight is a scalar and projections onto the
+    same receptor share it, 1 when every weight is a scalar, else 4, plus 2 while float32
+    weights are turned into table indices) + delay (0 when every projection has the same
+    scalar delay, 1, or 2 when delays may exceed 255 steps). Connectors that only
+    implement ``generate`` keep their int64 CSR (8 more) until it is copied.
     """
     from snnsim.connectors import (
         AllToAll,
@@ -595,7 +746,11 @@ def bytes_per_synapse(net: Network) -> float:
         OneToOne,
     )
     scalar_w = True
+    receptor_w: dict[int, int] = {}
+    by_receptor = True
     short_d = True
+    one_delay = True
+    steps: set[float] = set()
     extra = 0.0
     for proj in net.projections:
         conn = proj.connector
@@ -604,20 +759,37 @@ def bytes_per_synapse(net: Network) -> float:
         w = proj.weight
         listed = isinstance(conn, FromList) and conn.weight is not None
         if listed or isinstance(w, Distribution) or np.ndim(w) != 0:
-            scalar_w = False
+            scalar_w = by_receptor = False
+        elif by_receptor:
+            try:
+                rec = _receptor_index(proj)
+                key = int(float32_keys([float(w)])[0])
+            except (ConnectivityError, TypeError, ValueError):
+                rec, key = -1, -1
+            if rec < 0 or receptor_w.setdefault(rec, key) != key:
+                by_receptor = False
         d = proj.delay
         if isinstance(conn, FromList) and conn.delay is not None:
             d = conn.delay
         if d is None:
+            steps.add(1.0)
             continue
         if isinstance(d, Distribution):
             hi = d.bounds()[1]
+            one_delay = False
         else:
             try:
                 arr = np.asarray(d, dtype=np.float64)
                 hi = float(arr.max()) if arr.size else 0.0
+                if arr.ndim == 0:
+                    steps.add(float(np.rint(hi / net.dt)))
+                else:
+                    one_delay = False
             except (TypeError, ValueError):
                 hi = np.inf
+                one_delay = False
         if not hi / net.dt < 255.5:
             short_d = False
-    return 4.0 + (1.0 if scalar_w else 6.0) + (1.0 if short_d else 2.0) + extra
+    w_bytes = 0.0 if by_receptor else 1.0 if scalar_w else 6.0
+    d_bytes = 0.0 if one_delay and len(steps) <= 1 else 1.0 if short_d else 2.0
+    return 4.0 + w_bytes + d_bytes + extra

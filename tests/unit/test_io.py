@@ -657,39 +657,140 @@ def test_malformed_synapses_raise(
         snn.load(bad)
 
 
-def _layout_net(seed: int, weight: Any, delay: float, n: int = 60) -> snn.Network:
+def _layout_net(
+    seed: int, weight: Any, delay: float, n: int = 60, inh_delay: float | None = None
+) -> snn.Network:
     net = snn.Network(dt=0.1, seed=seed, threads=1)
     a = net.add_population(n, snn.LIF(i_offset=0.5), label="a")
     net.connect(a, a, snn.FixedProbability(0.2), weight=weight, delay=delay)
-    net.connect(a[:10], a, snn.FixedProbability(0.2), weight=-0.2, receptor="inh")
+    net.connect(a[:10], a, snn.FixedProbability(0.2), weight=-0.2, delay=inh_delay, receptor="inh")
     net.record_spikes(a)
     return net
 
 
-@pytest.mark.parametrize(
-    ("weight", "delay", "n", "w_dtype", "d_dtype"),
-    [
-        (0.3, 0.5, 60, np.uint8, np.uint8),
-        (snn.Uniform(0.0, 0.5), 0.5, 60, np.uint16, np.uint8),
-        (snn.Uniform(0.0, 0.5), 30.0, 700, np.float32, np.uint16),
-    ],
-    ids=["table-u8", "table-u16", "float-u16"],
-)
-def test_compact_layouts_round_trip(
-    tmp_path: Path, seed: int, weight: Any, delay: float, n: int, w_dtype: Any, d_dtype: Any
-) -> None:
+#: (weight, delay, n, inh_delay) -> (w_mode, syn_weight dtype, delay_const, syn_delay dtype)
+LAYOUTS: dict[str, tuple[tuple[Any, float, int, float | None], tuple[int, Any, int, Any]]] = {
+    "receptor-const": ((0.3, 0.5, 60, 0.5), (2, np.uint8, 5, np.uint8)),
+    "receptor-u8": ((0.3, 0.5, 60, None), (2, np.uint8, 0, np.uint8)),
+    "table-u16-const": ((snn.Uniform(0.0, 0.5), 0.1, 60, None), (1, np.uint16, 1, np.uint8)),
+    "table-u16": ((snn.Uniform(0.0, 0.5), 0.5, 60, None), (1, np.uint16, 0, np.uint8)),
+    "float-const": ((snn.Uniform(0.0, 0.5), 30.0, 700, 30.0), (0, np.float32, 300, np.uint8)),
+    "float-u16": ((snn.Uniform(0.0, 0.5), 30.0, 700, None), (0, np.float32, 0, np.uint16)),
+}
+
+
+@pytest.mark.parametrize("case", list(LAYOUTS))
+def test_compact_layouts_round_trip(tmp_path: Path, seed: int, case: str) -> None:
     """Each synapse layout is saved and loaded as it is, and the loaded network runs the same."""
-    full = _layout_net(seed, weight, delay, n)
+    (weight, delay, n, inh_delay), (w_mode, w_dtype, delay_const, d_dtype) = LAYOUTS[case]
+    full = _layout_net(seed, weight, delay, n, inh_delay)
     full.run(40.0)
-    half = _layout_net(seed, weight, delay, n)
+    half = _layout_net(seed, weight, delay, n, inh_delay)
     half.run(20.0)
     e = half.engine
+    assert (e.w_mode, e.delay_const) == (w_mode, delay_const)
     assert e.syn_weight.dtype == w_dtype and e.syn_delay.dtype == d_dtype
+    assert e.syn_weight.size == (0 if w_mode == 2 else e.n_synapses)
+    assert e.syn_delay.size == (0 if delay_const else e.n_synapses)
     snn.save(half, tmp_path / "l.h5")
+    with h5py.File(tmp_path / "l.h5", "r") as f:
+        assert f["engine"].attrs["w_mode"] == w_mode
+        assert f["engine"].attrs["delay_const"] == delay_const
     net2 = snn.load(tmp_path / "l.h5")
     e2 = net2.engine
+    assert (e2.w_mode, e2.delay_const) == (w_mode, delay_const)
     for name in ("syn_code", "syn_weight", "syn_delay", "w_table", "indptr"):
         assert getattr(e2, name).dtype == getattr(e, name).dtype, name
         np.testing.assert_array_equal(getattr(e2, name), getattr(e, name))
     net2.run(20.0)
     assert_recorders_equal(recorder_arrays(full), recorder_arrays(net2))
+
+
+@pytest.fixture
+def saved_receptor(tmp_path: Path, seed: int) -> Path:
+    """A checkpoint with weights by receptor and one delay of 5 steps (ring of 8 slots)."""
+    net = _layout_net(seed, 0.3, 0.5, 60, 0.5)
+    net.run(5.0)
+    assert (net.engine.w_mode, net.engine.delay_const, net.engine.ring.shape[0]) == (2, 5, 8)
+    path = tmp_path / "receptor.h5"
+    snn.save(net, path)
+    return path
+
+
+def _engine_attr(name: str, value: Any) -> Callable[[h5py.File], None]:
+    def edit(f: h5py.File) -> None:
+        f["engine"].attrs[name] = value
+
+    return edit
+
+
+def _engine_attr_delete(name: str) -> Callable[[h5py.File], None]:
+    def edit(f: h5py.File) -> None:
+        del f["engine"].attrs[name]
+
+    return edit
+
+
+def _legacy(f: h5py.File) -> None:
+    del f["engine"].attrs["w_mode"]
+    del f["engine"].attrs["delay_const"]
+
+
+RECEPTOR_BAD: dict[str, tuple[Callable[[h5py.File], None], str]] = {
+    "w_mode 3": (_engine_attr("w_mode", 3), "w_mode.*outside the valid range"),
+    "w_mode -1": (_engine_attr("w_mode", -1), "w_mode.*outside the valid range"),
+    "w_mode float": (_engine_attr("w_mode", 2.0), "w_mode.*expected an integer"),
+    "w_mode string": (_engine_attr("w_mode", "2"), "w_mode.*expected an integer"),
+    "w_mode 1 without indices": (_engine_attr("w_mode", 1), "syn_weight.*length 0"),
+    "w_mode 0 without values": (_engine_attr("w_mode", 0), "syn_weight.*length 0"),
+    "w_mode missing": (_engine_attr_delete("w_mode"), "w_mode.*missing"),
+    "delay_const missing": (_engine_attr_delete("delay_const"), "delay_const.*missing"),
+    "legacy file without attributes": (_legacy, "length 0"),
+    "delay_const negative": (_engine_attr("delay_const", -1), "delay_const.*outside"),
+    "delay_const too big": (_engine_attr("delay_const", 70000), "delay_const.*outside"),
+    "delay_const beyond ring": (_engine_attr("delay_const", 8), "does not fit a ring of 8"),
+    "delay_const not min_delay": (_engine_attr("delay_const", 3), "min_delay.*delay_const=3"),
+    "delay_const 0 without delays": (_engine_attr("delay_const", 0), "syn_delay.*length 0"),
+    "delays and delay_const": (
+        _replace("engine/syn_delay", lambda a: np.full(5, 5, np.uint8)),
+        "syn_delay.*must be empty when delay_const=5",
+    ),
+    "weights in w_mode 2": (
+        _replace("engine/syn_weight", lambda a: np.zeros(5, np.uint8)),
+        "syn_weight.*must be empty when w_mode is 2",
+    ),
+    "table of 3": (
+        _replace("engine/w_table", lambda a: np.float32([0.3, -0.2, 0.0])),
+        "w_table.*w_mode 2 needs one weight per receptor",
+    ),
+    "table of 0": (_replace("engine/w_table", lambda a: a[:0]), "w_table.*0 entries"),
+    "table NaN": (_poke("engine/w_table", 1, np.nan), "w_table.*NaN"),
+    "table Inf": (_poke("engine/w_table", 0, np.inf), "w_table.*NaN or Inf"),
+}
+
+
+@pytest.mark.parametrize("case", list(RECEPTOR_BAD))
+def test_malformed_layout_attributes_raise(saved_receptor: Path, tmp_path: Path, case: str) -> None:
+    """w_mode / delay_const are validated against the arrays they describe."""
+    bad = tmp_path / "bad.h5"
+    shutil.copy(saved_receptor, bad)
+    edit, expected = RECEPTOR_BAD[case]
+    with h5py.File(bad, "r+") as f:
+        edit(f)
+    with pytest.raises(FileFormatError, match=expected):
+        snn.load(bad)
+
+
+def test_files_without_layout_attributes_load(
+    saved: tuple[snn.Network, Path], tmp_path: Path
+) -> None:
+    """Files written before w_mode / delay_const existed: table -> w_mode 1, delays per synapse."""
+    net, path = saved
+    old = tmp_path / "old.h5"
+    shutil.copy(path, old)
+    with h5py.File(old, "r+") as f:
+        assert f["engine"].attrs["w_mode"] == 1
+        _legacy(f)
+    net2 = snn.load(old)
+    assert (net2.engine.w_mode, net2.engine.delay_const) == (1, 0)
+    np.testing.assert_array_equal(net2.engine.syn_weight, net.engine.syn_weight)

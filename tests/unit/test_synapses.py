@@ -26,8 +26,12 @@ from snnsim.synapses import (
     STREAM_CONNECT,
     STREAM_DELAY,
     STREAM_WEIGHT,
+    W_BY_RECEPTOR,
+    W_INDEXED,
+    W_VALUES,
     Synapses,
     build_synapses,
+    bytes_per_synapse,
     stream_id,
 )
 
@@ -127,7 +131,7 @@ def assert_matches(syn: Synapses, ref: dict[str, Any]) -> None:
     np.testing.assert_array_equal(
         syn.weight_values().view(np.uint32), ref["weight"].view(np.uint32)
     )
-    np.testing.assert_array_equal(syn.delay.astype(np.int64), ref["delay"])
+    np.testing.assert_array_equal(syn.delay_values().astype(np.int64), ref["delay"])
     assert (syn.min_delay, syn.max_delay) == (ref["min_delay"], ref["max_delay"])
 
 
@@ -172,7 +176,7 @@ def net_mixed(seed: int) -> snn.Network:
 
 
 def net_constant(seed: int) -> snn.Network:
-    """CUBA-like: constant weights per receptor, one delay: the 6-bytes-per-synapse layout."""
+    """CUBA-like: constant weights per receptor, one delay: the 4-bytes-per-synapse layout."""
     net = snn.Network(dt=DT, seed=seed, threads=1)
     e = net.add_population(160, snn.LIF(), label="e")
     i = net.add_population(40, snn.LIF(), label="i")
@@ -205,11 +209,63 @@ def net_long_delays(seed: int) -> snn.Network:
     return net
 
 
+def net_two_exc_weights(seed: int) -> snn.Network:
+    """CUBA-like, but the excitatory projections differ: a table of 3 weights, one delay."""
+    net = net_constant(seed)
+    e, i = net.populations
+    net.projections.clear()
+    for pre, post, w, rec in ((e, e, 0.08, "exc"), (e, i, 0.1, "exc"), (i, e, -0.45, "inh")):
+        net.connect(pre, post, snn.FixedProbability(0.1), weight=w, delay=DT, receptor=rec)
+    return net
+
+
+def net_receptor_unsorted(seed: int) -> snn.Network:
+    """Weight by receptor, two delays, rows fed by several projections out of code order."""
+    net = snn.Network(dt=DT, seed=seed, threads=1)
+    e = net.add_population(50, snn.LIF(), label="e")
+    i = net.add_population(20, snn.LIF(), label="i")
+    net.connect(e, i, snn.FixedProbability(0.3), weight=0.1, delay=0.5)
+    net.connect(e, e, snn.FixedProbability(0.2), weight=0.1, delay=0.2)
+    net.connect(e, e, snn.FixedProbability(0.2), weight=0.1, delay=0.7)  # multapses
+    net.connect(i, e, snn.FixedProbability(0.3), weight=-0.4, delay=0.2, receptor="inh")
+    net.connect(e[::-1], e, snn.OneToOne(), weight=-0.4, delay=0.5, receptor="inh")
+    return net
+
+
+def net_receptor_one_delay_unsorted(seed: int) -> snn.Network:
+    """Weight by receptor, one delay, given as matrices and arrays; unsorted rows."""
+    net = snn.Network(dt=DT, seed=seed, threads=1)
+    e = net.add_population(50, snn.LIF(), label="e")
+    net.connect(e[25:], e[:25], snn.FixedProbability(0.3), weight=0.1, delay=0.3)
+    w, d = np.full((50, 50), 0.1), np.full((50, 50), 0.3)
+    net.connect(e, e, snn.FixedProbability(0.2), weight=w, delay=d)
+    pre = np.arange(50).repeat(3)
+    post = (pre * 7 + np.tile([1, 2, 3], 50)) % 50
+    net.connect(
+        e, e, snn.FromList(pre, post, weight=np.full(150, -0.2), delay=np.full(150, 0.3)),
+        receptor="inh",
+    )  # fmt: skip
+    return net
+
+
 NETS = {
     "mixed": net_mixed,
     "constant": net_constant,
     "many_weights": net_many_weights,
     "long_delays": net_long_delays,
+    "two_exc_weights": net_two_exc_weights,
+    "receptor_unsorted": net_receptor_unsorted,
+    "receptor_one_delay_unsorted": net_receptor_one_delay_unsorted,
+}
+#: Storage each network gets when compressed: (w_mode, delay_const).
+LAYOUTS = {
+    "mixed": (W_INDEXED, 0),
+    "constant": (W_BY_RECEPTOR, 1),
+    "many_weights": (W_VALUES, 0),
+    "long_delays": (W_INDEXED, 0),
+    "two_exc_weights": (W_INDEXED, 1),
+    "receptor_unsorted": (W_BY_RECEPTOR, 0),
+    "receptor_one_delay_unsorted": (W_BY_RECEPTOR, 3),
 }
 
 
@@ -222,28 +278,147 @@ def test_matches_reference(name: str, compress: bool, seed: int) -> None:
     assert_matches(syn, reference(net))
     rows = np.repeat(np.arange(syn.indptr.size - 1), np.diff(syn.indptr))
     assert np.all((np.diff(syn.code) >= 0) | (np.diff(rows) > 0))  # ascending within rows
+    assert (syn.w_mode, syn.delay_const) == (LAYOUTS[name] if compress else (W_VALUES, 0))
+
+
+@pytest.mark.parametrize("name", ["receptor_unsorted", "receptor_one_delay_unsorted"])
+def test_receptor_networks_need_row_merges(name: str, seed: int) -> None:
+    """The by-receptor test networks do exercise sort_rows (payload-less merges)."""
+    from snnsim.kernels import assembly as ka
+
+    net = NETS[name](seed % 1000)
+    plain = build(net, compress=False)
+    assert plain.code.size > 0
+    # the same projections written in order, without the merge, leave unsorted rows
+    rows = np.repeat(np.arange(plain.indptr.size - 1), np.diff(plain.indptr))
+    assert np.all((np.diff(plain.code) >= 0) | (np.diff(rows) > 0))
+    shuffled = plain.code.copy()
+    for r in range(plain.indptr.size - 1):
+        a, b = plain.indptr[r], plain.indptr[r + 1]
+        shuffled[a:b] = shuffled[a:b][::-1]
+    assert not ka.rows_sorted(plain.indptr, shuffled)
+    empty = np.zeros(0, dtype=np.uint8)
+    ka.sort_rows(plain.indptr, shuffled, empty, empty)
+    np.testing.assert_array_equal(shuffled, plain.code)
 
 
 def test_compression_layouts(seed: int) -> None:
-    """Table + uint8/uint16 indices when <= 256/65536 distinct weights; uint8/uint16 delays."""
+    """Weight by receptor / table + uint8/uint16 indices; constant or uint8/uint16 delays."""
     syn = build(net_constant(seed % 1000))
-    assert syn.weight.dtype == np.uint8 and syn.delay.dtype == np.uint8
-    np.testing.assert_array_equal(syn.w_table, np.float32([-0.45, 0.08]))
+    assert syn.w_mode == W_BY_RECEPTOR and syn.delay_const == 1
+    assert syn.weight.dtype == np.uint8 and syn.weight.size == 0
+    assert syn.delay.dtype == np.uint8 and syn.delay.size == 0
+    assert syn.w_table.dtype == np.float32
+    np.testing.assert_array_equal(syn.w_table, np.float32([0.08, -0.45]))  # exc, inh
+    assert (syn.min_delay, syn.max_delay) == (1, 1)
     assert syn.code.dtype == np.int32 and syn.indptr.dtype == np.int64
-    assert syn.nbytes() == syn.indptr.nbytes + 6 * syn.code.size + syn.w_table.nbytes
+    assert syn.nbytes() == syn.indptr.nbytes + 4 * syn.code.size + syn.w_table.nbytes
+
+    syn = build(net_two_exc_weights(seed % 1000))
+    assert syn.w_mode == W_INDEXED and syn.weight.dtype == np.uint8
+    np.testing.assert_array_equal(syn.w_table, np.float32([-0.45, 0.08, 0.1]))
+    assert syn.delay_const == 1 and syn.delay.size == 0
+    assert syn.nbytes() == syn.indptr.nbytes + 5 * syn.code.size + syn.w_table.nbytes
+
+    syn = build(net_receptor_unsorted(seed % 1000))
+    assert syn.w_mode == W_BY_RECEPTOR and syn.delay_const == 0
+    assert syn.delay.dtype == np.uint8 and (syn.min_delay, syn.max_delay) == (2, 7)
 
     syn = build(net_long_delays(seed % 1000))
+    assert syn.w_mode == W_INDEXED
     assert syn.weight.dtype == np.uint16 and 256 < syn.w_table.size <= 300
     assert syn.delay.dtype == np.uint16 and syn.max_delay == 400
     assert np.all(np.diff(syn.w_table) > 0)
 
     syn = build(net_many_weights(seed % 1000))
+    assert syn.w_mode == W_VALUES
     assert syn.weight.dtype == np.float32 and syn.w_table.size == 0
     assert syn.delay.dtype == np.uint16 and syn.max_delay > 255  # widened after the fact
 
     plain = build(net_constant(seed % 1000), compress=False)
+    assert (plain.w_mode, plain.delay_const) == (W_VALUES, 0)
     assert plain.weight.dtype == np.float32 and plain.w_table.size == 0
-    assert plain.delay.dtype == np.uint16
+    assert plain.weight.size == plain.code.size
+    assert plain.delay.dtype == np.uint16 and plain.delay.size == plain.code.size
+
+
+def test_weight_by_receptor_edge_cases() -> None:
+    """A receptor without synapses gets 0.0; one receptor, long constant delays; signed zeros."""
+    net = snn.Network(dt=DT, seed=4, threads=1)
+    a = net.add_population(30, snn.LIF(), label="a")
+    net.connect(a, a, snn.FixedProbability(0.3), weight=0.2, delay=40.0)
+    net.connect(a[:10], a, snn.AllToAll(), weight=np.full(300, 0.2), delay=np.full(300, 40.0))
+    syn = build(net)
+    assert (syn.w_mode, syn.delay_const) == (W_BY_RECEPTOR, 400)
+    np.testing.assert_array_equal(syn.w_table, np.float32([0.2, 0.0]))
+    np.testing.assert_array_equal(syn.delay_values(), np.full(syn.code.size, 400, np.uint16))
+    assert (syn.min_delay, syn.max_delay) == (400, 400)
+    assert_matches(syn, reference(net))
+
+    net = snn.Network(dt=DT, seed=5, threads=1)
+    d = net.add_population(20, snn.LIFDelta(), label="d")
+    net.connect(d, d, snn.FixedProbability(0.5), weight=-0.0, delay=0.1)
+    syn = build(net)
+    assert syn.w_mode == W_BY_RECEPTOR
+    assert syn.w_table.view(np.uint32).tolist() == [0x80000000, 0]
+    assert_matches(syn, reference(net))
+    net.connect(d, d, snn.FixedProbability(0.5), weight=0.0, delay=0.2)
+    syn = build(net)  # -0.0 and 0.0 on one receptor: a table, per-synapse delays
+    assert (syn.w_mode, syn.delay_const) == (W_INDEXED, 0)
+    assert_matches(syn, reference(net))
+
+
+def test_invalid_values_still_checked_when_not_stored() -> None:
+    """Weights and delays that are not stored per synapse are validated all the same."""
+    for kwargs, match in (
+        ({"weight": -0.1, "delay": 0.1}, "excitatory weights must be >= 0"),
+        ({"weight": 0.1, "delay": 0.15}, "not a multiple of dt"),
+        ({"weight": np.full((10, 10), np.nan), "delay": 0.1}, "finite"),
+        ({"weight": snn.Uniform(0.0, 0.1), "delay": 0.15}, "not a multiple of dt"),
+        ({"weight": np.full((10, 10), -0.1), "delay": 0.1}, "excitatory weights must be >= 0"),
+        ({"weight": 0.1, "delay": np.full((10, 10), 0.0)}, "below dt"),
+    ):
+        net = snn.Network(dt=DT, seed=1, threads=1)
+        a = net.add_population(10, snn.LIF(), label="a")
+        net.connect(a, a, snn.AllToAll(), **kwargs)
+        with pytest.raises(ConnectivityError, match=match):
+            build(net)
+
+
+def test_synapses_layout_is_checked() -> None:
+    """An inconsistent Synapses (sizes against w_mode / delay_const) is refused."""
+    ip = np.array([0, 2], dtype=np.int64)
+    code = np.array([0, 2], dtype=np.int32)
+    u8 = np.zeros(2, dtype=np.uint8)
+    none = np.zeros(0, dtype=np.uint8)
+    table = np.float32([0.5, -0.5])
+    ok = Synapses(ip, code, none, none, 3, 3, table, W_BY_RECEPTOR, 3)
+    np.testing.assert_array_equal(ok.weight_values(), np.float32([0.5, 0.5]))
+    np.testing.assert_array_equal(ok.delay_values(), [3, 3])
+    for args in (
+        (u8, none, table, W_BY_RECEPTOR, 3),  # weights stored in mode 2
+        (none, none, table[:1], W_BY_RECEPTOR, 3),  # table of 1
+        (none, u8, table, W_BY_RECEPTOR, 3),  # delays stored with delay_const
+        (none, none, table, W_BY_RECEPTOR, 0),  # no delays at all
+        (none, none, table, 3, 3),  # unknown mode
+        (u8, u8, np.zeros(0, np.float32), W_INDEXED, 0),  # indices without a table
+        (u8.astype(np.float32), u8, table, W_VALUES, 0),  # values with a table
+        (none, none, table, W_BY_RECEPTOR, 70000),
+    ):
+        with pytest.raises(ValueError, match="inconsistent layout"):
+            Synapses(ip, code, args[0], args[1], 1, 1, args[2], args[3], args[4])
+
+
+def test_bytes_per_synapse_estimate(seed: int) -> None:
+    """The memory estimate follows the storage: 4 B for CUBA, more otherwise, never less."""
+    assert bytes_per_synapse(net_constant(seed % 1000)) == 4.0
+    assert bytes_per_synapse(net_two_exc_weights(seed % 1000)) == 5.0
+    assert bytes_per_synapse(net_receptor_unsorted(seed % 1000)) == 5.0
+    for name, make in NETS.items():
+        net = make(seed % 1000)
+        syn = build(net)
+        stored = (syn.nbytes() - syn.indptr.nbytes - syn.w_table.nbytes) / syn.code.size
+        assert stored <= bytes_per_synapse(net), name
 
 
 def test_distributions_indexed_after_the_fact(seed: int) -> None:
@@ -253,6 +428,7 @@ def test_distributions_indexed_after_the_fact(seed: int) -> None:
     net.connect(a, a, snn.FixedProbability(0.5), weight=snn.Uniform(0.25, 0.25))
     net.connect(a, a, snn.FixedProbability(0.3), weight=snn.Uniform(1.0, 1.0 + 2e-7))
     syn = build(net)
+    assert syn.w_mode == W_INDEXED and syn.delay_const == 1
     assert syn.weight.dtype == np.uint8 and 2 <= syn.w_table.size <= 5
     assert_matches(syn, reference(net))
 
