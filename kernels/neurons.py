@@ -36,7 +36,10 @@ N_COEFFS = 16
 WORD = 64
 #: Piece length of the clock-driven LIF update: short enough that the threshold pass
 #: re-reads ``v`` from L1, long enough to amortise the per-call overhead.
-LIF_PIECE = 256
+LIF_PIECE = 2048
+#: Neurons per group of the threshold pass: a vectorised count per group, and a scalar scan
+#: of the groups that have a crossing.
+SPIKE_GROUP = 32
 #: In event-driven mode a fully-populated word with at least this many neurons to update
 #: is updated with the vectorised kernel instead of neuron by neuron.
 DENSE_MIN = 8
@@ -142,8 +145,8 @@ def lif_dense(
             xi_[i] = 0
     # 3. threshold: a vectorised count per 32 neurons; only groups with a crossing are
     #    scanned, resetting and reporting in ascending order
-    for b0 in range(0, n, 32):
-        vb = v[b0 : min(b0 + 32, n)]
+    for b0 in range(0, n, SPIKE_GROUP):
+        vb = v[b0 : min(b0 + SPIKE_GROUP, n)]
         n_sp = 0
         for i in range(vb.shape[0]):
             n_sp += vb[i] >= v_thresh
