@@ -39,6 +39,7 @@ Arrays travel in tuples (all built by ``snnsim.engine.Engine``):
 
 from __future__ import annotations
 
+import math
 import types
 from typing import Any
 
@@ -181,9 +182,26 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
         for inp in range(n_pin):
             a = search_sorted(pin_targets, k_lo, pin_indptr[inp], pin_indptr[inp + 1])
             e = search_sorted(pin_targets, k_hi, a, pin_indptr[inp + 1])
+            n_in = pin_n[inp]
+            p_in = pin_p[inp]
+            # small n*p: invert the CDF from P(0) = (1-p)^n, computed once per input and
+            # step rather than per target (same arithmetic as binomial_count, same counts)
+            small = n_in > 0 and 0.0 < p_in < 1.0 and n_in * p_in < 20.0
+            p0 = math.exp(n_in * math.log1p(-p_in)) if small else 0.0
+            ratio = p_in / (1.0 - p_in) if small else 0.0
             for q in range(a, e):
                 g = pin_targets[q]
-                count = binomial_count(uniform(pin_key[inp], g, stamp, 0), pin_n[inp], pin_p[inp])
+                u = uniform(pin_key[inp], g, stamp, 0)
+                if small:
+                    pk = p0
+                    c = pk
+                    count = 0
+                    while u > c and count < n_in:
+                        pk = pk * (n_in - count) / (count + 1.0) * ratio
+                        count += 1
+                        c += pk
+                else:
+                    count = binomial_count(u, n_in, p_in)
                 if count > 0 and pin_w[inp] != 0:
                     ring_row[pin_rec[inp] * n_all + g] += count * pin_w[inp]
                     if ev_on:
