@@ -177,6 +177,11 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
         while ev < n_ev and ev_step[ev] == stamp:
             g = ev_gid[ev]
             if k_lo <= g < k_hi:
+                if ev_on:
+                    # a skipped neuron is first advanced to the previous step with the old
+                    # current, then updated in this step with the new one
+                    catch_up_neuron(g, stamp - 1, pops, fstate, i_ext, use_iext, last, blk_stamp)
+                    inbits[slot, g >> 6] |= np.uint64(1) << np.uint64(g & 63)
                 i_ext[g] = ev_value[ev]
             ev += 1
         for inp in range(n_pin):
@@ -270,6 +275,33 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                     row = stamp // every - rec_base[r]
                     rec_out[rec_off[r] + row * rec_width[r] + probe_col[q]] = fstate[probe_addr[q]]
     return n_out
+
+
+@njit(**JIT)
+def catch_up_neuron(g, stamp, pops, fstate, i_ext, use_iext, last, blk_stamp):
+    """Advance neuron ``g`` (if it is an event-driven LIF neuron) to ``stamp``."""
+    pop_kind, pop_start, pop_size, pop_foff = pops[0], pops[1], pops[2], pops[3]
+    p = search_sorted(pop_start, g + 1, 0, pop_start.shape[0]) - 1
+    if pop_kind[p] != KIND_LIF:
+        return
+    start = pop_start[p]
+    size = pop_size[p]
+    foff = pop_foff[p]
+    lif_catch_up(
+        fstate[foff : foff + size],
+        fstate[foff + size : foff + 2 * size],
+        fstate[foff + 2 * size : foff + 3 * size],
+        i_ext,
+        g,
+        g + 1,
+        start,
+        pops[7][p],
+        pops[8][p],
+        use_iext,
+        stamp,
+        last,
+        blk_stamp,
+    )
 
 
 @njit(**JIT)

@@ -292,8 +292,8 @@ class Engine:
         ``ev_last``, ``ev_blk`` and ``ev_busy`` are state (they persist across runs and in
         checkpoints, so split runs are bit-identical to one run). The input bits are derived
         from the ring buffer (a slot that holds input for a neuron sets its bit), and the
-        pinned bits from the recorders and step currents: recorded neurons and neurons with
-        future step-current changes are updated every step.
+        pinned bits from the recorders: recorded neurons are updated every step. A neuron
+        whose step current changes is caught up just before the change (in the run loop).
         """
         if not self.uses_event_driven():
             z1 = np.zeros(1, dtype=np.uint64)
@@ -309,7 +309,6 @@ class Engine:
         inbits = np.packbits(has, axis=1, bitorder="little").view(np.uint64).copy()
         pin = np.zeros(words * 64, dtype=bool)
         pin[probe_gids] = True
-        pin[self.ev_gid] = True
         pinned = np.packbits(pin, bitorder="little").view(np.uint64).copy()
         return (True, inbits, self.ev_busy, pinned, self.ev_last, self.ev_blk)
 

@@ -138,3 +138,22 @@ def test_network_rejects_bad_precision_and_event_driven() -> None:
         snn.Network(precision="half")
     with pytest.raises(ParameterError, match="event_driven"):
         snn.Network(event_driven="yes")  # type: ignore[arg-type]
+
+
+def test_step_currents_in_event_driven_mode_match_clock_driven(seed: int) -> None:
+    """A skipped neuron whose step current changes is caught up first (no pinning needed)."""
+    out = {}
+    for ev in (True, False):
+        net, recs = _sparse_net(seed, event_driven=ev)
+        rest = net.populations[1]
+        net.add_input(
+            rest[::3], snn.StepCurrent(times=[0.0, 30.0, 60.0], amplitudes=[0.1, 0.4, -0.2])
+        )
+        net.add_input(rest[1::7], snn.StepCurrent(times=[45.5], amplitudes=[0.3]))
+        net.run(100.0)
+        out[ev] = _observe(net, recs)
+    assert out[True]["ids"].size > 50
+    for key in ("steps", "ids", "pace", "refrac"):
+        np.testing.assert_array_equal(out[True][key], out[False][key], err_msg=key)
+    for key in ("trace", "v", "i_exc", "i_inh"):
+        np.testing.assert_allclose(out[True][key], out[False][key], rtol=1e-11, atol=1e-11)
