@@ -79,7 +79,8 @@ def lif_dense(
         Global id of the population's first neuron.
     coeffs : float64[N_COEFFS]
         ``P22, P11e, P11i, P21e, P21i, P20, v_rest, v_thresh, v_reset, i_offset,
-        refractory_steps, tau_m/cm, tau_syn_exc/cm, tau_syn_inh/cm``.
+        refractory_steps, tau_m/cm`` and the peak PSPs per nA ``P*_e, P*_i`` (mV/nA, see
+        ``snnsim.models.psp_peak``).
     use_iext : bool
         False when no neuron has an external current (saves one stream).
     spikes : int64[:]
@@ -231,10 +232,11 @@ def lif_step_one(v, ie, ii, refrac, i, g, cur, ring_row, coeffs):
 def lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
     r"""Tell whether neuron ``i`` must be updated every step (cannot be proven idle).
 
-    Without input, :math:`V(t) \le \max(V, V_\infty) + \max(I_e, 0)\,\tau_e/c_m +
-    \max(I_i, 0)\,\tau_i/c_m` with :math:`V_\infty = E_L + (I_{offset} + I_{ext})\tau_m/c_m`
-    (the charge a decaying current can still deposit bounds its effect). A neuron below that
-    bound and not refractory can be left alone until its next input arrives.
+    Without input, :math:`V(t) \le \max(V, V_\infty) + \max(I_e, 0)\,P^*_e +
+    \max(I_i, 0)\,P^*_i` with :math:`V_\infty = E_L + (I_{offset} + I_{ext})\tau_m/c_m` and
+    :math:`P^*` the peak of the PSP kernel per nA (``snnsim.models.psp_peak``; the sum of the
+    parts' maxima bounds the maximum of the sum). A neuron whose bound is below threshold
+    and that is not refractory can be left alone until its next input arrives.
     """
     f = v.dtype.type
     if refrac[i] > 0:

@@ -255,8 +255,8 @@ class LIF(NeuronModel):
         c[9] = p["i_offset"]
         c[10] = steps_on_grid(p["tau_refrac"], dt, "tau_refrac")
         c[11] = tau_m / cm
-        c[12] = p["tau_syn_exc"] / cm
-        c[13] = p["tau_syn_inh"] / cm
+        c[12] = psp_peak(p["tau_syn_exc"], tau_m, cm)
+        c[13] = psp_peak(p["tau_syn_inh"], tau_m, cm)
         return c
 
     def gap_propagators(self, dt: float, k_max: int) -> npt.NDArray[np.float64]:
@@ -284,6 +284,24 @@ class LIF(NeuronModel):
 
     def initial_state(self) -> dict[str, float]:  # noqa: D102
         return {"v": self._params["v_rest"], "i_exc": 0.0, "i_inh": 0.0}
+
+
+def psp_peak(tau_syn: float, tau_m: float, cm: float) -> float:
+    r"""Largest membrane deflection (mV) a unit exponential current (1 nA) can cause.
+
+    The response to :math:`I(t) = e^{-t/\tau_s}` is :math:`P_{21}(t)`
+    (:func:`psc_exp_propagator`), which peaks at
+    :math:`t^* = \ln(\tau_m/\tau_s)\,\tau_m\tau_s/(\tau_m - \tau_s)` (:math:`t^* = \tau_m`
+    when they are equal). Event-driven updates use it to prove a neuron idle: with currents
+    :math:`I_e, I_i` and no further input, :math:`V(t) \le \max(V, V_\infty) +
+    \max(I_e, 0) P^*_e + \max(I_i, 0) P^*_i`.
+    """
+    if tau_syn == tau_m:
+        t_peak = tau_m
+    else:
+        t_peak = math.log(tau_m / tau_syn) * tau_m * tau_syn / (tau_m - tau_syn)
+    # a hair above the exact peak, so rounding can never make the bound too small
+    return psc_exp_propagator(tau_syn, tau_m, cm, t_peak) * (1.0 + 1e-9)
 
 
 def psc_exp_propagator(tau_syn: float, tau_m: float, cm: float, h: float) -> float:

@@ -126,8 +126,14 @@ def lif_coefficients_ref(params: dict[str, float], dt: float) -> np.ndarray:
     c[9] = params["i_offset"]
     c[10] = round(params["tau_refrac"] / dt)
     c[11] = tau_m / cm
-    c[12] = params["tau_syn_exc"] / cm
-    c[13] = params["tau_syn_inh"] / cm
+    for slot, tau_s in ((12, params["tau_syn_exc"]), (13, params["tau_syn_inh"])):
+        # peak of the PSP kernel, found on a fine grid (the model uses the closed form)
+        t = np.linspace(1e-6, 20 * max(tau_s, tau_m), 400001)
+        if tau_s == tau_m:
+            k = t / cm * np.exp(-t / tau_m)
+        else:
+            k = tau_s * tau_m / (cm * (tau_m - tau_s)) * (np.exp(-t / tau_m) - np.exp(-t / tau_s))
+        c[slot] = k.max()
     return c
 
 
