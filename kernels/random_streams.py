@@ -82,6 +82,23 @@ def standard_normal(key: np.uint64, index: np.int64, step: np.int64, draw: np.in
 
 
 @njit(**JIT)
+def binomial_from_zero(u: float, n: np.int64, p0: float, ratio: float) -> int:
+    """Invert the Binomial(n, p) CDF from 0, given ``p0 = (1-p)^n`` and ``ratio = p/(1-p)``.
+
+    The branch of :func:`binomial_count` for ``n p < 20``; callers that draw many variates
+    with the same ``n, p`` compute ``p0`` and ``ratio`` once.
+    """
+    pk = p0
+    c = pk
+    k = 0
+    while u > c and k < n:
+        pk = pk * (n - k) / (k + 1.0) * ratio
+        k += 1
+        c += pk
+    return k
+
+
+@njit(**JIT)
 def binomial_count(u: float, n: np.int64, p: float) -> int:
     """Exact Binomial(n, p) variate from one uniform ``u`` by inversion of the CDF.
 
@@ -97,14 +114,7 @@ def binomial_count(u: float, n: np.int64, p: float) -> int:
     q = 1.0 - p
     ratio = p / q
     if n * p < 20.0:
-        pk = math.exp(n * math.log1p(-p))
-        c = pk
-        k = 0
-        while u > c and k < n:
-            pk = pk * (n - k) / (k + 1.0) * ratio
-            k += 1
-            c += pk
-        return k
+        return binomial_from_zero(u, n, math.exp(n * math.log1p(-p)), ratio)
     mode = math.floor((n + 1) * p)
     if mode > n:
         mode = int(n)

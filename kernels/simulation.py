@@ -52,7 +52,7 @@ from snnsim.kernels.neurons import (
     lif_event_update,
     update_population,
 )
-from snnsim.kernels.random_streams import binomial_count, uniform
+from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
 
 
 @njit(**JIT)
@@ -189,8 +189,8 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             e = search_sorted(pin_targets, k_hi, a, pin_indptr[inp + 1])
             n_in = pin_n[inp]
             p_in = pin_p[inp]
-            # small n*p: invert the CDF from P(0) = (1-p)^n, computed once per input and
-            # step rather than per target (same arithmetic as binomial_count, same counts)
+            # small n*p: P(0) = (1-p)^n once per input and step, not per target (the same
+            # branch binomial_count takes, so the same counts)
             small = n_in > 0 and 0.0 < p_in < 1.0 and n_in * p_in < 20.0
             p0 = math.exp(n_in * math.log1p(-p_in)) if small else 0.0
             ratio = p_in / (1.0 - p_in) if small else 0.0
@@ -198,13 +198,7 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                 g = pin_targets[q]
                 u = uniform(pin_key[inp], g, stamp, 0)
                 if small:
-                    pk = p0
-                    c = pk
-                    count = 0
-                    while u > c and count < n_in:
-                        pk = pk * (n_in - count) / (count + 1.0) * ratio
-                        count += 1
-                        c += pk
+                    count = binomial_from_zero(u, n_in, p0, ratio)
                 else:
                     count = binomial_count(u, n_in, p_in)
                 if count > 0 and pin_w[inp] != 0:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +52,7 @@ from snnsim.synapses import (
 )
 
 if TYPE_CHECKING:
+    from snnsim.models import NeuronModel
     from snnsim.network import Network
     from snnsim.populations import Population
 
@@ -191,11 +193,6 @@ class Engine:
     build_s: float = 0.0
     last_run: RunStats = field(default_factory=RunStats)
 
-    def __post_init__(self) -> None:
-        # a table with per-synapse entries and no explicit mode: indices into the table
-        if self.w_mode == 0 and self.w_table.size > 0 and self.syn_weight.dtype != np.float32:
-            self.w_mode = 1
-
     @property
     def mask(self) -> int:
         """Ring-buffer slot mask (``D - 1``)."""
@@ -234,8 +231,8 @@ class Engine:
         view = self.state_view(pop, name)
         if name in pop.model.float_vars and self.uses_event_driven():
             n = int(self.pop_size[pop.index])
-            o = int(self.pop_foff[pop.index]) + pop.model.float_vars.index(name) * n
-            return self.current_fstate()[o : o + n]
+            k = pop.model.float_vars.index(name)
+            return self._current_block(pop)[k * n : (k + 1) * n]
         return view.copy()
 
     # ------------------------------------------------------------------ running
@@ -319,21 +316,34 @@ class Engine:
             self.ev_blk = np.full(words, self.step, dtype=np.int64)
             self.ev_busy = np.full(words, np.uint64(0xFFFFFFFFFFFFFFFF), dtype=np.uint64)
 
-    def current_fstate(self) -> npt.NDArray[np.floating[Any]]:
-        """Copy of ``fstate`` with every neuron advanced to the current step.
+    def _current_block(self, pop: Population) -> npt.NDArray[np.floating[Any]]:
+        """Copy of a population's float state with skipped neurons advanced to now.
 
         In event-driven mode a skipped neuron's stored state refers to the stamp of its last
-        update; this advances it exactly over the gap, on a copy.
+        update; this advances it exactly over the gap, on a copy (the running state is never
+        changed by reading it).
         """
-        out = self.fstate.copy()
-        if not self.uses_event_driven() or self.ev_last.size != self.n:
-            return out
+        n = int(self.pop_size[pop.index])
+        foff = int(self.pop_foff[pop.index])
+        block = self.fstate[foff : foff + len(pop.model.float_vars) * n].copy()
+        if pop.model.kind != _kn.KIND_LIF or self.ev_last.size != self.n:
+            return block
         pops, state, _, _, _ = self._static_args()
-        state = (out, *state[1:])
+        pops = (
+            pops[0][pop.index : pop.index + 1],
+            pops[1][pop.index : pop.index + 1],
+            pops[2][pop.index : pop.index + 1],
+            np.zeros(1, dtype=np.int64),
+            *pops[4:7],
+            pops[7][pop.index : pop.index + 1],
+            pops[8][pop.index : pop.index + 1],
+        )  # fmt: skip  (this population alone; its float block starts at offset 0)
+        state = (block, *state[1:])
         z = np.zeros(1, dtype=np.uint64)
         evd = (True, z.reshape(1, 1), z, z, self.ev_last.copy(), self.ev_blk)
-        catch_up_partition(0, self.n, self.step, pops, state, evd)
-        return out
+        start = int(self.pop_start[pop.index])
+        catch_up_partition(start, start + n, self.step, pops, state, evd)
+        return block
 
     def run(self, n_steps: int, net: Network, progress: bool = False) -> RunStats:
         """Advance ``n_steps`` steps, filling the network's recorders."""
@@ -542,6 +552,19 @@ def _estimate_bytes(net: Network) -> tuple[float, float, int]:
     return syn, syn * bytes_per_synapse(net) + ring + n * 80 + building, ring
 
 
+def gap_tables(models: Sequence[NeuronModel], dt: float) -> npt.NDArray[np.float64]:
+    """Per population, the input-free propagators of event-driven LIF populations.
+
+    Derived from the model parameters (never saved): ``float64[n_pop, GAP_STEPS + 1, 6]``,
+    zeros for the other models.
+    """
+    gap = np.zeros((len(models), GAP_STEPS + 1, 6))
+    for p, model in enumerate(models):
+        if model.kind == _kn.KIND_LIF:
+            gap[p] = model.gap_propagators(dt, GAP_STEPS)
+    return gap
+
+
 def build_engine(net: Network) -> Engine:
     """Turn a network description into an :class:`Engine` (validates everything first)."""
     start_threads()  # before any parallel kernel (connectivity, run loop)
@@ -620,10 +643,7 @@ def build_engine(net: Network) -> Engine:
 
     ev_step, ev_gid, ev_value, i_ext = _build_step_currents(net, n)
     pin = _build_poisson_inputs(net, seed)
-    gap = np.zeros((len(pops), GAP_STEPS + 1, 6))
-    for p in pops:
-        if p.model.kind == _kn.KIND_LIF:
-            gap[p.index] = p.model.gap_propagators(dt, GAP_STEPS)
+    gap = gap_tables([p.model for p in pops], dt)
 
     eng = Engine(
         dt=dt,
@@ -656,8 +676,8 @@ def build_engine(net: Network) -> Engine:
         precision=net.precision,
         event_driven=net.event_driven,
         w_table=syn.w_table,
-        w_mode=int(getattr(syn, "w_mode", 1 if syn.w_table.size else 0)),
-        delay_const=int(getattr(syn, "delay_const", 0)),
+        w_mode=syn.w_mode,
+        delay_const=syn.delay_const,
         gap=gap,
         step=net._step,
         spike_count=np.zeros(n, dtype=np.int64),
@@ -678,7 +698,9 @@ def compile_kernels(eng: Engine) -> float:
     n_thr = part_lo.size
     pops, state, syn, ring, inputs = eng._static_args()
     e64 = np.zeros(0, dtype=np.int64)
-    evd = eng._event_args(e64)
+    z = np.zeros(1, dtype=np.uint64)
+    # same types as the run's tuple; zero steps touch none of it (no ring scan here)
+    evd = (eng.uses_event_driven(), z.reshape(1, 1), z, z, np.zeros(1, np.int64), e64)
     bufs = (
         part_lo,
         part_hi,

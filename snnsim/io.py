@@ -63,10 +63,10 @@ import numpy.typing as npt
 
 from snnsim.connectors import Connector
 from snnsim.engine import (
-    GAP_STEPS,
     Engine,
     available_memory,
     compile_kernels,
+    gap_tables,
 )
 from snnsim.errors import FileFormatError, ParameterError, SimulationError, SnnsimError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
@@ -1181,10 +1181,7 @@ def _read_engine(
         )
     if a["ev_last"].size and (a["ev_last"].max() > step or a["ev_blk"].max() > step):
         raise bad("ev_last", f"stamps after the current step {step}")
-    gap = np.zeros((n_pops, GAP_STEPS + 1, 6))
-    for p, pop in enumerate(pops):
-        if pop.model.kind == _kn.KIND_LIF:
-            gap[p] = pop.model.gap_propagators(dt, GAP_STEPS)
+    gap = gap_tables([pop.model for pop in pops], dt)
     eng = Engine(
         dt=dt,
         seed=seed,

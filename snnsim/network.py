@@ -63,9 +63,10 @@ class Network:
         Floating-point type of neuron state and ring buffers. ``"double"`` (float64) gives
         the same spikes and traces as NEST ``iaf_psc_exp``/``iaf_psc_delta``. ``"single"``
         (float32) halves the memory traffic and lets the LIF update run 8 neurons per SIMD
-        instruction (about 2-3x faster); its traces differ from float64 by about 1e-6
-        relative (``tests/validation/test_precision.py`` measures it on CUBA), so single
-        spikes can move by a step where a neuron grazes threshold. Synaptic weights are
+        instruction (1.5-2x faster on CUBA with 4k-256k neurons in the benchmark suite). Its
+        membrane traces stay within 1e-4 mV of float64 over 20 ms of CUBA
+        (``tests/validation/test_cuba_statistics.py``), so single-precision spikes can move
+        by a step where a neuron grazes threshold. Synaptic weights are
         float32 in both modes.
     event_driven : bool or None
         Event-driven LIF updates: a neuron that receives no input and provably cannot reach
@@ -114,7 +115,7 @@ class Network:
         if precision not in ("double", "single"):
             raise ParameterError(
                 f"Network(precision={precision!r}): precision must be 'double' (float64 "
-                "state, NEST-identical) or 'single' (float32 state, about 2x faster updates)"
+                "state, NEST-identical) or 'single' (float32 state, 1.5-2x faster on CUBA)"
             )
         if event_driven is not None and not isinstance(event_driven, (bool, np.bool_)):
             raise ParameterError(
