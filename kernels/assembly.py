@@ -209,7 +209,7 @@ def synapse_values(
         Whether to write ``weight_out`` / ``delay_out``; False: only check the values (the
         array may then be empty).
     weight_out, delay_out : arrays[S]
-        Weights (float32, or table indices) and delays (steps).
+        Weights (float32 or float64 values, or table indices) and delays (steps).
     delay_cap : int
         Largest value ``delay_out`` can hold; larger delays are flagged ``BAD_DELAY_STORAGE``
         (pass ``max_steps`` when delays are not stored).
@@ -252,7 +252,8 @@ def synapse_values(
                             idx = 0
                         weight_out[s] = idx
                     else:
-                        weight_out[s] = np.float32(w)
+                        # float32 in the static block; float64 in resolved tables
+                        weight_out[s] = weight_out.dtype.type(w)
                 d = _value(dkind, dpar, dkey, darr, dperm, dmat, q, i, j)
                 st = np.int64(1)
                 if not math.isfinite(d):
@@ -308,10 +309,10 @@ def positions_to_codes(post_gid, receptor, lptr, dest, code):
 
 
 @njit(**JIT)
-def _merge(src_c, src_w, src_d, dst_c, dst_w, dst_d, a, m, b, mw, md):
+def _merge(src_c, src_p, dst_c, dst_p, a, m, b):
     """Stable merge of the sorted runs ``[a, m)`` and ``[m, b)`` of ``src`` into ``dst``.
 
-    The weights (``mw``) and delays (``md``) are moved along when asked.
+    ``src_p`` (the permutation so far) moves along with the codes.
     """
     x = a
     y = m
@@ -323,19 +324,22 @@ def _merge(src_c, src_w, src_d, dst_c, dst_w, dst_d, a, m, b, mw, md):
             t = y
             y += 1
         dst_c[o] = src_c[t]
-        if mw:
-            dst_w[o] = src_w[t]
-        if md:
-            dst_d[o] = src_d[t]
+        dst_p[o] = src_p[t]
 
 
 @njit(**JIT)
-def _sort_row(code, weight, delay, a, b, mw, md):
-    """Stable sort of ``code[a:b]`` by merging its runs; moves weight / delay along if asked."""
+def _sort_row(code, perm, a, b):
+    """Stable sort of ``code[a:b]`` by merging its runs; ``perm[a:b]`` gets the row order.
+
+    On return ``perm[a + i]`` is the position (relative to ``a``) that sorted entry ``i``
+    came from; an already sorted row is only read (its ``perm`` is the identity).
+    """
     n_runs = 1
     for s in range(a + 1, b):
         if code[s] < code[s - 1]:
             n_runs += 1
+    for s in range(a, b):
+        perm[s] = s - a
     if n_runs == 1:
         return
     m = b - a
@@ -348,11 +352,9 @@ def _sort_row(code, weight, delay, a, b, mw, md):
             starts[r] = s - a
     starts[n_runs] = m
     c0 = code[a:b].copy()
-    w0 = weight[a:b].copy() if mw else weight[0:0].copy()
-    d0 = delay[a:b].copy() if md else delay[0:0].copy()
+    p0 = perm[a:b].copy()
     c1 = np.empty_like(c0)
-    w1 = np.empty_like(w0)
-    d1 = np.empty_like(d0)
+    p1 = np.empty_like(p0)
     flip = False
     while n_runs > 1:
         k = 0
@@ -366,9 +368,9 @@ def _sort_row(code, weight, delay, a, b, mw, md):
                 mid = starts[r + 1]
                 hi = mid
             if flip:
-                _merge(c1, w1, d1, c0, w0, d0, lo, mid, hi, mw, md)
+                _merge(c1, p1, c0, p0, lo, mid, hi)
             else:
-                _merge(c0, w0, d0, c1, w1, d1, lo, mid, hi, mw, md)
+                _merge(c0, p0, c1, p1, lo, mid, hi)
             starts[k] = lo
             k += 1
             r += 2
@@ -377,16 +379,10 @@ def _sort_row(code, weight, delay, a, b, mw, md):
         flip = not flip
     if flip:
         code[a:b] = c1
-        if mw:
-            weight[a:b] = w1
-        if md:
-            delay[a:b] = d1
+        perm[a:b] = p1
     else:
         code[a:b] = c0
-        if mw:
-            weight[a:b] = w0
-        if md:
-            delay[a:b] = d0
+        perm[a:b] = p0
 
 
 @njit(**JIT)
@@ -400,14 +396,36 @@ def rows_sorted(indptr, code):
 
 
 @njit(**JIT_PARALLEL)
-def sort_rows(indptr, code, weight, delay):
-    """Sort every CSR row by ``code``, stably, moving ``weight`` and ``delay`` along.
+def sort_rows(indptr, code, perm):
+    """Sort every CSR row of ``code`` by value, stably; ``perm`` receives the row permutation.
 
-    Rows that are already sorted are only read; others are merged run by run
-    (O(n log runs)) in a per-row scratch buffer. ``weight`` and ``delay`` are moved only
-    when they hold one entry per synapse (empty: not stored, left alone).
+    ``perm`` (int32[S]) is written for every row: sorted entry ``s`` of row ``r`` came from
+    ``indptr[r] + perm[s]``. Apply it to any per-synapse payload with
+    :func:`permute_rows`. Rows that are already sorted keep their order (identity).
+    Unsorted rows are merged run by run (O(n log runs)) in a per-row scratch buffer.
     """
-    mw = weight.shape[0] == code.shape[0]
-    md = delay.shape[0] == code.shape[0]
     for r in prange(indptr.shape[0] - 1):
-        _sort_row(code, weight, delay, indptr[r], indptr[r + 1], mw, md)
+        _sort_row(code, perm, indptr[r], indptr[r + 1])
+
+
+@njit(**JIT_PARALLEL)
+def permute_rows(indptr, perm, payload):
+    """Reorder ``payload`` (one entry per synapse) row by row by the ``perm`` of :func:`sort_rows`.
+
+    An empty ``payload`` (a value that is not stored per synapse) is left alone.
+    """
+    if payload.shape[0] != perm.shape[0]:
+        return
+    for r in prange(indptr.shape[0] - 1):
+        a = indptr[r]
+        b = indptr[r + 1]
+        identity = True
+        for s in range(a, b):
+            if perm[s] != s - a:
+                identity = False
+                break
+        if identity:
+            continue
+        row = payload[a:b].copy()
+        for s in range(a, b):
+            payload[s] = row[perm[s]]

@@ -1,7 +1,10 @@
-"""Neuron update kernels: one kernel per dynamical form, plus the dispatch the engine uses.
+"""Neuron models in the run loop: the one dispatch from model kind to kernel module.
 
-Every kernel advances neurons ``lo <= i < hi`` of one population by one time step of
-length ``dt``, in the order fixed by the design (NEST order):
+Every population has a model ``kind`` (declared by its model class in
+:mod:`snnsim.models`); the run loop calls the three functions below and nothing else that
+knows about models. Each model's kernels live in their own module (:mod:`.lif`,
+:mod:`.lif_delta`, :mod:`.sources`). Every kernel advances neurons of one population by one
+time step of length ``dt`` in the order fixed by the design (NEST order):
 
 1. membrane update from the state at the start of the step (skipped while refractory);
 2. synaptic currents decay, then the input arriving in this step is added;
@@ -9,18 +12,71 @@ length ``dt``, in the order fixed by the design (NEST order):
    append the global neuron id to ``spikes``.
 
 Input arrives in ``ring_row``, the ring-buffer slot of this step, laid out in receptor
-planes: ``ring_row[receptor * N + g]`` for global neuron id ``g`` of ``N`` (receptor 0 =
-exc, 1 = inh), so each plane is read with unit stride (SIMD-friendly). Kernels
-read and clear their neurons' entries. Coefficients (propagators) are computed once per
-population by the model classes in :mod:`snnsim.models`; their layout is given per kernel.
+planes: ``ring_row[receptor * N + g]`` for global neuron id ``g`` of ``N``, so each plane is
+read with unit stride (SIMD-friendly). Kernels read and clear their neurons' entries.
+Float variable ``k`` of a population is ``fstate[foff + k*n : foff + (k+1)*n]``, integer
+variable ``k`` is ``istate[ioff + k*n : ...]``; ``idata[doff:]`` holds static integer data.
+
+Adding a model: a kernel module with an ``<model>_update`` entry point (and, for
+event-driven updates, an event step and a catch-up), a ``KIND_`` constant and one line in
+each dispatch function here, and the model class in :mod:`snnsim.models`.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 from snnsim.kernels.jit_options import JIT
-from snnsim.kernels.random_streams import uniform
+from snnsim.kernels.lif import (
+    DENSE_MIN,
+    LIF_PIECE,
+    SPIKE_GROUP,
+    WORD,
+    lif_catch_up,
+    lif_catch_up_population,
+    lif_dense,
+    lif_dense_het,
+    lif_event_population,
+    lif_event_update,
+    lif_gap_advance,
+    lif_is_busy,
+    lif_step_one,
+    lif_update,
+    lowest_bit,
+    popcount,
+)
+from snnsim.kernels.lif_delta import lif_delta_step, lif_delta_update
+from snnsim.kernels.sources import (
+    poisson_source_step,
+    poisson_source_update,
+    spike_source_step,
+    spike_source_update,
+)
+
+__all__ = [
+    "DENSE_MIN",
+    "KIND_LIF",
+    "KIND_LIF_DELTA",
+    "KIND_POISSON_SOURCE",
+    "KIND_SPIKE_SOURCE",
+    "LIF_PIECE",
+    "SPIKE_GROUP",
+    "WORD",
+    "catch_up_population",
+    "event_update_population",
+    "lif_catch_up",
+    "lif_delta_step",
+    "lif_dense",
+    "lif_dense_het",
+    "lif_event_update",
+    "lif_gap_advance",
+    "lif_is_busy",
+    "lif_step_one",
+    "lowest_bit",
+    "poisson_source_step",
+    "popcount",
+    "spike_source_step",
+    "update_population",
+]
 
 #: Model kinds the engine dispatches on (stored per population in ``pop_kind``).
 KIND_LIF = 1
@@ -28,484 +84,48 @@ KIND_LIF_DELTA = 2
 KIND_POISSON_SOURCE = 3
 KIND_SPIKE_SOURCE = 4
 
-#: Number of coefficients stored per population.
-N_COEFFS = 16
-
-
-#: Neurons per bit word of the event-driven bookkeeping (one uint64 per 64 neurons).
-WORD = 64
-#: Piece length of the clock-driven LIF update: short enough that the threshold pass
-#: re-reads ``v`` from L1, long enough to amortise the per-call overhead.
-LIF_PIECE = 2048
-#: Neurons per group of the threshold pass: a vectorised count per group, and a scalar scan
-#: of the groups that have a crossing.
-SPIKE_GROUP = 32
-#: In event-driven mode a fully-populated word with at least this many neurons to update
-#: is updated with the vectorised kernel instead of neuron by neuron.
-DENSE_MIN = 8
-
-
-@njit(**JIT)
-def lif_dense(
-    v_, ie_, ii_, refrac_, i_ext_, ring_row, lo, hi, gid0, coeffs, use_iext, spikes, n_out
-):
-    r"""Advance LIF neurons ``lo <= i < hi`` (NEST ``iaf_psc_exp``) by one step, vectorised.
-
-    .. math::
-        V_{t+1} = E_L + (V_t - E_L) P_{22} + I^{e}_t P_{21}^{e} + I^{i}_t P_{21}^{i}
-                  + (I_{offset} + I_{ext}) P_{20},\qquad
-        I^{x}_{t+1} = I^{x}_t P_{11}^{x} + \sum w
-
-    The membrane update is skipped while refractory. Three passes over the piece: a
-    branch-free update that LLVM turns into SIMD code (loops run from 0 over sliced views,
-    so no negative-index wraparound blocks vectorisation), a vectorised count of threshold
-    crossings and, only if there is one, a pass that resets the neurons and appends their
-    ids to ``spikes`` in ascending order. The arithmetic is done in the state's precision
-    (float64 or float32) in exactly the order written above.
-
-    Parameters
-    ----------
-    v_, ie_, ii_ : float[n]
-        Membrane (mV) and synaptic currents (nA) of the population; updated in place.
-    refrac_ : int64[n]
-        Refractory steps left; updated in place.
-    i_ext_ : float[N_total]
-        External (step) current per global neuron id (nA); read only if ``use_iext``.
-    ring_row : float[2 * N_total]
-        Input arriving in this step at ``receptor * N_total + g``; read and cleared.
-    lo, hi : int
-        Local index range to update.
-    gid0 : int
-        Global id of the population's first neuron.
-    coeffs : float64[N_COEFFS]
-        ``P22, P11e, P11i, P21e, P21i, P20, v_rest, v_thresh, v_reset, i_offset,
-        refractory_steps, tau_m/cm`` and the peak PSPs per nA ``P*_e, P*_i`` (mV/nA, see
-        ``snnsim.models.psp_peak``).
-    use_iext : bool
-        False when no neuron has an external current (saves one stream).
-    spikes : int64[:]
-        Output: global ids of neurons that spiked are written from ``n_out`` on.
-    n_out : int
-        Number of entries of ``spikes`` already used.
-
-    Returns
-    -------
-    int
-        The new ``n_out``.
-    """
-    f = v_.dtype.type
-    p22 = f(coeffs[0])
-    p11e = f(coeffs[1])
-    p11i = f(coeffs[2])
-    p21e = f(coeffs[3])
-    p21i = f(coeffs[4])
-    p20 = f(coeffs[5])
-    v_rest = f(coeffs[6])
-    v_thresh = f(coeffs[7])
-    v_reset = f(coeffs[8])
-    i_off = f(coeffs[9])
-    n_ref = refrac_.dtype.type(coeffs[10])
-    one = refrac_.dtype.type(1)
-    zero = refrac_.dtype.type(0)
-    n = hi - lo
-    v = v_[lo:hi]
-    ie = ie_[lo:hi]
-    ii = ii_[lo:hi]
-    refrac = refrac_[lo:hi]
-    g0 = gid0 + lo
-    n_all = ring_row.shape[0] // 2
-    xe_ = ring_row[g0 : g0 + n]
-    xi_ = ring_row[n_all + g0 : n_all + g0 + n]
-    iext = i_ext_[g0 : g0 + n]
-    # 1. membrane, current decay and this step's input, branch-free (SIMD)
-    if use_iext:
-        for i in range(n):
-            a = ie[i]
-            b = ii[i]
-            vi = v[i]
-            r = refrac[i]
-            vn = v_rest + (vi - v_rest) * p22 + a * p21e + b * p21i + (i_off + iext[i]) * p20
-            v[i] = vn if r == zero else vi
-            refrac[i] = r - one if r > zero else r
-            ie[i] = a * p11e + xe_[i]
-            ii[i] = b * p11i + xi_[i]
-            xe_[i] = 0
-            xi_[i] = 0
-    else:
-        for i in range(n):
-            a = ie[i]
-            b = ii[i]
-            vi = v[i]
-            r = refrac[i]
-            vn = v_rest + (vi - v_rest) * p22 + a * p21e + b * p21i + i_off * p20
-            v[i] = vn if r == zero else vi
-            refrac[i] = r - one if r > zero else r
-            ie[i] = a * p11e + xe_[i]
-            ii[i] = b * p11i + xi_[i]
-            xe_[i] = 0
-            xi_[i] = 0
-    # 3. threshold: a vectorised count per 32 neurons; only groups with a crossing are
-    #    scanned, resetting and reporting in ascending order
-    for b0 in range(0, n, SPIKE_GROUP):
-        vb = v[b0 : min(b0 + SPIKE_GROUP, n)]
-        n_sp = 0
-        for i in range(vb.shape[0]):
-            n_sp += vb[i] >= v_thresh
-        if n_sp > 0:
-            for i in range(vb.shape[0]):
-                if vb[i] >= v_thresh:
-                    vb[i] = v_reset
-                    refrac[b0 + i] = n_ref
-                    spikes[n_out] = g0 + b0 + i
-                    n_out += 1
-    return n_out
-
-
-@njit(**JIT)
-def lif_gap_advance(v, ie, ii, i, cur, k, gap, coeffs):
-    r"""Advance neuron ``i`` exactly over ``k`` input-free, non-refractory steps.
-
-    Uses row ``m`` of the propagator table ``gap`` (float64[K + 1, 6], see
-    ``LIF.gap_propagators``) for strides of ``m <= K`` steps: the same update as one step of
-    length ``m h``. For ``k = 1`` this is bit for bit the clock-driven step without input.
-    """
-    f = v.dtype.type
-    v_rest = f(coeffs[6])
-    k_max = gap.shape[0] - 1
-    while k > 0:
-        m = min(k, k_max)
-        a = ie[i]
-        b = ii[i]
-        vi = v[i]
-        v[i] = (
-            v_rest
-            + (vi - v_rest) * f(gap[m, 0])
-            + a * f(gap[m, 3])
-            + b * f(gap[m, 4])
-            + cur * f(gap[m, 5])
-        )
-        ie[i] = a * f(gap[m, 1])
-        ii[i] = b * f(gap[m, 2])
-        k -= m
-
-
-@njit(**JIT)
-def lif_step_one(v, ie, ii, refrac, i, g, cur, ring_row, coeffs):
-    """One clock step of neuron ``i`` (global id ``g``): :func:`lif_dense` for a single neuron.
-
-    Returns True when the neuron spiked.
-    """
-    f = v.dtype.type
-    n_all = ring_row.shape[0] // 2
-    xe = ring_row[g]
-    xi = ring_row[n_all + g]
-    ring_row[g] = 0
-    ring_row[n_all + g] = 0
-    a = ie[i]
-    b = ii[i]
-    vi = v[i]
-    r = refrac[i]
-    v_rest = f(coeffs[6])
-    vn = (
-        v_rest
-        + (vi - v_rest) * f(coeffs[0])
-        + a * f(coeffs[3])
-        + b * f(coeffs[4])
-        + cur * f(coeffs[5])
-    )
-    if r == 0:
-        vi = vn
-    else:
-        r -= 1
-    ie[i] = a * f(coeffs[1]) + xe
-    ii[i] = b * f(coeffs[2]) + xi
-    if vi >= f(coeffs[7]):
-        v[i] = f(coeffs[8])
-        refrac[i] = np.int64(coeffs[10])
-        return True
-    v[i] = vi
-    refrac[i] = r
-    return False
-
-
-@njit(**JIT)
-def lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
-    r"""Tell whether neuron ``i`` must be updated every step (cannot be proven idle).
-
-    Without input, :math:`V(t) \le \max(V, V_\infty) + \max(I_e, 0)\,P^*_e +
-    \max(I_i, 0)\,P^*_i` with :math:`V_\infty = E_L + (I_{offset} + I_{ext})\tau_m/c_m` and
-    :math:`P^*` the peak of the PSP kernel per nA (``snnsim.models.psp_peak``; the sum of the
-    parts' maxima bounds the maximum of the sum). A neuron whose bound is below threshold
-    and that is not refractory can be left alone until its next input arrives.
-    """
-    f = v.dtype.type
-    if refrac[i] > 0:
-        return True
-    v_inf = f(coeffs[6]) + cur * f(coeffs[11])
-    bound = max(v[i], v_inf) + max(ie[i], f(0)) * f(coeffs[12]) + max(ii[i], f(0)) * f(coeffs[13])
-    return bound >= f(coeffs[7])
-
-
-@njit(**JIT)
-def lif_event_update(
-    v, ie, ii, refrac, i_ext, ring_row, g_lo, g_hi, start, size, coeffs, gap, use_iext,
-    stamp, inbits_row, busy, pinned, last, blk_stamp, spikes, n_out,
-):  # fmt: skip
-    r"""Event-driven step of the LIF neurons with global ids ``g_lo <= g < g_hi``.
-
-    A neuron is updated only if input arrives for it in this step (bit set in
-    ``inbits_row``), if it may reach threshold on its own or is refractory (``busy``), or
-    if it is ``pinned`` (recorded, or driven by a step current). Any other neuron is left
-    alone and later advanced exactly over the gap (:func:`lif_gap_advance`) just before its
-    next update; its state is therefore current as of ``max(last[g], blk_stamp[w])``.
-    Words of 64 neurons inside the population with at least ``DENSE_MIN`` neurons to update
-    use the vectorised kernel; otherwise neurons are updated one by one. The decisions
-    depend only on global ids, never on the thread partition, so results are identical for
-    any number of threads.
-    """
-    f = v.dtype.type
-    i_off = f(coeffs[9])
-    pop_hi = start + size
-    w_lo = g_lo >> 6
-    w_hi = (g_hi + 63) >> 6
-    for w in range(w_lo, w_hi):
-        bits = inbits_row[w] | busy[w] | pinned[w]
-        base = w << 6
-        if base < g_lo:
-            bits &= ~((np.uint64(1) << np.uint64(g_lo - base)) - np.uint64(1))
-        if base + 64 > g_hi:
-            bits &= (np.uint64(1) << np.uint64(g_hi - base)) - np.uint64(1)
-        if bits == 0:
-            continue
-        full = base >= start and base + 64 <= pop_hi
-        lag_from = blk_stamp[w]
-        if full and _popcount(bits) >= DENSE_MIN:
-            lo = base - start
-            if lag_from < stamp - 1:
-                for i in range(lo, lo + 64):
-                    k = stamp - 1 - max(last[start + i], lag_from)
-                    if k > 0:
-                        cur = i_off + i_ext[start + i] if use_iext else i_off
-                        lif_gap_advance(v, ie, ii, i, cur, k, gap, coeffs)
-            n_out = lif_dense(
-                v,
-                ie,
-                ii,
-                refrac,
-                i_ext,
-                ring_row,
-                lo,
-                lo + 64,
-                start,
-                coeffs,
-                use_iext,
-                spikes,
-                n_out,
-            )
-            blk_stamp[w] = stamp
-            mask = np.uint64(0)
-            for j in range(64):
-                i = lo + j
-                cur = i_off + i_ext[start + i] if use_iext else i_off
-                if lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
-                    mask |= np.uint64(1) << np.uint64(j)
-            busy[w] = mask
-            continue
-        while bits != 0:
-            j = _lowest_bit(bits)
-            bits &= bits - np.uint64(1)
-            g = base + j
-            i = g - start
-            cur = i_off + i_ext[g] if use_iext else i_off
-            k = stamp - 1 - max(last[g], lag_from)
-            if k > 0:
-                lif_gap_advance(v, ie, ii, i, cur, k, gap, coeffs)
-            if lif_step_one(v, ie, ii, refrac, i, g, cur, ring_row, coeffs):
-                spikes[n_out] = g
-                n_out += 1
-            last[g] = stamp
-            bit = np.uint64(1) << np.uint64(j)
-            if lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
-                busy[w] |= bit
-            else:
-                busy[w] &= ~bit
-    return n_out
-
-
-@njit(**JIT)
-def lif_catch_up(
-    v, ie, ii, i_ext, g_lo, g_hi, start, coeffs, gap, use_iext, stamp, last, blk_stamp
-):
-    """Advance every lagging neuron in ``[g_lo, g_hi)`` to ``stamp`` (end of a segment)."""
-    f = v.dtype.type
-    i_off = f(coeffs[9])
-    for g in range(g_lo, g_hi):
-        k = stamp - max(last[g], blk_stamp[g >> 6])
-        if k > 0:
-            cur = i_off + i_ext[g] if use_iext else i_off
-            lif_gap_advance(v, ie, ii, g - start, cur, k, gap, coeffs)
-        last[g] = stamp
-
-
-@njit(**JIT)
-def _popcount(x):
-    n = 0
-    while x != 0:
-        x &= x - np.uint64(1)
-        n += 1
-    return n
-
-
-@njit(**JIT)
-def _lowest_bit(x):
-    """Index of the lowest set bit of a nonzero uint64."""
-    j = 0
-    if (x & np.uint64(0xFFFFFFFF)) == 0:
-        x >>= np.uint64(32)
-        j += 32
-    if (x & np.uint64(0xFFFF)) == 0:
-        x >>= np.uint64(16)
-        j += 16
-    if (x & np.uint64(0xFF)) == 0:
-        x >>= np.uint64(8)
-        j += 8
-    if (x & np.uint64(0xF)) == 0:
-        x >>= np.uint64(4)
-        j += 4
-    if (x & np.uint64(0x3)) == 0:
-        x >>= np.uint64(2)
-        j += 2
-    if (x & np.uint64(0x1)) == 0:
-        j += 1
-    return j
-
-
-@njit(**JIT)
-def lif_delta_step(v, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out):
-    r"""Advance LIF neurons with delta synapses (NEST ``iaf_psc_delta``, PyNN ``IF_curr_delta``).
-
-    .. math::
-        V_{t+1} = E_L + (V_t - E_L) P_{33} + (I_{offset} + I_{ext}) P_{30} + \sum w
-
-    Input arriving while refractory is discarded (NEST default). ``coeffs`` holds
-    ``P33, P30, v_rest, v_thresh, v_reset, i_offset, refractory_steps``; the other
-    arguments are as in :func:`lif_psc_exp_step` (input on receptor 0 only).
-    """
-    p33 = coeffs[0]
-    p30 = coeffs[1]
-    v_rest = coeffs[2]
-    v_thresh = coeffs[3]
-    v_reset = coeffs[4]
-    i_offset = coeffs[5]
-    n_ref = np.int64(coeffs[6])
-    for i in range(lo, hi):
-        g = gid0 + i
-        x = ring_row[g]
-        ring_row[g] = 0.0
-        vi = v[i]
-        r = refrac[i]
-        if r == 0:
-            vi = v_rest + (vi - v_rest) * p33 + (i_offset + i_ext[g]) * p30 + x
-        else:
-            r -= 1
-        if vi >= v_thresh:
-            vi = v_reset
-            r = n_ref
-            spikes[n_out] = g
-            n_out += 1
-        v[i] = vi
-        refrac[i] = r
-    return n_out
-
-
-@njit(**JIT)
-def poisson_source_step(lo, hi, gid0, p_spike, key, step, spikes, n_out):
-    """Emit a spike with probability ``p_spike = 1 - exp(-rate dt)`` per neuron and step.
-
-    The draw for neuron ``g`` in step ``step`` is ``uniform(key, g, step, 0)``, so it does not
-    depend on threads or chunking.
-    """
-    for i in range(lo, hi):
-        g = gid0 + i
-        if uniform(key, g, step, 0) < p_spike:
-            spikes[n_out] = g
-            n_out += 1
-    return n_out
-
-
-@njit(**JIT)
-def spike_source_step(pointer, indptr, steps, lo, hi, gid0, step, spikes, n_out):
-    """Emit the spikes a :class:`SpikeSource` has scheduled for this step.
-
-    Parameters
-    ----------
-    pointer : int64[n]
-        Per neuron, index of its next scheduled spike in ``steps``; advanced in place.
-    indptr : int64[n + 1]
-        CSR row pointers of each neuron's spike steps.
-    steps : int64[:]
-        Spike time stamps in steps, strictly increasing within each row.
-    """
-    for i in range(lo, hi):
-        p = pointer[i]
-        if p < indptr[i + 1] and steps[p] == step:
-            spikes[n_out] = gid0 + i
-            n_out += 1
-            pointer[i] = p + 1
-    return n_out
-
 
 @njit(**JIT)
 def update_population(
-    kind, lo, hi, n, gid0, foff, ioff, doff, coeffs, key, state, ring_row, step, spikes, n_out
-):
-    """Dispatch one population's clock-driven update to the kernel of its model kind.
+    kind, lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes,
+    n_out,
+):  # fmt: skip
+    """Clock-driven step of neurons ``lo <= i < hi`` of one population (``n`` neurons).
 
-    ``state = (fstate, istate, idata, i_ext, use_iext)``. Float variable ``k`` of the
-    population is ``fstate[foff + k*n : foff + (k+1)*n]``, integer variable ``k`` is
-    ``istate[ioff + k*n : ...]``; ``idata[doff:]`` holds static integer data (spike
-    schedules). Adding a model means adding one kernel and one branch here.
+    ``state`` is a :class:`~snnsim.kernels.layout.NeuronState`; ``coeffs`` the population's
+    coefficients (layout per model); ``het`` its per-neuron coefficients (coefficient ``k``
+    of neuron ``i`` at ``k * n + i``) when its parameters differ between neurons, else
+    empty; ``key`` its random stream. Returns the new ``n_out``.
     """
-    fstate, istate, idata, i_ext, use_iext = state
     if kind == KIND_LIF:
-        v = fstate[foff : foff + n]
-        ie = fstate[foff + n : foff + 2 * n]
-        ii = fstate[foff + 2 * n : foff + 3 * n]
-        refrac = istate[ioff : ioff + n]
-        p = lo
-        while p < hi:
-            q = min(p + LIF_PIECE, hi)
-            n_out = lif_dense(
-                v, ie, ii, refrac, i_ext, ring_row, p, q, gid0, coeffs, use_iext, spikes, n_out
-            )
-            p = q
-        return n_out
+        return lif_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes, n_out)
     if kind == KIND_LIF_DELTA:
-        return lif_delta_step(
-            fstate[foff : foff + n],
-            istate[ioff : ioff + n],
-            i_ext,
-            ring_row,
-            lo,
-            hi,
-            gid0,
-            coeffs,
-            spikes,
-            n_out,
+        return lif_delta_update(
+            lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes, n_out
         )
     if kind == KIND_POISSON_SOURCE:
-        return poisson_source_step(lo, hi, gid0, coeffs[0], key, step, spikes, n_out)
+        return poisson_source_update(lo, hi, n, gid0, coeffs, het, key, step, spikes, n_out)
     if kind == KIND_SPIKE_SOURCE:
-        n_steps = idata[doff + n]
-        return spike_source_step(
-            istate[ioff : ioff + n],
-            idata[doff : doff + n + 1],
-            idata[doff + n + 1 : doff + n + 1 + n_steps],
-            lo,
-            hi,
-            gid0,
-            step,
-            spikes,
-            n_out,
-        )
+        return spike_source_update(lo, hi, n, gid0, ioff, doff, state, step, spikes, n_out)
     return n_out
+
+
+@njit(**JIT)
+def event_update_population(
+    kind, g_lo, g_hi, start, size, foff, ioff, coeffs, gap, state, ring_row, stamp, inbits_row,
+    evd, spikes, n_out,
+):  # fmt: skip
+    """Event-driven step of the neurons with global ids ``[g_lo, g_hi)`` of one population."""
+    if kind == KIND_LIF:
+        return lif_event_population(
+            g_lo, g_hi, start, size, foff, ioff, coeffs, gap, state, ring_row, stamp,
+            inbits_row, evd, spikes, n_out,
+        )  # fmt: skip
+    return n_out
+
+
+@njit(**JIT)
+def catch_up_population(kind, g_lo, g_hi, start, size, foff, coeffs, gap, state, stamp, evd):
+    """Advance the skipped neurons ``[g_lo, g_hi)`` of an event-driven population to ``stamp``."""
+    if kind == KIND_LIF:
+        lif_catch_up_population(g_lo, g_hi, start, size, foff, coeffs, gap, state, stamp, evd)

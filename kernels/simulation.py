@@ -17,24 +17,12 @@ Time stamps: the update that advances time from ``(s-1) dt`` to ``s dt`` has sta
 a spike emitted in it is reported at ``s dt`` and, through a synapse of delay ``d`` steps,
 is added to the target's input in the update with stamp ``s + d``.
 
-Arrays travel in tuples (all built by ``snnsim.engine.Engine``):
-
-- ``pops = (kind, start, size, foff, ioff, doff, key, coeffs, gap)``: one entry per
-  population; ``gap[p]`` is the propagator table of event-driven LIF populations;
-- ``state = (fstate, istate, idata, i_ext, use_iext)``;
-- ``syn = (indptr, code, weight, w_table, delay, w_mode, delay_const)``: CSR by source;
-  ``w_mode`` 0: ``weight`` holds float32 values, 1: indices into ``w_table``, 2: the weight
-  is ``w_table[receptor]`` (``weight`` empty); ``delay_const > 0``: every delay is that many
-  steps (``delay`` empty);
-- ``ring = (buffer[D, 2N], mask)``: slot ``s`` holds the input arriving at stamps
-  ``s (mod D)``, exc plane ``[0, N)`` then inh plane ``[N, 2N)``;
-- ``evd = (on, inbits[D, W], busy[W], pinned[W], last[N], blk_stamp[W])``: event-driven
-  bookkeeping, one bit per neuron (see ``lif_event_update``);
-- ``inputs = (ev_step, ev_gid, ev_value, pin_indptr, pin_targets, pin_n, pin_p, pin_w,
-  pin_rec, pin_key)``: step-current changes and aggregated Poisson inputs;
-- ``probes = (addr, gid, rec, col, every, width, off, base, out)``: state recorders;
-- ``rec = (rate_col, rate_counts, rec_mask, rec_steps, rec_ids, spike_count, counters)``;
-- ``bufs = (part_lo, part_hi, spk[2, T, cap], cnt[2, T, m], cursors[T + 1, T])``.
+Arrays travel in the named structures of :mod:`snnsim.kernels.layout`, all built by
+``snnsim.engine.Engine``: ``Populations``, ``NeuronState``, ``StaticSynapses`` (the compacted
+CSR by source), ``MutableSynapses`` (per-projection blocks with float64 weights and uint16
+delays), ``Ring`` (``buffer[D, 2N]``: slot ``s`` holds the input arriving at stamps
+``s (mod D)``, exc plane ``[0, N)`` then inh plane ``[N, 2N)``), ``EventState``, ``Inputs``,
+``Probes``, ``Recording`` and ``Buffers``.
 """
 
 from __future__ import annotations
@@ -46,10 +34,10 @@ from typing import Any
 import numpy as np
 from numba import njit, prange
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
+from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
 from snnsim.kernels.neurons import (
-    KIND_LIF,
-    lif_catch_up,
-    lif_event_update,
+    catch_up_population,
+    event_update_population,
     update_population,
 )
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
@@ -68,7 +56,7 @@ def search_sorted(a, value, lo, hi):
 
 
 @njit(**JIT)
-def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, ring, evd):
+def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring, evd):
     """Add the weights of the pending spikes' synapses to the ring buffer of one partition.
 
     Parameters
@@ -88,20 +76,25 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, r
         Number of spikes of thread ``j`` in chunk step ``s``.
     cursor : int64[T]
         Scratch, overwritten.
-    syn, ring, evd :
-        See the module docstring. A synapse with ``code = 2*target + receptor`` adds its
-        weight to ``ring[(stamp + delay) & mask, receptor * N + target]`` (receptor planes);
-        in event-driven mode the target's bit is also set in ``inbits`` of that slot.
+    syn : StaticSynapses
+        The compacted static block.
+    mut : MutableSynapses
+        The per-projection mutable blocks; a spike's static synapses are delivered first,
+        then its synapses in each mutable block, in block order.
+    ring : Ring
+        A synapse with ``code = 2*target + receptor`` adds its weight to
+        ``ring.buffer[(stamp + delay) & mask, receptor * N + target]`` (receptor planes).
+    evd : EventState
+        In event-driven mode the target's bit is also set in ``inbits`` of that slot.
     """
-    indptr, syn_code, syn_weight, w_table, syn_delay, w_mode, delay_const = syn
-    buf, mask = ring
-    ev_on, inbits = evd[0], evd[1]
-    n_all = buf.shape[1] // 2
+    buf = ring.buffer
+    n_all = buf.shape[1] // N_RECEPTOR_PLANES
     n_thr = cnt.shape[0]
+    n_blk = mut.lo.shape[0]
     for j in range(n_thr):
         cursor[j] = 0
-    c_lo = 2 * k_lo
-    c_hi = 2 * k_hi
+    c_lo = N_RECEPTOR_PLANES * k_lo
+    c_hi = N_RECEPTOR_PLANES * k_hi
     for s in range(n_steps):
         stamp = t0 + s + 1
         for j in range(n_thr):
@@ -109,28 +102,48 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, r
             q0 = cursor[j]
             for q in range(q0, q0 + c):
                 g = spk[j, q]
-                a = indptr[g]
-                e = indptr[g + 1]
+                a = syn.indptr[g]
+                e = syn.indptr[g + 1]
                 if not whole_rows:
-                    a = search_sorted(syn_code, c_lo, a, e)
-                    e = search_sorted(syn_code, c_hi, a, e)
+                    a = search_sorted(syn.code, c_lo, a, e)
+                    e = search_sorted(syn.code, c_hi, a, e)
                 for sy in range(a, e):
-                    d = delay_const if delay_const > 0 else np.int64(syn_delay[sy])
-                    slot = (stamp + d) & mask
-                    code = np.int64(syn_code[sy])
-                    t = code >> 1
-                    rec = code & 1
-                    if w_mode == 0:
-                        w = np.float32(syn_weight[sy])
-                    elif w_mode == 1:
-                        w = w_table[np.int64(syn_weight[sy])]
+                    d = syn.delay_const if syn.delay_const > 0 else np.int64(syn.delay[sy])
+                    code = np.int64(syn.code[sy])
+                    rec = code & RECEPTOR_MASK
+                    if syn.w_mode == 0:
+                        w = np.float32(syn.weight[sy])
+                    elif syn.w_mode == 1:
+                        w = syn.w_table[np.int64(syn.weight[sy])]
                     else:
-                        w = w_table[rec]
-                    buf[slot, rec * n_all + t] += w
-                    if ev_on and w != 0:
-                        inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                        w = syn.w_table[rec]
+                    add_input(buf, evd, (stamp + d) & ring.mask, code, n_all, w)
+                for b in range(n_blk):
+                    if mut.lo[b] <= g < mut.hi[b]:
+                        r = mut.row[b] + g - mut.lo[b]
+                        a = mut.indptr[r]
+                        e = mut.indptr[r + 1]
+                        if not whole_rows:
+                            a = search_sorted(mut.code, c_lo, a, e)
+                            e = search_sorted(mut.code, c_hi, a, e)
+                        for sy in range(a, e):
+                            d = np.int64(mut.delay[sy])
+                            code = np.int64(mut.code[sy])
+                            add_input(
+                                buf, evd, (stamp + d) & ring.mask, code, n_all, mut.weight[sy]
+                            )
             cursor[j] = q0 + c
     return 0
+
+
+@njit(**JIT)
+def add_input(buf, evd, slot, code, n_all, w):
+    """Add weight ``w`` for synapse ``code`` to ring slot ``slot`` (and mark it, event-driven)."""
+    t = code >> RECEPTOR_SHIFT
+    rec = code & RECEPTOR_MASK
+    buf[slot, rec * n_all + t] += w
+    if evd.on and w != 0:
+        evd.inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
@@ -139,27 +152,19 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
 
     Per step: apply step-current changes (``i_ext``), add aggregated Poisson input to the
     ring slot, update every population intersecting the partition (event-driven for LIF
-    populations when ``evd[0]``), then write state probes. Spikes go to ``spk[k]`` and their
+    populations when ``evd.on``), then write state probes. Spikes go to ``spk[k]`` and their
     per-step counts to ``cnt[k]``.
     """
-    pop_kind, pop_start, pop_size, pop_foff, pop_ioff, pop_doff, pop_key, coeffs, gap = pops
-    fstate, istate, _, i_ext, use_iext = state
-    buf, mask = ring
-    ev_on, inbits, busy, pinned, last, blk_stamp = evd
-    ev_step, ev_gid, ev_value, pin_indptr, pin_targets, pin_n, pin_p, pin_w, pin_rec, pin_key = (
-        inputs
-    )
-    (
-        probe_addr,
-        probe_gid,
-        probe_rec,
-        probe_col,
-        rec_every,
-        rec_width,
-        rec_off,
-        rec_base,
-        rec_out,
-    ) = probes
+    pop_kind, pop_start, pop_size, pop_foff = pops.kind, pops.start, pops.size, pops.foff
+    fstate, i_ext = state.fstate, state.i_ext
+    buf, mask = ring.buffer, ring.mask
+    ev_on, inbits = evd.on, evd.inbits
+    ev_step, ev_gid, ev_value = inputs.ev_step, inputs.ev_gid, inputs.ev_value
+    pin_indptr, pin_targets, pin_n, pin_p = (
+        inputs.pin_indptr, inputs.pin_targets, inputs.pin_n, inputs.pin_p,
+    )  # fmt: skip
+    pin_w, pin_rec, pin_key = inputs.pin_w, inputs.pin_rec, inputs.pin_key
+    probe_addr, probe_gid, probe_rec, probe_col = probes.addr, probes.gid, probes.rec, probes.col
     n_pop = pop_kind.shape[0]
     n_pin = pin_n.shape[0]
     n_probe = probe_addr.shape[0]
@@ -169,7 +174,7 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     spikes = spk[k]
     w_lo = k_lo >> 6
     w_hi = (k_hi + 63) >> 6
-    n_all = buf.shape[1] // 2
+    n_all = buf.shape[1] // N_RECEPTOR_PLANES
     for s in range(n_steps):
         stamp = t0 + s + 1
         slot = stamp & mask
@@ -180,7 +185,7 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                 if ev_on:
                     # a skipped neuron is first advanced to the previous step with the old
                     # current, then updated in this step with the new one
-                    catch_up_neuron(g, stamp - 1, pops, fstate, i_ext, use_iext, last, blk_stamp)
+                    catch_up_neuron(g, stamp - 1, pops, state, evd)
                     inbits[slot, g >> 6] |= np.uint64(1) << np.uint64(g & 63)
                 i_ext[g] = ev_value[ev]
             ev += 1
@@ -214,31 +219,12 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             if lo >= hi:
                 continue
             kind = pop_kind[p]
-            if ev_on and kind == KIND_LIF:
-                foff = pop_foff[p]
-                n_out = lif_event_update(
-                    fstate[foff : foff + size],
-                    fstate[foff + size : foff + 2 * size],
-                    fstate[foff + 2 * size : foff + 3 * size],
-                    istate[pop_ioff[p] : pop_ioff[p] + size],
-                    i_ext,
-                    ring_row,
-                    start + lo,
-                    start + hi,
-                    start,
-                    size,
-                    coeffs[p],
-                    gap[p],
-                    use_iext,
-                    stamp,
-                    inbits[slot],
-                    busy,
-                    pinned,
-                    last,
-                    blk_stamp,
-                    spikes,
-                    n_out,
-                )
+            if ev_on and pops.event[p] > 0:
+                n_out = event_update_population(
+                    kind, start + lo, start + hi, start, size, pop_foff[p], pops.ioff[p],
+                    pops.coeffs[p], pops.gap[p], state, ring_row, stamp, inbits[slot], evd,
+                    spikes, n_out,
+                )  # fmt: skip
             else:
                 n_out = update_population(
                     kind,
@@ -247,10 +233,11 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                     size,
                     start,
                     pop_foff[p],
-                    pop_ioff[p],
-                    pop_doff[p],
-                    coeffs[p],
-                    pop_key[p],
+                    pops.ioff[p],
+                    pops.doff[p],
+                    pops.coeffs[p],
+                    het_coefficients(pops, p),
+                    pops.key[p],
                     state,
                     ring_row,
                     stamp,
@@ -264,38 +251,36 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             g = probe_gid[q]
             if k_lo <= g < k_hi:
                 r = probe_rec[q]
-                every = rec_every[r]
+                every = probes.every[r]
                 if stamp % every == 0:
-                    row = stamp // every - rec_base[r]
-                    rec_out[rec_off[r] + row * rec_width[r] + probe_col[q]] = fstate[probe_addr[q]]
+                    row = stamp // every - probes.base[r]
+                    at = probes.off[r] + row * probes.width[r] + probe_col[q]
+                    if probes.is_int[q]:
+                        probes.out[at] = state.istate[probe_addr[q]]
+                    else:
+                        probes.out[at] = fstate[probe_addr[q]]
     return n_out
 
 
 @njit(**JIT)
-def catch_up_neuron(g, stamp, pops, fstate, i_ext, use_iext, last, blk_stamp):
-    """Advance neuron ``g`` (if it is an event-driven LIF neuron) to ``stamp``."""
-    pop_kind, pop_start, pop_size, pop_foff = pops[0], pops[1], pops[2], pops[3]
-    p = search_sorted(pop_start, g + 1, 0, pop_start.shape[0]) - 1
-    if pop_kind[p] != KIND_LIF:
+def het_coefficients(pops, p):
+    """Per-neuron coefficients of population ``p`` (empty when it is homogeneous)."""
+    o = pops.noff[p]
+    if o < 0:
+        return pops.ncoeffs[0:0]
+    return pops.ncoeffs[o : o + pops.coeffs.shape[1] * pops.size[p]]
+
+
+@njit(**JIT)
+def catch_up_neuron(g, stamp, pops, state, evd):
+    """Advance neuron ``g`` (if it belongs to an event-driven population) to ``stamp``."""
+    p = search_sorted(pops.start, g + 1, 0, pops.start.shape[0]) - 1
+    if pops.event[p] == 0:
         return
-    start = pop_start[p]
-    size = pop_size[p]
-    foff = pop_foff[p]
-    lif_catch_up(
-        fstate[foff : foff + size],
-        fstate[foff + size : foff + 2 * size],
-        fstate[foff + 2 * size : foff + 3 * size],
-        i_ext,
-        g,
-        g + 1,
-        start,
-        pops[7][p],
-        pops[8][p],
-        use_iext,
-        stamp,
-        last,
-        blk_stamp,
-    )
+    catch_up_population(
+        pops.kind[p], g, g + 1, pops.start[p], pops.size[p], pops.foff[p], pops.coeffs[p],
+        pops.gap[p], state, stamp, evd,
+    )  # fmt: skip
 
 
 @njit(**JIT)
@@ -305,47 +290,31 @@ def catch_up_partition(k_lo, k_hi, stamp, pops, state, evd):
     Called on copies of the state (and of ``last``) when the state is read, never on the
     running state, so reading does not change the trajectory.
     """
-    pop_kind, pop_start, pop_size, pop_foff = pops[0], pops[1], pops[2], pops[3]
-    coeffs, gap = pops[7], pops[8]
-    fstate, i_ext, use_iext = state[0], state[3], state[4]
-    last, blk_stamp = evd[4], evd[5]
-    for p in range(pop_kind.shape[0]):
-        if pop_kind[p] != KIND_LIF:
-            continue
-        start = pop_start[p]
-        size = pop_size[p]
+    for p in range(pops.kind.shape[0]):
+        start = pops.start[p]
+        size = pops.size[p]
         lo = max(k_lo, start)
         hi = min(k_hi, start + size)
-        if lo >= hi:
-            continue
-        foff = pop_foff[p]
-        lif_catch_up(
-            fstate[foff : foff + size],
-            fstate[foff + size : foff + 2 * size],
-            fstate[foff + 2 * size : foff + 3 * size],
-            i_ext,
-            lo,
-            hi,
-            start,
-            coeffs[p],
-            gap[p],
-            use_iext,
-            stamp,
-            last,
-            blk_stamp,
-        )
+        if lo < hi and pops.event[p] > 0:
+            catch_up_population(
+                pops.kind[p], lo, hi, start, size, pops.foff[p], pops.coeffs[p], pops.gap[p],
+                state, stamp, evd,
+            )  # fmt: skip
     return 0
 
 
 @njit(**JIT)
-def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, indptr, pop_start, rec):
+def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec):
     """Count and record the spikes of one chunk, in canonical (stamp, id) order.
 
     ``counters[0]`` += spikes, ``counters[1]`` += synaptic events (sum of out-degrees),
     ``counters[2]`` = number of recorded spikes in ``rec_steps``/``rec_ids``.
     ``rate_counts[stamp - seg_t0 - 1, rate_col[pop]]`` counts spikes per population and step.
     """
-    rate_col, rate_counts, rec_mask, rec_steps, rec_ids, spike_count, counters = rec
+    rate_col, rate_counts, rec_mask = rec.rate_col, rec.rate_counts, rec.rec_mask
+    rec_steps, rec_ids, spike_count, counters = (
+        rec.rec_steps, rec.rec_ids, rec.spike_count, rec.counters,
+    )  # fmt: skip
     n_thr = cnt.shape[0]
     n_pop = pop_start.shape[0]
     for j in range(n_thr):
@@ -360,7 +329,11 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, indptr, pop_start, rec):
                 g = spk[j, q]
                 spike_count[g] += 1
                 counters[0] += 1
-                counters[1] += indptr[g + 1] - indptr[g]
+                counters[1] += syn.indptr[g + 1] - syn.indptr[g]
+                for b in range(mut.lo.shape[0]):
+                    if mut.lo[b] <= g < mut.hi[b]:
+                        r = mut.row[b] + g - mut.lo[b]
+                        counters[1] += mut.indptr[r + 1] - mut.indptr[r]
                 if rate_counts.shape[1] > 0:
                     p = search_sorted(pop_start, g + 1, 0, n_pop) - 1
                     col = rate_col[p]
@@ -375,21 +348,8 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, indptr, pop_start, rec):
     return 0
 
 
-def _run_segment(
-    t_start,
-    n_steps,
-    min_delay,
-    rec_per_chunk,
-    bufs,
-    pops,
-    state,
-    syn,
-    ring,
-    evd,
-    inputs,
-    probes,
-    rec,
-):
+def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, syn, mut, ring,
+                 evd, inputs, probes, rec):  # fmt: skip
     """Advance the network from stamp ``t_start`` by up to ``n_steps`` steps.
 
     Stops early when the spike recording buffer could overflow in the next chunk
@@ -399,11 +359,13 @@ def _run_segment(
     trajectory depend on where segments end): readers use ``catch_up_partition`` on copies.
     Compiled twice: ``run_segment_serial``
     (one partition, no thread pool, cheaper to compile) and ``run_segment_parallel``.
+    The structures are those of :mod:`snnsim.kernels.layout`.
     """
-    part_lo, part_hi, spk, cnt, cursors = bufs
-    rec_steps, counters = rec[3], rec[6]
-    indptr = syn[0]
-    pop_start = pops[1]
+    part_lo, part_hi, spk, cnt, cursors = (
+        bufs.part_lo, bufs.part_hi, bufs.spk, bufs.cnt, bufs.cursors,
+    )  # fmt: skip
+    rec_steps, counters = rec.rec_steps, rec.counters
+    pop_start = pops.start
     n_thr = part_lo.shape[0]
     whole = n_thr == 1
     t = t_start
@@ -420,13 +382,13 @@ def _run_segment(
             if pend_len > 0:
                 deliver_spikes(
                     part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
-                    cursors[k], syn, ring, evd,
+                    cursors[k], syn, mut, ring, evd,
                 )  # fmt: skip
             update_partition(
                 k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
                 inputs, probes,
             )  # fmt: skip
-        record_chunk(t, length, t_start, spk[b], cnt[b], cursors[n_thr], indptr, pop_start, rec)
+        record_chunk(t, length, t_start, spk[b], cnt[b], cursors[n_thr], syn, mut, pop_start, rec)
         pend_t0 = t
         pend_len = length
         t += length
@@ -436,7 +398,7 @@ def _run_segment(
         for k in prange(n_thr):
             deliver_spikes(
                 part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb], cursors[k],
-                syn, ring, evd,
+                syn, mut, ring, evd,
             )  # fmt: skip
     return t - t_start
 

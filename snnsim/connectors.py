@@ -14,6 +14,7 @@ the fill pass instead of keeping per-synapse arrays; a connector that only imple
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from typing import Any
 
@@ -458,6 +459,19 @@ class FromList(Connector):
 
     def expected_synapses(self, n_pre: int, n_post: int) -> float:  # noqa: D102
         return float(self.pre.size)
+
+    def without_values(self, weight: bool, delay: bool) -> FromList:
+        """Return the same list without its own weights (``weight``) and/or delays (``delay``).
+
+        Used when :meth:`Projection.set` gives them instead; the pairs (and their order)
+        are shared, not copied.
+        """
+        out = copy.copy(self)
+        if weight:
+            out.weight = None
+        if delay:
+            out.delay = None
+        return out
 
     def describe(self) -> dict[str, Any]:  # noqa: D102
         return {"connector": "FromList", "n": int(self.pre.size)}

@@ -28,35 +28,31 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from snnsim.distributions import Distribution
-from snnsim.errors import ParameterError, ResourceError
-from snnsim.inputs import PoissonInput, StepCurrent
-from snnsim.kernels import neurons as _kn
-from snnsim.kernels.jit_options import start_threads
-from snnsim.kernels.random_streams import stream_key
+from snnsim.errors import ParameterError
+from snnsim.kernels.layout import (
+    Buffers,
+    EventState,
+    Inputs,
+    MutableSynapses,
+    NeuronState,
+    Populations,
+    Probes,
+    Recording,
+    Ring,
+    StaticSynapses,
+)
 from snnsim.kernels.simulation import (
     catch_up_partition,
     run_segment_parallel,
     run_segment_serial,
 )
-from snnsim.models import steps_on_grid
-from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
-from snnsim.synapses import (
-    MAX_DELAY_STEPS,
-    STREAM_INIT,
-    STREAM_INPUT,
-    STREAM_SOURCE,
-    _check_sign,
-    build_synapses,
-    stream_id,
-)
+from snnsim.synapse_blocks import projection_synapses, replace_projection
 
 if TYPE_CHECKING:
-    from snnsim.models import NeuronModel
-    from snnsim.network import Network
+    from snnsim.monitors import Recorder
     from snnsim.populations import Population
 
-__all__ = ["Engine", "available_memory", "max_threads", "stream_id"]
+__all__ = ["Engine", "available_memory", "max_threads"]
 
 #: With ``Network(threads=None)``, at least this many neurons per thread (measured on CUBA
 #: at 2 threads: below ~64k neurons the per-chunk barrier costs more than it saves).
@@ -86,17 +82,6 @@ def available_memory() -> int:
 def max_threads() -> int:
     """Return the number of threads Numba can use (``NUMBA_NUM_THREADS``; all cores by default)."""
     return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-
-
-def _next_pow2(x: int) -> int:
-    p = 1
-    while p < x:
-        p <<= 1
-    return p
-
-
-def _gib(n: float) -> str:
-    return f"{n / 2**30:.2f} GiB"
 
 
 @dataclass
@@ -178,12 +163,33 @@ class Engine:
     delay_const: int = 0
     #: per population, propagators over 0..GAP_STEPS input-free steps (event-driven LIF)
     gap: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 1, 6)))
+    #: per population (derived from the models, never saved): 0 clock-driven only (no
+    #: event-driven kernels, or heterogeneous), 1 event-driven kernels, 2 event-driven
+    #: kernels and the neurons can rest (idle)
+    pop_event: npt.NDArray[np.int8] = field(default_factory=lambda: np.zeros(0, np.int8))
+    #: per-neuron coefficients of heterogeneous populations (derived, never saved): of
+    #: population ``p`` at ``pop_noff[p] + k * size + i``; ``pop_noff[p]`` -1: homogeneous
+    ncoeffs: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    pop_noff: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     #: event-driven bookkeeping that is part of the state (saved in checkpoints): per
     #: neuron, the stamp of its last single update; per word of 64 neurons, the stamp of
     #: its last vectorised update and the bits of neurons that must be updated every step
     ev_last: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     ev_blk: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     ev_busy: npt.NDArray[np.uint64] = field(default_factory=lambda: np.zeros(0, np.uint64))
+    #: static block: projection index of each synapse (uint8/uint16), only when two
+    #: projections could place a synapse on the same (source, target, receptor); else empty
+    syn_tag: npt.NDArray[Any] = field(default_factory=lambda: np.zeros(0, np.uint8))
+    #: mutable blocks (see :class:`~snnsim.kernels.layout.MutableSynapses`); ``mb_proj[b]``
+    #: is the projection index of block ``b``
+    mb_proj: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_lo: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_hi: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_row: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_indptr: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    mb_code: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
+    mb_weight: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
+    mb_delay: npt.NDArray[np.uint16] = field(default_factory=lambda: np.zeros(0, np.uint16))
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -200,8 +206,8 @@ class Engine:
 
     @property
     def n_synapses(self) -> int:
-        """Number of synapses."""
-        return int(self.syn_code.size)
+        """Number of synapses (static and mutable blocks)."""
+        return int(self.syn_code.size + self.mb_code.size)
 
     def nbytes(self) -> int:
         """Bytes held by the engine's arrays."""
@@ -235,6 +241,60 @@ class Engine:
             return self._current_block(pop)[k * n : (k + 1) * n]
         return view.copy()
 
+    def set_population_arrays(self, p: int, arrays: dict[str, npt.NDArray[Any]]) -> None:
+        """Give population ``p`` new model arrays (one population's :func:`model_arrays`).
+
+        Skipped neurons of an event-driven population are first caught up, in place, with
+        the old coefficients, so the new ones apply from the next step for every neuron.
+        """
+        if self.uses_event_driven() and self.ev_last.size == self.n and self.pop_event[p] > 0:
+            pops, state, _, _, _, _ = self.kernel_arrays()
+            evd = _event_off()._replace(on=True, last=self.ev_last, blk_stamp=self.ev_blk)
+            start = int(self.pop_start[p])
+            catch_up_partition(start, start + int(self.pop_size[p]), self.step, pops, state, evd)
+        width = arrays["coeffs"].shape[1]
+        if width > self.coeffs.shape[1]:  # pragma: no cover - one model class per population
+            raise ValueError("set_population_arrays: coefficient layout grew")
+        self.coeffs[p] = 0.0
+        self.coeffs[p, :width] = arrays["coeffs"][0]
+        self.pop_event[p] = arrays["pop_event"][0]
+        gap = arrays["gap"][0]
+        if gap.shape[1] > self.gap.shape[2]:
+            grown = np.zeros((*self.gap.shape[:2], gap.shape[1]))
+            grown[:, :, : self.gap.shape[2]] = self.gap
+            self.gap = grown
+        self.gap[p] = 0.0
+        self.gap[p, :, : gap.shape[1]] = gap
+        if arrays["pop_noff"][0] < 0:
+            self.pop_noff[p] = -1
+            return
+        block = np.zeros((self.coeffs.shape[1], int(self.pop_size[p])))
+        n_c = width
+        block[:n_c] = arrays["ncoeffs"].reshape(width, -1)
+        if self.pop_noff[p] >= 0:  # same size as before: in place
+            o = int(self.pop_noff[p])
+            self.ncoeffs[o : o + block.size] = block.reshape(-1)
+        else:
+            self.pop_noff[p] = self.ncoeffs.size
+            self.ncoeffs = np.concatenate((self.ncoeffs, block.reshape(-1)))
+
+    # ------------------------------------------------------------------ synapse blocks
+    def projection_synapses(
+        self, index: int, pre_gids: npt.NDArray[np.int64], post_gids: npt.NDArray[np.int64],
+        receptor: int,
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64],
+               npt.NDArray[np.int64]]:  # fmt: skip
+        """Return one projection's synapses (:func:`snnsim.synapse_blocks.projection_synapses`)."""
+        return projection_synapses(self, index, pre_gids, post_gids, receptor)
+
+    def set_projection(
+        self, index: int, pre_gids: npt.NDArray[np.int64], post_gids: npt.NDArray[np.int64],
+        receptor: int, pre: npt.NDArray[np.int64], post: npt.NDArray[np.int64],
+        weight: npt.NDArray[np.float64], delay: npt.NDArray[np.int64],
+    ) -> None:  # fmt: skip
+        """Write one projection's synapses (:func:`snnsim.synapse_blocks.replace_projection`)."""
+        replace_projection(self, index, pre_gids, post_gids, receptor, pre, post, weight, delay)
+
     # ------------------------------------------------------------------ running
     def _partitions(self) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         t = max(1, min(self.threads, self.n))
@@ -256,34 +316,39 @@ class Engine:
         use the clock-driven vectorised update only.
         """
         if self.event_driven is not None:
-            return bool(self.event_driven) and bool(np.any(self.pop_kind == _kn.KIND_LIF))
-        for p in range(self.pop_kind.size):
-            if self.pop_kind[p] == _kn.KIND_LIF:
-                c = self.coeffs[p]
-                if c[6] + c[9] * c[11] < c[7]:
-                    return True
-        return False
+            return bool(self.event_driven) and bool(np.any(self.pop_event > 0))
+        return bool(np.any(self.pop_event == 2))
 
-    def _static_args(self) -> tuple[Any, Any, Any, Any, Any]:
-        """Return the tuples ``pops, state, syn, ring, inputs`` of the run loop."""
+    def kernel_arrays(self) -> tuple[Populations, NeuronState, StaticSynapses, MutableSynapses,
+                                     Ring, Inputs]:  # fmt: skip
+        """Return the run-loop structures made of the engine's own arrays."""
         use_iext = bool(self.ev_step.size) or bool(np.any(self.i_ext != 0))
-        pops = (
-            self.pop_kind, self.pop_start, self.pop_size, self.pop_foff, self.pop_ioff,
-            self.pop_doff, self.pop_key, self.coeffs, self.gap,
+        pops = Populations(
+            kind=self.pop_kind, start=self.pop_start, size=self.pop_size, foff=self.pop_foff,
+            ioff=self.pop_ioff, doff=self.pop_doff, key=self.pop_key, coeffs=self.coeffs,
+            gap=self.gap, event=self.pop_event, noff=self.pop_noff, ncoeffs=self.ncoeffs,
         )  # fmt: skip
-        state = (self.fstate, self.istate, self.idata, self.i_ext, use_iext)
-        syn = (
-            self.indptr, self.syn_code, self.syn_weight, self.w_table, self.syn_delay,
-            self.w_mode, self.delay_const,
+        state = NeuronState(
+            fstate=self.fstate, istate=self.istate, idata=self.idata, i_ext=self.i_ext,
+            use_iext=use_iext,
         )  # fmt: skip
-        ring = (self.ring, self.mask)
-        inputs = (
-            self.ev_step, self.ev_gid, self.ev_value, self.pin_indptr, self.pin_targets,
-            self.pin_n, self.pin_p, self.pin_w, self.pin_rec, self.pin_key,
+        syn = StaticSynapses(
+            indptr=self.indptr, code=self.syn_code, weight=self.syn_weight, w_table=self.w_table,
+            delay=self.syn_delay, w_mode=self.w_mode, delay_const=self.delay_const,
         )  # fmt: skip
-        return pops, state, syn, ring, inputs
+        mut = MutableSynapses(
+            lo=self.mb_lo, hi=self.mb_hi, row=self.mb_row, indptr=self.mb_indptr,
+            code=self.mb_code, weight=self.mb_weight, delay=self.mb_delay,
+        )  # fmt: skip
+        ring = Ring(buffer=self.ring, mask=self.mask)
+        inputs = Inputs(
+            ev_step=self.ev_step, ev_gid=self.ev_gid, ev_value=self.ev_value,
+            pin_indptr=self.pin_indptr, pin_targets=self.pin_targets, pin_n=self.pin_n,
+            pin_p=self.pin_p, pin_w=self.pin_w, pin_rec=self.pin_rec, pin_key=self.pin_key,
+        )  # fmt: skip
+        return pops, state, syn, mut, ring, inputs
 
-    def _event_args(self, probe_gids: npt.NDArray[np.int64]) -> tuple[Any, ...]:
+    def _event_args(self, probe_gids: npt.NDArray[np.int64]) -> EventState:
         """Event-driven bookkeeping for the run loop.
 
         ``ev_last``, ``ev_blk`` and ``ev_busy`` are state (they persist across runs and in
@@ -293,11 +358,7 @@ class Engine:
         whose step current changes is caught up just before the change (in the run loop).
         """
         if not self.uses_event_driven():
-            z1 = np.zeros(1, dtype=np.uint64)
-            return (
-                False, np.zeros((1, 1), dtype=np.uint64), z1, z1.copy(),
-                np.zeros(1, dtype=np.int64), np.zeros(1, dtype=np.int64),
-            )  # fmt: skip
+            return _event_off()
         self._init_event_state()
         words = (self.n + 63) // 64
         planes = self.ring.reshape(self.ring.shape[0], 2, self.n) != 0
@@ -307,7 +368,10 @@ class Engine:
         pin = np.zeros(words * 64, dtype=bool)
         pin[probe_gids] = True
         pinned = np.packbits(pin, bitorder="little").view(np.uint64).copy()
-        return (True, inbits, self.ev_busy, pinned, self.ev_last, self.ev_blk)
+        return EventState(
+            on=True, inbits=inbits, busy=self.ev_busy, pinned=pinned, last=self.ev_last,
+            blk_stamp=self.ev_blk,
+        )  # fmt: skip
 
     def _init_event_state(self) -> None:
         words = (self.n + 63) // 64
@@ -326,27 +390,26 @@ class Engine:
         n = int(self.pop_size[pop.index])
         foff = int(self.pop_foff[pop.index])
         block = self.fstate[foff : foff + len(pop.model.float_vars) * n].copy()
-        if pop.model.kind != _kn.KIND_LIF or self.ev_last.size != self.n:
+        if self.pop_event[pop.index] == 0 or self.ev_last.size != self.n:
             return block
-        pops, state, _, _, _ = self._static_args()
-        pops = (
-            pops[0][pop.index : pop.index + 1],
-            pops[1][pop.index : pop.index + 1],
-            pops[2][pop.index : pop.index + 1],
-            np.zeros(1, dtype=np.int64),
-            *pops[4:7],
-            pops[7][pop.index : pop.index + 1],
-            pops[8][pop.index : pop.index + 1],
-        )  # fmt: skip  (this population alone; its float block starts at offset 0)
-        state = (block, *state[1:])
-        z = np.zeros(1, dtype=np.uint64)
-        evd = (True, z.reshape(1, 1), z, z, self.ev_last.copy(), self.ev_blk)
+        pops, state, _, _, _, _ = self.kernel_arrays()
+        one = slice(pop.index, pop.index + 1)
+        # this population alone; its float block starts at offset 0
+        pops = pops._replace(
+            kind=pops.kind[one], start=pops.start[one], size=pops.size[one],
+            foff=np.zeros(1, dtype=np.int64), coeffs=pops.coeffs[one], gap=pops.gap[one],
+            event=pops.event[one], noff=pops.noff[one],
+        )  # fmt: skip
+        state = state._replace(fstate=block)
+        evd = _event_off()._replace(on=True, last=self.ev_last.copy(), blk_stamp=self.ev_blk)
         start = int(self.pop_start[pop.index])
         catch_up_partition(start, start + n, self.step, pops, state, evd)
         return block
 
-    def run(self, n_steps: int, net: Network, progress: bool = False) -> RunStats:
-        """Advance ``n_steps`` steps, filling the network's recorders."""
+    def run(
+        self, n_steps: int, recorders: Sequence[Recorder] = (), progress: bool = False
+    ) -> RunStats:
+        """Advance ``n_steps`` steps, handing the results to ``recorders`` (their ``consume``)."""
         part_lo, part_hi = self._partitions()
         n_thr = part_lo.size
         chunk = max(1, min(self.min_delay, _CHUNK_BUFFER // max(self.n, 1)))
@@ -355,9 +418,11 @@ class Engine:
         cnt = np.zeros((2, n_thr, chunk), dtype=np.int64)
         cursors = np.zeros((n_thr + 1, n_thr), dtype=np.int64)
 
-        spike_recs = [r for r in net.recorders if isinstance(r, SpikeRecorder)]
-        state_recs = [r for r in net.recorders if isinstance(r, StateRecorder)]
-        rate_recs = [r for r in net.recorders if isinstance(r, RateRecorder)]
+        # recorders are told apart by their ``kind``: the engine needs their public fields
+        # and ``consume`` only (it does not import the recorder classes)
+        spike_recs: list[Any] = [r for r in recorders if r.kind == "spikes"]
+        state_recs: list[Any] = [r for r in recorders if r.kind == "state"]
+        rate_recs: list[Any] = [r for r in recorders if r.kind == "rates"]
 
         rec_mask = np.zeros(self.n, dtype=np.uint8)
         rec_masks = []
@@ -377,13 +442,19 @@ class Engine:
         counters = np.zeros(3, dtype=np.int64)
 
         # state probes: one column per (variable, neuron)
-        probe_addr, probe_gid, probe_rec, probe_col = [], [], [], []
+        probe_addr, probe_gid, probe_rec, probe_col, probe_int = [], [], [], [], []
         for ri, sr in enumerate(state_recs):
             pop = sr.population
             n_p = pop.size
             for vi, var in enumerate(sr.variables):
-                k = pop.model.float_vars.index(var)
-                base = int(self.pop_foff[pop.index]) + k * n_p
+                is_int = var in pop.model.int_vars
+                if is_int:
+                    k = pop.model.int_vars.index(var)
+                    base = int(self.pop_ioff[pop.index]) + k * n_p
+                else:
+                    k = pop.model.float_vars.index(var)
+                    base = int(self.pop_foff[pop.index]) + k * n_p
+                probe_int.append(np.full(sr.indices.size, is_int))
                 probe_addr.append(base + sr.indices)
                 probe_gid.append(pop.start + sr.indices)
                 probe_rec.append(np.full(sr.indices.size, ri))
@@ -399,6 +470,7 @@ class Engine:
             cat(probe_rec),
             cat(probe_col),
         )
+        p_int = np.concatenate(probe_int) if probe_int else np.zeros(0, dtype=np.bool_)
         rec_every = np.array([sr.every for sr in state_recs], dtype=i64)
         rec_width = np.array([sr.width for sr in state_recs], dtype=i64)
 
@@ -415,9 +487,9 @@ class Engine:
         if self.threads > 0:
             numba.set_num_threads(max(1, min(n_thr, max_threads())))
 
-        pops, state, syn, ring, inputs = self._static_args()
+        pops, state, syn, mut, ring, inputs = self.kernel_arrays()
         evd = self._event_args(p_gid)
-        bufs = (part_lo, part_hi, spk, cnt, cursors)
+        bufs = Buffers(part_lo=part_lo, part_hi=part_hi, spk=spk, cnt=cnt, cursors=cursors)
         segment = run_segment_parallel if n_thr > 1 else run_segment_serial
 
         stats = RunStats()
@@ -438,25 +510,19 @@ class Engine:
             rate_counts = np.zeros((seg if rate_pops else 0, len(rate_pops)), dtype=i64)
             counters[:] = 0
             t_seg = time.perf_counter()
-            probes = (p_addr, p_gid, p_rec, p_col, rec_every, rec_width, rec_off, rec_base, rec_out)
-            rec = (rate_col, rate_counts, rec_mask, rec_steps, rec_ids, self.spike_count, counters)
+            probes = Probes(
+                addr=p_addr, gid=p_gid, rec=p_rec, col=p_col, every=rec_every, width=rec_width,
+                off=rec_off, base=rec_base, out=rec_out, is_int=p_int,
+            )  # fmt: skip
+            rec = Recording(
+                rate_col=rate_col, rate_counts=rate_counts, rec_mask=rec_mask,
+                rec_steps=rec_steps, rec_ids=rec_ids, spike_count=self.spike_count,
+                counters=counters,
+            )  # fmt: skip
             steps = int(
-                segment(
-                    t0,
-                    seg,
-                    chunk,
-                    per_chunk,
-                    bufs,
-                    pops,
-                    state,
-                    syn,
-                    ring,
-                    evd,
-                    inputs,
-                    probes,
-                    rec,
-                )
-            )
+                segment(t0, seg, chunk, per_chunk, bufs, pops, state, syn, mut, ring, evd,
+                        inputs, probes, rec)
+            )  # fmt: skip
             seg_wall = time.perf_counter() - t_seg
             self.step = t0 + steps
             self.total_spikes += int(counters[0])
@@ -468,17 +534,17 @@ class Engine:
                 st, ids = rec_steps[:n_rec], rec_ids[:n_rec]
                 for r, m in zip(spike_recs, rec_masks, strict=True):
                     sel = m[ids]
-                    r._append(st[sel].copy(), ids[sel] - r.population.start)
+                    r.consume(st[sel].copy(), ids[sel] - r.population.start)
             for ri, sr in enumerate(state_recs):
                 got = (t0 + steps) // sr.every - t0 // sr.every
                 if got:
                     block = rec_out[rec_off[ri] : rec_off[ri] + rows[ri] * rec_width[ri]]
                     block = block.reshape(int(rows[ri]), int(rec_width[ri]))[:got].copy()
                     first = (t0 // sr.every + 1) * sr.every
-                    sr._append(first + sr.every * np.arange(got, dtype=i64), block)
+                    sr.consume(first + sr.every * np.arange(got, dtype=i64), block)
             for rr in rate_recs:
                 col = rate_col[rr.population.index]
-                rr._append_steps(t0 + 1, rate_counts[:steps, col].copy())
+                rr.consume(t0 + 1, rate_counts[:steps, col].copy())
             done += steps
             if reporter is not None:
                 reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
@@ -492,6 +558,15 @@ class Engine:
             reporter.finish(stats)
         self.last_run = stats
         return stats
+
+
+def _event_off() -> EventState:
+    """Event-driven bookkeeping of a clock-driven run (nothing is read)."""
+    z = np.zeros(1, dtype=np.uint64)
+    e = np.zeros(1, dtype=np.int64)
+    return EventState(
+        on=False, inbits=z.reshape(1, 1), busy=z, pinned=z.copy(), last=e, blk_stamp=e.copy()
+    )
 
 
 class _Progress:
@@ -522,171 +597,6 @@ class _Progress:
         sys.stderr.flush()
 
 
-# ---------------------------------------------------------------------------------- build
-def _estimate_bytes(net: Network) -> tuple[float, float, int]:
-    n = sum(p.size for p in net.populations)
-    syn = 0.0
-    for proj in net.projections:
-        syn += proj.connector.expected_synapses(proj.pre.size, proj.post.size)
-    max_d = 1
-    for proj in net.projections:
-        d = proj.delay
-        try:
-            if isinstance(d, Distribution):
-                hi = d.bounds()[1]
-                max_d = max(max_d, int(min(hi / net.dt, MAX_DELAY_STEPS)) + 1)
-            elif d is not None:
-                arr = np.asarray(d, dtype=np.float64)
-                finite = arr[np.isfinite(arr)]
-                if finite.size:
-                    max_d = max(max_d, int(min(finite.max() / net.dt, MAX_DELAY_STEPS)) + 1)
-        except (TypeError, ValueError):
-            pass
-    ring = _next_pow2(max_d + 1) * 2 * n * (4 if net.precision == "single" else 8)
-    # synapses: 4-10 B stored, written in place (snnsim.synapses.bytes_per_synapse: an upper
-    # estimate of the peak, transients included); while building, per projection: ids, row
-    # pointers and per-chunk row counts (<= 8 chunks)
-    from snnsim.synapses import bytes_per_synapse
-
-    building = sum(88 * proj.pre.size + 8 * proj.post.size for proj in net.projections)
-    return syn, syn * bytes_per_synapse(net) + ring + n * 80 + building, ring
-
-
-def gap_tables(models: Sequence[NeuronModel], dt: float) -> npt.NDArray[np.float64]:
-    """Per population, the input-free propagators of event-driven LIF populations.
-
-    Derived from the model parameters (never saved): ``float64[n_pop, GAP_STEPS + 1, 6]``,
-    zeros for the other models.
-    """
-    gap = np.zeros((len(models), GAP_STEPS + 1, 6))
-    for p, model in enumerate(models):
-        if model.kind == _kn.KIND_LIF:
-            gap[p] = model.gap_propagators(dt, GAP_STEPS)
-    return gap
-
-
-def build_engine(net: Network) -> Engine:
-    """Turn a network description into an :class:`Engine` (validates everything first)."""
-    start_threads()  # before any parallel kernel (connectivity, run loop)
-    t_build = time.perf_counter()
-    if not net.populations:
-        raise ParameterError("Network has no population; add one with net.add_population(...)")
-    dt = net.dt
-    n_syn_est, need, ring_bytes = _estimate_bytes(net)
-    avail = available_memory()
-    if need > avail:
-        raise ResourceError(
-            f"building this network needs about {_gib(need)} (about {n_syn_est:.3g} synapses, "
-            f"ring buffers {_gib(ring_bytes)}) but only {_gib(avail)} is available; reduce the "
-            "network size, the connection probability or the largest delay"
-        )
-    seed = np.uint64(net.seed)
-
-    pops = net.populations
-    n = sum(p.size for p in pops)
-    if 2 * n >= 2**31:
-        raise ResourceError(f"{n} neurons: at most {2**30 - 1} neurons per network are supported")
-    kinds, starts, sizes, foffs, ioffs, doffs, keys = [], [], [], [], [], [], []
-    coeffs = np.zeros((len(pops), _kn.N_COEFFS))
-    f_parts: list[npt.NDArray[np.float64]] = []
-    i_parts: list[npt.NDArray[np.int64]] = []
-    d_parts: list[npt.NDArray[np.int64]] = []
-    fo = io_ = do = 0
-    for p in pops:
-        model = p.model
-        model.check_dt(dt)
-        model.check_size(p.size)
-        kinds.append(model.kind)
-        starts.append(p.start)
-        sizes.append(p.size)
-        foffs.append(fo)
-        ioffs.append(io_)
-        doffs.append(do)
-        keys.append(stream_key(seed, np.uint64(stream_id(STREAM_SOURCE, p.index))))
-        coeffs[p.index] = model.coefficients(dt)
-        init = model.initial_state()
-        block = np.empty((len(model.float_vars), p.size))
-        for k, var in enumerate(model.float_vars):
-            block[k] = init[var]
-        for var, idx, value in p._init:
-            k = model.float_vars.index(var)
-            if isinstance(value, Distribution):
-                skey = stream_key(seed, np.uint64(stream_id(STREAM_INIT, p.index * 64 + k)))
-                block[k, idx] = value.sample(skey, p.size)[idx]
-            else:
-                block[k, idx] = value
-        f_parts.append(block.reshape(-1))
-        ints = model.initial_int_state(p.size, dt, net._step)
-        iblock = np.zeros((len(model.int_vars), p.size), dtype=np.int64)
-        for k, var in enumerate(model.int_vars):
-            iblock[k] = ints[var]
-        i_parts.append(iblock.reshape(-1))
-        sdata = model.static_data(dt, net._step)
-        d_parts.append(sdata)
-        fo += block.size
-        io_ += iblock.size
-        do += sdata.size
-
-    fdtype = np.float32 if net.precision == "single" else np.float64
-
-    def cat_f(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.floating[Any]]:
-        return np.concatenate(parts).astype(fdtype) if parts else np.zeros(0, dtype=fdtype)
-
-    def cat_i(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
-        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
-
-    syn = build_synapses(net, seed, n)
-    indptr, code, weight, delay = syn.indptr, syn.code, syn.weight, syn.delay
-    max_delay, min_delay = syn.max_delay, syn.min_delay
-    slots = _next_pow2(max_delay + 1)
-    ring = np.zeros((slots, 2 * n), dtype=fdtype)
-
-    ev_step, ev_gid, ev_value, i_ext = _build_step_currents(net, n)
-    pin = _build_poisson_inputs(net, seed)
-    gap = gap_tables([p.model for p in pops], dt)
-
-    eng = Engine(
-        dt=dt,
-        seed=net.seed,
-        n=n,
-        threads=net.threads,
-        threads_auto=net.threads_auto,
-        pop_kind=np.array(kinds, dtype=np.int64),
-        pop_start=np.array(starts, dtype=np.int64),
-        pop_size=np.array(sizes, dtype=np.int64),
-        pop_foff=np.array(foffs, dtype=np.int64),
-        pop_ioff=np.array(ioffs, dtype=np.int64),
-        pop_doff=np.array(doffs, dtype=np.int64),
-        pop_key=np.array(keys, dtype=np.uint64),
-        coeffs=coeffs,
-        fstate=cat_f(f_parts),
-        istate=cat_i(i_parts).astype(np.int32 if net.precision == "single" else np.int64),
-        idata=cat_i(d_parts),
-        i_ext=i_ext.astype(fdtype),
-        indptr=indptr,
-        syn_code=code,
-        syn_weight=weight,
-        syn_delay=delay,
-        ring=ring,
-        min_delay=min_delay,
-        ev_step=ev_step,
-        ev_gid=ev_gid,
-        ev_value=ev_value,
-        **pin,
-        precision=net.precision,
-        event_driven=net.event_driven,
-        w_table=syn.w_table,
-        w_mode=syn.w_mode,
-        delay_const=syn.delay_const,
-        gap=gap,
-        step=net._step,
-        spike_count=np.zeros(n, dtype=np.int64),
-    )
-    eng.build_s = time.perf_counter() - t_build
-    eng.compile_s = compile_kernels(eng)
-    return eng
-
-
 def compile_kernels(eng: Engine) -> float:
     """Compile (or load from cache) the run loop for this engine's types; returns seconds.
 
@@ -696,129 +606,21 @@ def compile_kernels(eng: Engine) -> float:
     t0 = time.perf_counter()
     part_lo, part_hi = eng._partitions()
     n_thr = part_lo.size
-    pops, state, syn, ring, inputs = eng._static_args()
+    pops, state, syn, mut, ring, inputs = eng.kernel_arrays()
     e64 = np.zeros(0, dtype=np.int64)
-    z = np.zeros(1, dtype=np.uint64)
-    # same types as the run's tuple; zero steps touch none of it (no ring scan here)
-    evd = (eng.uses_event_driven(), z.reshape(1, 1), z, z, np.zeros(1, np.int64), e64)
-    bufs = (
-        part_lo,
-        part_hi,
-        np.zeros((2, n_thr, 1), dtype=np.int64),
-        np.zeros((2, n_thr, 1), dtype=np.int64),
-        np.zeros((n_thr + 1, n_thr), dtype=np.int64),
-    )
-    probes = (e64, e64, e64, e64, e64, e64, e64, e64, np.zeros(0))
-    rec = (
-        e64,
-        np.zeros((0, 0), dtype=np.int64),
-        np.zeros(1, dtype=np.uint8),
-        e64,
-        e64,
-        eng.spike_count,
-        np.zeros(3, dtype=np.int64),
-    )
+    # same types as a run's structures; zero steps touch none of it (no ring scan here)
+    evd = _event_off()._replace(on=eng.uses_event_driven(), last=np.zeros(1, np.int64))
+    bufs = Buffers(
+        part_lo=part_lo, part_hi=part_hi, spk=np.zeros((2, n_thr, 1), dtype=np.int64),
+        cnt=np.zeros((2, n_thr, 1), dtype=np.int64),
+        cursors=np.zeros((n_thr + 1, n_thr), dtype=np.int64),
+    )  # fmt: skip
+    probes = Probes(e64, e64, e64, e64, e64, e64, e64, e64, np.zeros(0), np.zeros(0, np.bool_))
+    rec = Recording(
+        rate_col=e64, rate_counts=np.zeros((0, 0), dtype=np.int64),
+        rec_mask=np.zeros(1, dtype=np.uint8), rec_steps=e64, rec_ids=e64,
+        spike_count=eng.spike_count, counters=np.zeros(3, dtype=np.int64),
+    )  # fmt: skip
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
-    segment(eng.step, 0, 1, 0, bufs, pops, state, syn, ring, evd, inputs, probes, rec)
+    segment(eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec)
     return time.perf_counter() - t0
-
-
-def _build_step_currents(
-    net: Network, n: int
-) -> tuple[
-    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
-]:
-    """Merge step currents into per-neuron change events ``(stamp, gid, total current)``."""
-    i_ext = np.zeros(n)
-    sources: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]] = []
-    for target, inp in net.inputs:
-        if not isinstance(inp, StepCurrent):
-            continue
-        if not target.model.receptors:
-            raise ParameterError(f"add_input: {target.model.name} neurons take no current input")
-        stamps = np.array(
-            [steps_on_grid(t, net.dt, "StepCurrent: time") + 1 for t in inp.times], dtype=np.int64
-        )
-        sources.append((stamps, inp.amplitudes, target.global_ids))
-    if not sources:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z.copy(), np.zeros(0), i_ext
-    # group neurons by the set of sources that drive them
-    members: dict[int, list[int]] = {}
-    groups: dict[tuple[int, ...], list[int]] = {}
-    for si, (_, _, gids) in enumerate(sources):
-        for g in gids.tolist():
-            members.setdefault(g, []).append(si)
-    for g, sl_list in members.items():
-        groups.setdefault(tuple(sl_list), []).append(g)
-    ev_s, ev_g, ev_v = [], [], []
-    for sl, gids_list in groups.items():
-        stamps_all = np.unique(np.concatenate([sources[s][0] for s in sl]))
-        totals = np.zeros(stamps_all.size)
-        for s in sl:
-            st, amp, _ = sources[s]
-            idx = np.searchsorted(st, stamps_all, side="right") - 1
-            totals += np.where(idx >= 0, amp[np.maximum(idx, 0)], 0.0)
-        g_arr = np.array(sorted(gids_list), dtype=np.int64)
-        past = stamps_all <= net._step
-        if past.any():
-            i_ext[g_arr] = totals[past][-1]
-        for st, val in zip(stamps_all[~past], totals[~past], strict=True):
-            ev_s.append(np.full(g_arr.size, st))
-            ev_g.append(g_arr)
-            ev_v.append(np.full(g_arr.size, val))
-    if not ev_s:
-        z = np.zeros(0, dtype=np.int64)
-        return z, z.copy(), np.zeros(0), i_ext
-    s_all = np.concatenate(ev_s).astype(np.int64)
-    g_all = np.concatenate(ev_g).astype(np.int64)
-    v_all = np.concatenate(ev_v)
-    order = np.lexsort((g_all, s_all))
-    return s_all[order], g_all[order], v_all[order], i_ext
-
-
-def _build_poisson_inputs(net: Network, seed: np.uint64) -> dict[str, Any]:
-    indptr = [0]
-    targets, ns, ps, ws, recs, keys = [], [], [], [], [], []
-    for idx, (target, inp) in enumerate(net.inputs):
-        if not isinstance(inp, PoissonInput):
-            continue
-        model = target.model
-        what = f"add_input({target.population.label}, PoissonInput)"
-        if not model.receptors:
-            raise ParameterError(f"{what}: {model.name} neurons cannot receive input")
-        if model.signed_receptors:
-            rec_name = inp.receptor or "exc"
-            if rec_name not in model.receptors:
-                raise ParameterError(f"{what}: receptor {rec_name!r} not in {model.receptors}")
-            rec = model.receptors.index(rec_name)
-            _check_sign(np.array([inp.weight]), rec, model.name, what)
-        else:
-            if inp.receptor is not None:
-                raise ParameterError(f"{what}: {model.name} has a single receptor; omit receptor")
-            rec = 0
-        p = inp.rate * net.dt * 1e-3
-        if p > 1.0:
-            raise ParameterError(
-                f"{what}: rate {inp.rate} Hz gives rate*dt = {p:g} > 1; use more inputs at a "
-                "lower rate or a smaller dt"
-            )
-        gids = np.sort(target.global_ids)
-        targets.append(gids)
-        indptr.append(indptr[-1] + gids.size)
-        ns.append(inp.n_inputs)
-        ps.append(p)
-        ws.append(inp.weight)
-        recs.append(rec)
-        keys.append(stream_key(seed, np.uint64(stream_id(STREAM_INPUT, idx))))
-    return {
-        "pin_indptr": np.array(indptr, dtype=np.int64),
-        "pin_targets": np.concatenate(targets).astype(np.int64)
-        if targets
-        else np.zeros(0, dtype=np.int64),
-        "pin_n": np.array(ns, dtype=np.int64),
-        "pin_p": np.array(ps, dtype=np.float64),
-        "pin_w": np.array(ws, dtype=np.float64),
-        "pin_rec": np.array(recs, dtype=np.int64),
-        "pin_key": np.array(keys, dtype=np.uint64),
-    }

@@ -61,30 +61,23 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from snnsim.build import model_arrays
 from snnsim.connectors import Connector
-from snnsim.engine import (
-    Engine,
-    available_memory,
-    compile_kernels,
-    gap_tables,
-)
+from snnsim.engine import Engine, available_memory, compile_kernels
 from snnsim.errors import FileFormatError, ParameterError, SimulationError, SnnsimError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
-from snnsim.kernels import neurons as _kn
 from snnsim.kernels.random_streams import stream_key
 from snnsim.models import MODELS, NeuronModel, SpikeSource
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
 from snnsim.populations import Population, Target
+from snnsim.streams import STREAM_INPUT, STREAM_SOURCE, stream_id
 from snnsim.synapses import (
     MAX_DELAY_STEPS,
-    STREAM_INPUT,
-    STREAM_SOURCE,
     W_BY_RECEPTOR,
     W_INDEXED,
     W_VALUES,
     float32_keys,
-    stream_id,
 )
 
 __all__ = [
@@ -122,7 +115,6 @@ ENGINE_ARRAYS: dict[str, tuple[type[np.generic], str]] = {
     "pop_ioff": (np.int64, "1 (offset into istate)"),
     "pop_doff": (np.int64, "1 (offset into idata)"),
     "pop_key": (np.uint64, "1 (random stream key)"),
-    "coeffs": (np.float64, "per coefficient (see snnsim.models coefficients)"),
     "fstate": (np.float64, _FLOAT_UNITS),
     "istate": (np.int64, "steps or index (per variable, see description)"),
     "idata": (np.int64, "steps (SpikeSource schedules as CSR)"),
@@ -147,9 +139,18 @@ ENGINE_ARRAYS: dict[str, tuple[type[np.generic], str]] = {
     "ev_last": (np.int64, "steps (stamp of each neuron's last single update)"),
     "ev_blk": (np.int64, "steps (stamp of each 64-neuron word's last vectorised update)"),
     "ev_busy": (np.uint64, "1 (bit per neuron: updated every step)"),
+    "syn_tag": (np.uint8, "1 (projection index of each static synapse, when ambiguous)"),
+    "mb_proj": (np.int64, "1 (projection index of each mutable block)"),
+    "mb_lo": (np.int64, "1 (first global source id of each mutable block)"),
+    "mb_hi": (np.int64, "1 (end of the global source range of each mutable block)"),
+    "mb_row": (np.int64, "1 (first row of each mutable block in mb_indptr)"),
+    "mb_indptr": (np.int64, "1 (synapse index)"),
+    "mb_code": (np.int32, "1 (2 * target global id + receptor)"),
+    "mb_weight": (np.float64, _INPUT_UNITS),
+    "mb_delay": (np.uint16, "steps"),
 }
 #: Engine arrays rebuilt from the model parameters on load, never written.
-DERIVED_ENGINE_ARRAYS = ("gap",)
+DERIVED_ENGINE_ARRAYS = ("coeffs", "ncoeffs", "pop_noff", "gap", "pop_event")
 #: Engine arrays stored as float32 when the network's precision is "single".
 PRECISION_ARRAYS = ("fstate", "i_ext", "ring")
 
@@ -165,6 +166,7 @@ def _engine_dtype(name: str, precision: str) -> type[np.generic]:
 SYNAPSE_DTYPES: dict[str, tuple[type[np.generic], ...]] = {
     "syn_weight": (np.float32, np.uint8, np.uint16),
     "syn_delay": (np.uint8, np.uint16),
+    "syn_tag": (np.uint8, np.uint16),
 }
 
 
@@ -342,9 +344,17 @@ def _write_description(f: Any, net: Network) -> None:
         g.attrs["model"] = p.model.name
         params = g.create_group("params")
         units = g.create_group("param_units")
-        for key, value in p.model.params.items():
-            params.attrs[key] = np.float64(value)
-            units.attrs[key] = p.model.units.get(key, "")
+        # the values the neurons use: distributions sampled and set() calls applied; a
+        # parameter that differs between neurons is a dataset of one value per neuron
+        model = p.resolved_model()
+        g.attrs["set_calls"] = np.int64(p.set_calls)
+        for key, value in model.params.items():
+            unit = model.units.get(key, "")
+            if isinstance(value, np.ndarray):
+                _write_dataset(params, key, value.astype(np.float64), unit)
+            else:
+                params.attrs[key] = np.float64(value)  # type: ignore[arg-type]
+            units.attrs[key] = unit
         if isinstance(p.model, SpikeSource):
             rows = p.model.times
             indptr = np.zeros(len(rows) + 1, dtype=np.int64)
@@ -444,9 +454,7 @@ def _write_recorders(f: Any, net: Network) -> None:
         g.attrs["kind"] = rec.kind
         g.attrs["population"] = rec.label
         _write_dataset(g, "indices", rec.indices.astype(np.int64), "1 (index in population)")
-        state: dict[str, Any] = (
-            rec._state() if isinstance(rec, (SpikeRecorder, StateRecorder, RateRecorder)) else {}
-        )
+        state = rec.recorded()
         if isinstance(rec, SpikeRecorder):
             _write_dataset(g, "steps", state["steps"].astype(np.int64), "steps")
             _write_dataset(g, "ids", state["ids"].astype(np.int64), "1 (index in population)")
@@ -730,6 +738,7 @@ class _PopDesc:
     size: int
     start: int
     model: NeuronModel
+    set_calls: int = 0
 
 
 @dataclasses.dataclass
@@ -795,13 +804,20 @@ def _read_populations(r: _Reader, dt: float) -> list[_PopDesc]:
         if cls is None:
             raise r.fail(f"{g.name} attribute 'model'", f"unknown model {name!r}")
         pg = r.group(f"{g.name}/params")
+        per_neuron = set(pg.keys())
         keys = set(pg.attrs.keys())
-        if keys != set(cls.defaults):
+        if keys & per_neuron or keys | per_neuron != set(cls.defaults):
             raise r.fail(
                 f"{pg.name}",
-                f"parameters {sorted(keys)} do not match {name}'s {sorted(cls.defaults)}",
+                f"parameters {sorted(keys | per_neuron)} do not match {name}'s "
+                f"{sorted(cls.defaults)} (each once, as an attribute or a per-neuron dataset)",
             )
-        params = {k: r.attr_float(pg, k) for k in cls.defaults}
+        params: dict[str, Any] = {
+            k: r.read(r.dataset(pg, k, np.float64, (size,)))
+            if k in per_neuron
+            else r.attr_float(pg, k)
+            for k in cls.defaults
+        }
         try:
             if cls is SpikeSource:
                 indptr = r.read(r.dataset(g, "times_indptr", np.int64, (size + 1,)))
@@ -826,7 +842,8 @@ def _read_populations(r: _Reader, dt: float) -> list[_PopDesc]:
             if isinstance(err, FileFormatError):
                 raise
             raise r.fail(f"{g.name}", f"invalid model: {err}") from None
-        pops.append(_PopDesc(label, size, start, model))
+        set_calls = r.attr_int(g, "set_calls", 0, 1 << 30) if "set_calls" in g.attrs else 0
+        pops.append(_PopDesc(label, size, start, model, set_calls))
         start += size
     if not pops:
         raise r.fail("/description/populations", "no population")
@@ -949,6 +966,55 @@ def _read_recorders(r: _Reader, pops: list[_PopDesc], step: int) -> list[_RecDes
 
 
 # ====================================================================== load: engine
+def _check_mutable_blocks(
+    r: _Reader, a: dict[str, Array], pops: list[_PopDesc], n: int, slots: int, n_proj: int
+) -> None:
+    """Per-projection mutable blocks: block ranges, row pointers, codes, weights, delays."""
+
+    def bad(name: str, problem: str) -> FileFormatError:
+        return r.fail(f"/engine/{name}", problem)
+
+    n_blk = a["mb_proj"].size
+    for name in ("mb_lo", "mb_hi", "mb_row"):
+        if a[name].size != n_blk:
+            raise bad(name, f"{a[name].size} entries for {n_blk} mutable blocks")
+    lo, hi, row, ptr = a["mb_lo"], a["mb_hi"], a["mb_row"], a["mb_indptr"]
+    n_mut = a["mb_code"].size
+    for name in ("mb_weight", "mb_delay"):
+        if a[name].size != n_mut:
+            raise bad(name, f"{a[name].size} entries for {n_mut} mutable synapses")
+    if n_blk and (
+        np.any(lo < 0) or np.any(hi > n) or np.any(hi < lo) or np.any(a["mb_proj"] < 0)
+        or np.any(a["mb_proj"] >= n_proj) or np.unique(a["mb_proj"]).size != n_blk
+    ):  # fmt: skip
+        raise bad("mb_lo", "block source ranges or projection indices out of range")
+    # a leading 0, then hi - lo + 1 pointers per block
+    want_rows = int((hi - lo + 1).sum()) + 1
+    if ptr.size != want_rows or np.any(row != 1 + np.cumsum(hi - lo + 1) - (hi - lo + 1)):
+        raise bad("mb_indptr", f"{ptr.size} row pointers; the blocks need {want_rows}")
+    if ptr[0] != 0 or np.any(np.diff(ptr) < 0) or ptr[-1] != n_mut:
+        raise bad("mb_indptr", f"must start at 0, not decrease and end at {n_mut}")
+    if n_mut:
+        code = a["mb_code"]
+        if code.min() < 0 or code.max() >= 2 * n:
+            raise bad("mb_code", f"values must be in [0, {2 * n})")
+        if not np.all(np.isfinite(a["mb_weight"])):
+            raise bad("mb_weight", "contains NaN or Inf")
+        delay = a["mb_delay"]
+        if delay.min() < 1 or int(delay.max()) >= slots:
+            raise bad("mb_delay", f"delays must be in [1, {slots - 1}] steps")
+        sizes = np.array([p.size for p in pops], dtype=np.int64)
+        n_rec = np.repeat(np.array([len(p.model.receptors) for p in pops], dtype=np.int64), sizes)
+        signed = np.repeat(np.array([p.model.signed_receptors for p in pops]), sizes)
+        rec = code & 1
+        tgt = code >> 1
+        if np.any(rec >= n_rec[tgt]):
+            raise bad("mb_code", "synapse onto a receptor its target neuron does not have")
+        w = a["mb_weight"]
+        if np.any(signed[tgt] & (((rec == 0) & (w < 0)) | ((rec == 1) & (w > 0)))):
+            raise bad("mb_weight", "weight sign does not match its receptor (exc >= 0, inh <= 0)")
+
+
 def _read_engine(
     r: _Reader,
     pops: list[_PopDesc],
@@ -960,6 +1026,7 @@ def _read_engine(
     threads_auto: bool,
     precision: str = "double",
     event_driven: bool | None = None,
+    n_projections: int = 0,
 ) -> Engine:
     g = r.group("/engine")
     n = sum(p.size for p in pops)
@@ -996,7 +1063,6 @@ def _read_engine(
         "pop_ioff": (n_pops,),
         "pop_doff": (n_pops,),
         "pop_key": (n_pops,),
-        "coeffs": (n_pops, _kn.N_COEFFS),
         "fstate": (n_f,),
         "istate": (n_i,),
         "idata": (n_d,),
@@ -1021,6 +1087,15 @@ def _read_engine(
         "ev_last": (None,),
         "ev_blk": (None,),
         "ev_busy": (None,),
+        "syn_tag": (None,),
+        "mb_proj": (None,),
+        "mb_lo": (None,),
+        "mb_hi": (None,),
+        "mb_row": (None,),
+        "mb_indptr": (None,),
+        "mb_code": (None,),
+        "mb_weight": (None,),
+        "mb_delay": (None,),
     }
     ds: dict[str, Any] = {}
     for name in ENGINE_ARRAYS:
@@ -1083,27 +1158,25 @@ def _read_engine(
     for name, want in expected.items():
         if not np.array_equal(a[name], want):
             raise bad(name, "does not match the population description")
-    for p, pop in enumerate(pops):
-        want_c = pop.model.coefficients(dt)
-        if not np.allclose(a["coeffs"][p], want_c, rtol=1e-9, atol=1e-12):
-            raise bad("coeffs", f"row {p} does not match the parameters of {pop.label!r}")
-    for name in ("coeffs", "fstate", "i_ext", "ring", "ev_value", "pin_w"):
+    for name in ("fstate", "i_ext", "ring", "ev_value", "pin_w"):
         if not np.all(np.isfinite(a[name])):
             raise bad(name, "contains NaN or Inf")
-    # integer state: refractory counters and SpikeSource pointers
-    ioff = 0
+    # every model checks its own state (refractory counters, schedule pointers, ...)
+    foff = ioff = 0
     for pop in pops:
-        ni = len(pop.model.int_vars) * pop.size
-        block = a["istate"][ioff : ioff + ni]
-        if isinstance(pop.model, SpikeSource):
-            want_ptr = pop.model.initial_int_state(pop.size, dt, step)["pointer"]
-            if not np.array_equal(block, want_ptr):
-                raise bad("istate", f"spike pointers of {pop.label!r} do not match step {step}")
-        elif pop.model.int_vars == ("refrac",):
-            n_ref = int(pop.model.coefficients(dt)[10 if pop.model.kind == _kn.KIND_LIF else 6])
-            if block.size and (block.min() < 0 or block.max() > n_ref):
-                raise bad("istate", f"refractory counters of {pop.label!r} outside [0, {n_ref}]")
-        ioff += ni
+        m = pop.model
+        fblock = a["fstate"][foff : foff + len(m.float_vars) * pop.size].reshape(-1, pop.size)
+        iblock = a["istate"][ioff : ioff + len(m.int_vars) * pop.size].reshape(-1, pop.size)
+        problem = m.check_state(
+            dict(zip(m.float_vars, fblock, strict=True)),
+            dict(zip(m.int_vars, iblock, strict=True)),
+            dt,
+            step,
+        )
+        if problem:
+            raise bad("fstate" if not m.int_vars else "istate", f"{pop.label!r}: {problem}")
+        foff += fblock.size
+        ioff += iblock.size
     # synapses
     indptr = a["indptr"]
     if indptr[0] != 0 or np.any(np.diff(indptr) < 0) or indptr[-1] != n_syn:
@@ -1122,23 +1195,25 @@ def _read_engine(
                     "/engine attribute 'delay_const'",
                     f"{delay_const} steps does not fit a ring of {slots} slots",
                 )
-            if min_delay != delay_const:
-                raise r.fail(
-                    "/engine attribute 'min_delay'", f"must equal delay_const={delay_const}"
-                )
         else:
             if delay.min() < 1 or int(delay.max()) >= slots:
                 raise bad(
                     "syn_delay",
                     f"delays must be in [1, {slots - 1}] steps (ring has {slots} slots)",
                 )
-            if min_delay != int(delay.min()):
-                raise r.fail(
-                    "/engine attribute 'min_delay'", f"must equal min(syn_delay)={delay.min()}"
-                )
     elif delay_const:
         raise r.fail("/engine attribute 'delay_const'", "must be 0 when there is no synapse")
     _check_synapse_values(r, a, indptr, n_syn, w_mode)
+    if a["syn_tag"].size not in (0, n_syn):
+        raise bad("syn_tag", f"must be empty or have one entry per static synapse ({n_syn})")
+    if a["syn_tag"].size and int(a["syn_tag"].max()) >= n_projections:
+        raise bad("syn_tag", f"projection indices must be < {n_projections}")
+    _check_mutable_blocks(r, a, pops, n, slots, n_projections)
+    lows = [int(a["mb_delay"].min())] if a["mb_delay"].size else []
+    if n_syn:
+        lows.append(delay_const or int(a["syn_delay"].min()))
+    if lows and min_delay != min(lows):
+        raise r.fail("/engine attribute 'min_delay'", f"must equal the smallest delay {min(lows)}")
     # step currents
     ev_step, ev_gid = a["ev_step"], a["ev_gid"]
     if n_ev:
@@ -1181,7 +1256,6 @@ def _read_engine(
         )
     if a["ev_last"].size and (a["ev_last"].max() > step or a["ev_blk"].max() > step):
         raise bad("ev_last", f"stamps after the current step {step}")
-    gap = gap_tables([pop.model for pop in pops], dt)
     eng = Engine(
         dt=dt,
         seed=seed,
@@ -1195,7 +1269,6 @@ def _read_engine(
         pop_ioff=a["pop_ioff"],
         pop_doff=a["pop_doff"],
         pop_key=a["pop_key"],
-        coeffs=a["coeffs"],
         fstate=a["fstate"],
         istate=a["istate"],
         idata=a["idata"],
@@ -1225,9 +1298,18 @@ def _read_engine(
         w_table=a["w_table"],
         w_mode=w_mode,
         delay_const=delay_const,
-        gap=gap,
+        **model_arrays([pop.model for pop in pops], [pop.size for pop in pops], dt),  # type: ignore[arg-type]
         ev_last=a["ev_last"],
         ev_blk=a["ev_blk"],
+        syn_tag=a["syn_tag"],
+        mb_proj=a["mb_proj"],
+        mb_lo=a["mb_lo"],
+        mb_hi=a["mb_hi"],
+        mb_row=a["mb_row"],
+        mb_indptr=a["mb_indptr"],
+        mb_code=a["mb_code"],
+        mb_weight=a["mb_weight"],
+        mb_delay=a["mb_delay"],
         ev_busy=a["ev_busy"],
     )
     return eng
@@ -1280,8 +1362,9 @@ def _load_open(r: _Reader) -> Network:
     inputs = _read_inputs(r, pops)
     recs = _read_recorders(r, pops, step)
     eng = _read_engine(
-        r, pops, inputs, dt, seed, step, threads, threads_auto, precision, event_driven
-    )
+        r, pops, inputs, dt, seed, step, threads, threads_auto, precision, event_driven,
+        len(projs),
+    )  # fmt: skip
 
     # ---- everything validated: build the Python objects
     try:
@@ -1293,6 +1376,8 @@ def _load_open(r: _Reader) -> Network:
             event_driven=event_driven,
         )
         objs = [net.add_population(p.size, p.model, p.label) for p in pops]
+        for obj, pop_desc in zip(objs, pops, strict=True):
+            obj.set_calls_before = pop_desc.set_calls
         for j, pd in enumerate(projs):
             net.projections.append(
                 Projection(
@@ -1318,22 +1403,16 @@ def _load_open(r: _Reader) -> Network:
             )
             rec: Recorder
             if rd.kind == "spikes":
-                srec = net.record_spikes(view)
-                if rd.arrays["steps"].size:
-                    srec._steps = [rd.arrays["steps"]]
-                    srec._ids = [rd.arrays["ids"]]
-                rec = srec
+                rec = net.record_spikes(view)
+                rec.restore(steps=rd.arrays["steps"], ids=rd.arrays["ids"])
             elif rd.kind == "state":
-                strec = net.record_state(view, rd.variables, rd.every)
-                if rd.arrays["steps"].size:
-                    strec._steps = [rd.arrays["steps"]]
-                    strec._data = [rd.arrays["data"]]
-                rec = strec
+                rec = net.record_state(view, rd.variables, rd.every)
+                rec.restore(steps=rd.arrays["steps"], data=rd.arrays["data"])
             else:
                 rrec = net.record_rates(pop, rd.bin_steps * dt)
                 if rrec.bin_steps != rd.bin_steps:
                     raise r.fail("/recorders", f"bin of {rd.bin_steps} steps cannot be rebuilt")
-                rrec._counts = rd.arrays["counts"]
+                rrec.restore(counts=rd.arrays["counts"])
                 rec = rrec
             if not np.array_equal(rec.indices, rd.indices):
                 raise r.fail("/recorders", "recorder indices could not be restored")
@@ -1341,9 +1420,8 @@ def _load_open(r: _Reader) -> Network:
         if isinstance(err, FileFormatError):
             raise
         raise r.fail("/description", f"cannot rebuild the network: {err}") from None
-    net._step = step
     eng.compile_s = compile_kernels(eng)
-    net._engine = eng
+    net.attach_engine(eng)
     return net
 
 

@@ -1,16 +1,27 @@
 """Neuron and source models: parameters, units, validation and kernel coefficients.
 
-A model class describes one population's dynamics. It validates its parameters, names its
-state variables and computes, for a given ``dt``, the coefficients its kernel in
-:mod:`snnsim.kernels.neurons` needs. The engine dispatches on ``kind``. Units are PyNN's:
-ms, mV, nA, nF, Hz.
+A model class describes one population's dynamics and owns everything the rest of snnsim
+needs to know about it: its parameters (units, validation), its float and integer state
+variables (units, initial values, how a loaded state is checked), its receptors, the
+layout of the coefficients its kernel reads (:attr:`NeuronModel.coefficient_names`,
+computed for a given ``dt`` by :meth:`~NeuronModel.coefficients`), and whether it has
+event-driven kernels (:attr:`~NeuronModel.event_driven`, :meth:`~NeuronModel.can_idle`,
+:meth:`~NeuronModel.gap_propagators`). Engine, files and the run loop ask the model; they
+hold no model-specific branches. Units are PyNN's: ms, mV, nA, nF, Hz.
 
-Adding a model: write its kernel and a branch in ``update_population``, subclass
-:class:`NeuronModel` here and add it to :data:`MODELS`.
+Adding a model touches three places:
+
+1. a kernel module in ``kernels/`` with its update entry point (``kernels/lif_delta.py``
+   is the smallest example);
+2. a ``KIND_`` constant and one line in ``update_population`` (plus
+   ``event_update_population`` / ``catch_up_population`` for event-driven kernels) in
+   ``kernels/neurons.py``;
+3. a :class:`NeuronModel` subclass here, added to :data:`MODELS`.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
@@ -18,32 +29,21 @@ from typing import Any, ClassVar
 import numpy as np
 import numpy.typing as npt
 
-from snnsim.errors import ParameterError
+from snnsim.distributions import Distribution
+from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.kernels import neurons as _k
+from snnsim.parameters import ParamValue, coerce_parameter, unique_combinations
+from snnsim.timegrid import ON_GRID_TOL, steps_on_grid
 
-__all__ = ["LIF", "MODELS", "LIFDelta", "NeuronModel", "PoissonSource", "SpikeSource"]
-
-_ON_GRID_TOL = 1e-9
-
-
-def steps_on_grid(value_ms: float, dt: float, what: str, round_values: bool = False) -> int:
-    """Convert a time in ms to an integer number of steps, refusing off-grid values.
-
-    Raises
-    ------
-    ParameterError
-        If ``value_ms / dt`` is not an integer (within 1e-9 relative) and
-        ``round_values`` is False.
-    """
-    x = value_ms / dt
-    n = round(x)
-    if not round_values and abs(x - n) > _ON_GRID_TOL * max(1.0, abs(x)):
-        lower, upper = math.floor(x) * dt, math.ceil(x) * dt
-        raise ParameterError(
-            f"{what}={float(value_ms)!r} ms is not a multiple of dt={dt} ms; use a multiple "
-            f"of dt (e.g. {lower:g} or {upper:g} ms)"
-        )
-    return int(n)
+__all__ = [
+    "LIF",
+    "MODELS",
+    "LIFDelta",
+    "NeuronModel",
+    "PoissonSource",
+    "SpikeSource",
+    "steps_on_grid",
+]
 
 
 class NeuronModel:
@@ -69,6 +69,10 @@ class NeuronModel:
     receptors: ClassVar[tuple[str, ...]] = ()
     #: Whether the weight sign is fixed by the receptor (exc >= 0, inh <= 0).
     signed_receptors: ClassVar[bool] = False
+    #: Names of the kernel coefficients, in the order :meth:`coefficients` returns them.
+    coefficient_names: ClassVar[tuple[str, ...]] = ()
+    #: Whether the model has event-driven kernels (idle neurons are skipped).
+    event_driven: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -77,46 +81,184 @@ class NeuronModel:
                 f"{type(self).__name__}: unknown parameter(s) {', '.join(unknown)}; "
                 f"valid parameters are {', '.join(self.defaults)}"
             )
-        values: dict[str, float] = {}
-        for key, default in self.defaults.items():
-            raw = params.get(key, default)
-            if isinstance(raw, bool) or not isinstance(raw, (int, float, np.integer, np.floating)):
-                raise ParameterError(
-                    f"{type(self).__name__}({key}={raw!r}): {key} must be a number "
-                    f"in {self.units.get(key, '')}; one population has one parameter set"
-                )
-            x = float(raw)
-            if not math.isfinite(x):
-                raise ParameterError(f"{type(self).__name__}({key}={raw!r}): {key} must be finite")
-            values[key] = x
-        self._params = values
+        owner = type(self).__name__
+        self._params: dict[str, ParamValue] = {
+            key: coerce_parameter(owner, key, params.get(key, default), self.units.get(key, ""))
+            for key, default in self.defaults.items()
+        }
         self._validate()
 
-    def __getattr__(self, key: str) -> float:
+    def __getattr__(self, key: str) -> Any:
         params = self.__dict__.get("_params")
         if params is not None and key in params:
-            return float(params[key])
+            value = params[key]
+            return float(value) if isinstance(value, float) else value
         raise AttributeError(key)
 
     def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v!r}" for k, v in self._params.items())
+        def show(v: ParamValue) -> str:
+            return f"<{v.size} values>" if isinstance(v, np.ndarray) else repr(v)
+
+        args = ", ".join(f"{k}={show(v)}" for k, v in self._params.items())
         return f"{type(self).__name__}({args})"
 
     def __eq__(self, other: object) -> bool:
-        return type(other) is type(self) and other._params == self._params
+        if type(other) is not type(self):
+            return False
+        assert isinstance(other, NeuronModel)
+        mine, theirs = self._params, other._params
+
+        def same(a: ParamValue, b: ParamValue) -> bool:
+            if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+                return (
+                    isinstance(a, np.ndarray)
+                    and isinstance(b, np.ndarray)
+                    and (np.array_equal(a, b))
+                )
+            return a == b
+
+        return mine.keys() == theirs.keys() and all(same(mine[k], theirs[k]) for k in mine)
 
     def __hash__(self) -> int:
-        return hash((type(self).__name__, tuple(self._params.items())))
+        return hash((type(self).__name__, tuple(k for k in self._params)))
 
     @property
-    def params(self) -> dict[str, float]:
-        """Parameter values (a copy)."""
+    def params(self) -> dict[str, ParamValue]:
+        """Parameter values (a copy): numbers, per-neuron arrays or distributions."""
         return dict(self._params)
 
-    def _error(self, key: str, rule: str) -> ParameterError:
-        return ParameterError(
-            f"{type(self).__name__}({key}={self._params[key]!r}): {key} must be {rule}"
+    @property
+    def homogeneous(self) -> bool:
+        """Whether every parameter is one number for the whole population."""
+        return all(isinstance(v, float) for v in self._params.values())
+
+    def with_values(self, **values: ParamValue) -> NeuronModel:
+        """Return a model of the same class with some parameters replaced (validated)."""
+        new = copy.copy(self)
+        new._params = dict(self._params)
+        owner = type(self).__name__
+        for key, value in values.items():
+            if key not in self.defaults:
+                raise ParameterError(
+                    f"{owner}: unknown parameter {key}; valid parameters are "
+                    f"{', '.join(self.defaults)}"
+                )
+            new._params[key] = coerce_parameter(owner, key, value, self.units.get(key, ""))
+        new._validate()
+        return new
+
+    def scalars(self) -> dict[str, float]:
+        """Every parameter as a number (homogeneous models; the scalar formulas use it)."""
+        out = {}
+        for key, value in self._params.items():
+            if not isinstance(value, float):
+                raise ParameterError(
+                    f"{type(self).__name__}: {key} differs between neurons here; per-neuron "
+                    "values are handled by coefficient_matrix"
+                )
+            out[key] = value
+        return out
+
+    def resolved(self, key: str) -> float | npt.NDArray[np.float64]:
+        """Return a parameter's number or per-neuron values (distributions refused)."""
+        value = self._params[key]
+        if isinstance(value, Distribution):
+            raise ParameterError(
+                f"{type(self).__name__}: {key} is a distribution; it is sampled per neuron "
+                "when the population is resolved (Population.resolved_model)"
+            )
+        return value
+
+    def values(self, key: str) -> npt.NDArray[np.float64] | None:
+        """Values of a parameter as an array (one or per neuron); None for a distribution."""
+        value = self._params[key]
+        if isinstance(value, Distribution):
+            return None
+        return np.atleast_1d(np.asarray(value, dtype=np.float64))
+
+    def coefficient_matrix(self, dt: float, size: int) -> npt.NDArray[np.float64]:
+        """Per-neuron coefficients ``[len(coefficient_names), size]`` of a resolved model.
+
+        Every parameter must be a number or an array of ``size`` values (see
+        :func:`snnsim.parameters.resolve_values`); each distinct combination is computed
+        once with the scalar :meth:`coefficients`, so neurons get exactly the coefficients
+        of a homogeneous population with their values.
+        """
+        values = {k: v for k, v in self._params.items() if not isinstance(v, Distribution)}
+        combos, inverse = unique_combinations(values, size)
+        rows = np.stack([self.with_values(**c).coefficients(dt) for c in combos], axis=1)
+        out: npt.NDArray[np.float64] = np.ascontiguousarray(rows[:, inverse])
+        return out
+
+    def receptor_index(self, receptor: str | None, what: str) -> int:
+        """Index of ``receptor`` among :attr:`receptors` (``None``: the first one).
+
+        The one receptor check of snnsim (``connect``, inputs, ``Projection.set``).
+
+        Raises
+        ------
+        ConnectivityError
+            If the model takes no input, if a receptor is named for a single-receptor
+            model, or if the name is not one of :attr:`receptors`.
+        """
+        if not self.receptors:
+            raise ConnectivityError(f"{what}: {self.name} neurons cannot receive input")
+        if not self.signed_receptors:
+            if receptor is not None:
+                raise ConnectivityError(
+                    f"{what}: receptor={receptor!r}, but {self.name} has a single receptor; "
+                    "omit receptor (weights of either sign are allowed)"
+                )
+            return 0
+        rec = self.receptors[0] if receptor is None else receptor
+        if not isinstance(rec, str) or rec not in self.receptors:
+            raise ConnectivityError(
+                f"{what}: receptor={rec!r}; {self.name} receptors are "
+                f"{', '.join(map(repr, self.receptors))}"
+            )
+        return self.receptors.index(rec)
+
+    def check_weight_range(self, w_min: float, w_max: float, receptor: int, what: str) -> None:
+        """Check the sign of weights in ``[w_min, w_max]`` onto receptor index ``receptor``.
+
+        Models with :attr:`signed_receptors` take ``w >= 0`` on ``"exc"`` and ``w <= 0`` on
+        ``"inh"`` (NEST's convention); other models take either sign.
+
+        Raises
+        ------
+        ConnectivityError
+            Naming the offending value and the receptor to use instead.
+        """
+        if not self.signed_receptors:
+            return
+        if receptor == 0 and w_min < 0:
+            raise ConnectivityError(
+                f"{what}: weight {w_min:g} nA < 0 on receptor 'exc'; excitatory weights must "
+                "be >= 0: use receptor='inh' for inhibitory (negative) weights"
+            )
+        if receptor == 1 and w_max > 0:
+            raise ConnectivityError(
+                f"{what}: weight {w_max:g} nA > 0 on receptor 'inh'; inhibitory weights must "
+                "be <= 0 (NEST convention): use a negative weight or receptor='exc'"
+            )
+
+    def _error(self, key: str, rule: str, bad: Any = None) -> ParameterError:
+        value = self._params[key] if bad is None else bad
+        where = (
+            "" if bad is None or isinstance(self._params[key], float) else " (a per-neuron value)"
         )
+        return ParameterError(
+            f"{type(self).__name__}({key}={value!r}{where}): {key} must be {rule}"
+        )
+
+    def _require(self, key: str, ok: Any, rule: str) -> None:
+        """Raise ``_error(key, rule)`` unless ``ok(values)`` holds for every value of ``key``."""
+        vals = self.values(key)
+        if vals is None:  # a distribution: checked once sampled
+            return
+        good = np.asarray(ok(vals), dtype=bool)
+        if not np.all(good):
+            raise self._error(key, rule, float(vals[np.flatnonzero(~good)[0]]))
 
     def _validate(self) -> None:
         """Check parameter ranges; raise :class:`ParameterError` naming the parameter."""
@@ -125,8 +267,29 @@ class NeuronModel:
         """Check that the model can run with time step ``dt`` (ms)."""
 
     def coefficients(self, dt: float) -> npt.NDArray[np.float64]:
-        """Kernel coefficients for time step ``dt`` (ms), float64[N_COEFFS]."""
-        return np.zeros(_k.N_COEFFS)
+        """Kernel coefficients for time step ``dt`` (ms), in :attr:`coefficient_names` order."""
+        return np.zeros(len(self.coefficient_names))
+
+    def can_idle(self) -> bool:
+        """Whether a neuron can rest without spiking (event-driven updates can skip it).
+
+        Only asked of models with :attr:`event_driven` kernels.
+        """
+        return False
+
+    def check_state(
+        self,
+        floats: dict[str, npt.NDArray[np.floating[Any]]],
+        ints: dict[str, npt.NDArray[np.integer[Any]]],
+        dt: float,
+        step: int,
+    ) -> str:
+        """Check a population's state read from a file; return the problem, or ``""``.
+
+        ``floats`` and ``ints`` map each state variable to its values (one per neuron).
+        Finite float values are checked by the loader for every model.
+        """
+        return ""
 
     def gap_propagators(self, dt: float, k_max: int) -> npt.NDArray[np.float64]:
         """Propagators over ``k = 0 .. k_max`` input-free steps, float64[k_max + 1, 6].
@@ -136,12 +299,21 @@ class NeuronModel:
         """
         return np.zeros((0, 6))
 
-    def initial_state(self) -> dict[str, float]:
-        """Default initial value of every state variable."""
+    def initial_state(self) -> dict[str, float | npt.NDArray[np.float64]]:
+        """Default initial value of every state variable (one, or one per neuron)."""
         return {}
 
     def check_size(self, size: int) -> None:
-        """Check that a population of ``size`` neurons can use this model instance."""
+        """Check that a population of ``size`` neurons can use this model instance.
+
+        Every per-neuron parameter array must have ``size`` values.
+        """
+        for key, value in self._params.items():
+            if isinstance(value, np.ndarray) and value.size != size:
+                raise ParameterError(
+                    f"{type(self).__name__}: {key} has {value.size} values for a population of "
+                    f"{size} neurons; give one value per neuron, a number or a distribution"
+                )
 
     def static_data(self, dt: float, t_now_steps: int) -> npt.NDArray[np.int64]:
         """Return static integer data for the kernel (e.g. spike schedules)."""
@@ -154,6 +326,20 @@ class NeuronModel:
     def describe(self) -> dict[str, Any]:
         """Plain description: name and parameters (for files)."""
         return {"model": self.name, "params": self.params}
+
+
+def _check_thresh_above_reset(model: NeuronModel) -> None:
+    thresh, reset = model.values("v_thresh"), model.values("v_reset")
+    if thresh is None or reset is None:  # a distribution: checked once sampled
+        return
+    bad = np.flatnonzero(np.broadcast_to(thresh <= reset, np.broadcast(thresh, reset).shape))
+    if bad.size:
+        i = int(bad[0])
+        t = float(thresh[i if thresh.size > 1 else 0])
+        r = float(reset[i if reset.size > 1 else 0])
+        raise ParameterError(
+            f"{type(model).__name__}(v_thresh={t!r}, v_reset={r!r}): v_thresh must be > v_reset"
+        )
 
 
 class LIF(NeuronModel):
@@ -223,26 +409,53 @@ class LIF(NeuronModel):
     int_vars: ClassVar[tuple[str, ...]] = ("refrac",)
     receptors: ClassVar[tuple[str, ...]] = ("exc", "inh")
     signed_receptors = True
+    coefficient_names: ClassVar[tuple[str, ...]] = (
+        "p22", "p11_exc", "p11_inh", "p21_exc", "p21_inh", "p20", "v_rest", "v_thresh",
+        "v_reset", "i_offset", "refractory_steps", "tau_m_over_cm", "psp_peak_exc",
+        "psp_peak_inh",
+    )  # fmt: skip
+    event_driven = True
+
+    def can_idle(self) -> bool:
+        r"""Whether the neuron rests below threshold (homogeneous populations).
+
+        That is when :math:`E_L + i_{offset}\tau_m/c_m < V_{th}`. Heterogeneous
+        populations are updated clock-driven (False).
+        """
+        if not self.homogeneous:
+            return False
+        p = self.scalars()
+        return p["v_rest"] + p["i_offset"] * p["tau_m"] / p["cm"] < p["v_thresh"]
+
+    def check_state(  # noqa: D102
+        self,
+        floats: dict[str, npt.NDArray[np.floating[Any]]],
+        ints: dict[str, npt.NDArray[np.integer[Any]]],
+        dt: float,
+        step: int,
+    ) -> str:
+        refrac_ms = self.values("tau_refrac")
+        n_ref = int(np.rint(np.max(refrac_ms) / dt)) if refrac_ms is not None else 1 << 62
+        refrac = ints["refrac"]
+        if refrac.size and (refrac.min() < 0 or refrac.max() > n_ref):
+            return f"refractory counters outside [0, {n_ref}] steps"
+        return ""
 
     def _validate(self) -> None:
         for key in ("tau_m", "cm", "tau_syn_exc", "tau_syn_inh"):
-            if self._params[key] <= 0:
-                raise self._error(key, "> 0 " + self.units[key])
-        if self._params["tau_refrac"] < 0:
-            raise self._error("tau_refrac", ">= 0 ms")
-        if self._params["v_thresh"] <= self._params["v_reset"]:
-            raise ParameterError(
-                f"{type(self).__name__}(v_thresh={self._params['v_thresh']!r}, "
-                f"v_reset={self._params['v_reset']!r}): v_thresh must be > v_reset"
-            )
+            self._require(key, lambda x: x > 0, "> 0 " + self.units[key])
+        self._require("tau_refrac", lambda x: x >= 0, ">= 0 ms")
+        _check_thresh_above_reset(self)
 
     def check_dt(self, dt: float) -> None:  # noqa: D102
-        steps_on_grid(self._params["tau_refrac"], dt, f"{type(self).__name__}: tau_refrac")
+        refrac = self.values("tau_refrac")
+        for value in np.unique(refrac) if refrac is not None else ():
+            steps_on_grid(float(value), dt, f"{type(self).__name__}: tau_refrac")
 
     def coefficients(self, dt: float) -> npt.NDArray[np.float64]:  # noqa: D102
-        p = self._params
+        p = self.scalars()
         tau_m, cm = p["tau_m"], p["cm"]
-        c = np.zeros(_k.N_COEFFS)
+        c = np.zeros(len(self.coefficient_names))
         c[0] = math.exp(-dt / tau_m)
         c[1] = math.exp(-dt / p["tau_syn_exc"])
         c[2] = math.exp(-dt / p["tau_syn_inh"])
@@ -267,7 +480,7 @@ class LIF(NeuronModel):
         equals :meth:`coefficients` ``[0:6]`` bit for bit, so advancing a neuron by one
         input-free step is the same arithmetic whether it is skipped or not.
         """
-        p = self._params
+        p = self.scalars()
         tau_m, cm = p["tau_m"], p["cm"]
         out = np.zeros((k_max + 1, 6))
         for k in range(1, k_max + 1):
@@ -282,8 +495,8 @@ class LIF(NeuronModel):
             )
         return out
 
-    def initial_state(self) -> dict[str, float]:  # noqa: D102
-        return {"v": self._params["v_rest"], "i_exc": 0.0, "i_inh": 0.0}
+    def initial_state(self) -> dict[str, float | npt.NDArray[np.float64]]:  # noqa: D102
+        return {"v": self.resolved("v_rest"), "i_exc": 0.0, "i_inh": 0.0}
 
 
 def psp_peak(tau_syn: float, tau_m: float, cm: float) -> float:
@@ -339,22 +552,20 @@ class LIFDelta(LIF):
     float_vars = ("v",)
     receptors = ("syn",)
     signed_receptors = False
+    coefficient_names: ClassVar[tuple[str, ...]] = (
+        "p33", "p30", "v_rest", "v_thresh", "v_reset", "i_offset", "refractory_steps"
+    )  # fmt: skip
+    event_driven = False
 
     def _validate(self) -> None:
         for key in ("tau_m", "cm"):
-            if self._params[key] <= 0:
-                raise self._error(key, "> 0 " + self.units[key])
-        if self._params["tau_refrac"] < 0:
-            raise self._error("tau_refrac", ">= 0 ms")
-        if self._params["v_thresh"] <= self._params["v_reset"]:
-            raise ParameterError(
-                f"LIFDelta(v_thresh={self._params['v_thresh']!r}, "
-                f"v_reset={self._params['v_reset']!r}): v_thresh must be > v_reset"
-            )
+            self._require(key, lambda x: x > 0, "> 0 " + self.units[key])
+        self._require("tau_refrac", lambda x: x >= 0, ">= 0 ms")
+        _check_thresh_above_reset(self)
 
     def coefficients(self, dt: float) -> npt.NDArray[np.float64]:  # noqa: D102
-        p = self._params
-        c = np.zeros(_k.N_COEFFS)
+        p = self.scalars()
+        c = np.zeros(len(self.coefficient_names))
         c[0] = math.exp(-dt / p["tau_m"])
         c[1] = -p["tau_m"] / p["cm"] * math.expm1(-dt / p["tau_m"])
         c[2] = p["v_rest"]
@@ -364,8 +575,8 @@ class LIFDelta(LIF):
         c[6] = steps_on_grid(p["tau_refrac"], dt, "tau_refrac")
         return c
 
-    def initial_state(self) -> dict[str, float]:  # noqa: D102
-        return {"v": self._params["v_rest"]}
+    def initial_state(self) -> dict[str, float | npt.NDArray[np.float64]]:  # noqa: D102
+        return {"v": self.resolved("v_rest")}
 
 
 class PoissonSource(NeuronModel):
@@ -385,14 +596,14 @@ class PoissonSource(NeuronModel):
     kind = _k.KIND_POISSON_SOURCE
     defaults = {"rate": 1.0}
     units = {"rate": "Hz"}
+    coefficient_names = ("p_spike",)
 
     def _validate(self) -> None:
-        if self._params["rate"] < 0:
-            raise self._error("rate", ">= 0 Hz")
+        self._require("rate", lambda x: x >= 0, ">= 0 Hz")
 
     def coefficients(self, dt: float) -> npt.NDArray[np.float64]:  # noqa: D102
-        c = np.zeros(_k.N_COEFFS)
-        c[0] = -math.expm1(-self._params["rate"] * dt * 1e-3)
+        c = np.zeros(len(self.coefficient_names))
+        c[0] = -math.expm1(-self.scalars()["rate"] * dt * 1e-3)
         return c
 
 
@@ -466,9 +677,9 @@ class SpikeSource(NeuronModel):
             x = row / dt
             n = np.rint(x)
             if not self.round_times and np.any(
-                np.abs(x - n) > _ON_GRID_TOL * np.maximum(1.0, np.abs(x))
+                np.abs(x - n) > ON_GRID_TOL * np.maximum(1.0, np.abs(x))
             ):
-                bad = row[np.abs(x - n) > _ON_GRID_TOL * np.maximum(1.0, np.abs(x))][0]
+                bad = row[np.abs(x - n) > ON_GRID_TOL * np.maximum(1.0, np.abs(x))][0]
                 raise ParameterError(
                     f"SpikeSource: times[{i}] contains {float(bad)!r} ms, not a multiple of "
                     f"dt={dt} ms; use multiples of dt or round_times=True"
@@ -503,6 +714,18 @@ class SpikeSource(NeuronModel):
 
     def describe(self) -> dict[str, Any]:  # noqa: D102
         return {"model": self.name, "params": {}, "round_times": self.round_times}
+
+    def check_state(  # noqa: D102
+        self,
+        floats: dict[str, npt.NDArray[np.floating[Any]]],
+        ints: dict[str, npt.NDArray[np.integer[Any]]],
+        dt: float,
+        step: int,
+    ) -> str:
+        want = self.initial_int_state(len(self.times), dt, step)["pointer"]
+        if not np.array_equal(ints["pointer"], want):
+            return f"spike pointers do not match step {step}"
+        return ""
 
 
 #: Registry of model classes by name (used by files and the CLI).

@@ -1,7 +1,9 @@
 """Recorders: spikes, state variables and population rates.
 
 Recorders are created by :meth:`Network.record_spikes`, :meth:`Network.record_state` and
-:meth:`Network.record_rates`; the engine fills them after every run segment.
+:meth:`Network.record_rates`. Their interface to the engine and to files is public and
+small: the engine hands each segment's results to :meth:`consume`; a checkpoint writes
+:meth:`recorded` and a loader gives it back with :meth:`restore`.
 """
 
 from __future__ import annotations
@@ -34,6 +36,14 @@ class Recorder:
         """Label of the recorded population."""
         return self.population.label
 
+    def recorded(self) -> dict[str, npt.NDArray[Any]]:
+        """Everything recorded so far, as named arrays (what a checkpoint stores)."""
+        raise NotImplementedError
+
+    def restore(self, **arrays: npt.NDArray[Any]) -> None:
+        """Replace the recordings by ``arrays`` (the names of :meth:`recorded`)."""
+        raise NotImplementedError
+
 
 class SpikeRecorder(Recorder):
     """All spikes of the recorded neurons, exactly as the engine emitted them.
@@ -58,7 +68,8 @@ class SpikeRecorder(Recorder):
         self._steps: list[npt.NDArray[np.int64]] = []
         self._ids: list[npt.NDArray[np.int64]] = []
 
-    def _append(self, steps: npt.NDArray[np.int64], local_ids: npt.NDArray[np.int64]) -> None:
+    def consume(self, steps: npt.NDArray[np.int64], local_ids: npt.NDArray[np.int64]) -> None:
+        """Append spikes (stamps in steps, indices in the population), in time order."""
         if steps.size:
             self._steps.append(steps)
             self._ids.append(local_ids)
@@ -114,8 +125,13 @@ class SpikeRecorder(Recorder):
 
         write_sonata_spikes(path, {population or self.label: (self.times, self.ids)})
 
-    def _state(self) -> dict[str, Any]:
+    def recorded(self) -> dict[str, npt.NDArray[Any]]:  # noqa: D102
         return {"steps": self.steps, "ids": self.ids}
+
+    def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
+        steps, ids = arrays["steps"], arrays["ids"]
+        self._steps = [steps] if steps.size else []
+        self._ids = [ids] if steps.size else []
 
 
 class StateRecorder(Recorder):
@@ -137,11 +153,12 @@ class StateRecorder(Recorder):
         variables = list(variables)
         if not variables:
             raise ParameterError("record_state: give at least one variable name")
+        recordable = model.float_vars + model.int_vars
         for name in variables:
-            if name not in model.float_vars:
+            if name not in recordable:
                 raise ParameterError(
                     f"record_state({name!r}): {model.name} has no state variable {name!r}; "
-                    f"recordable: {', '.join(model.float_vars) or 'none'}"
+                    f"recordable: {', '.join(recordable) or 'none'}"
                 )
         if isinstance(every, bool) or not isinstance(every, (int, np.integer)) or every < 1:
             raise ParameterError(
@@ -158,7 +175,8 @@ class StateRecorder(Recorder):
         """Number of recorded values per sample."""
         return len(self.variables) * int(self.indices.size)
 
-    def _append(self, steps: npt.NDArray[np.int64], block: npt.NDArray[np.float64]) -> None:
+    def consume(self, steps: npt.NDArray[np.int64], block: npt.NDArray[np.float64]) -> None:
+        """Append samples taken at stamps ``steps`` (rows of ``block``, variable-major)."""
         if steps.size:
             self._steps.append(steps)
             self._data.append(block)
@@ -191,10 +209,15 @@ class StateRecorder(Recorder):
     def __repr__(self) -> str:
         return f"StateRecorder({self.label!r}, {self.variables}, {self.times.size} samples)"
 
-    def _state(self) -> dict[str, Any]:
+    def recorded(self) -> dict[str, npt.NDArray[Any]]:  # noqa: D102
         self._compact()
         steps = self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
         return {"steps": steps, "data": self.data}
+
+    def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
+        steps, data = arrays["steps"], arrays["data"]
+        self._steps = [steps] if steps.size else []
+        self._data = [data] if steps.size else []
 
 
 class RateRecorder(Recorder):
@@ -212,7 +235,7 @@ class RateRecorder(Recorder):
             raise ParameterError(
                 "record_rates records whole populations; pass the population, not a view"
             )
-        from snnsim.models import steps_on_grid
+        from snnsim.timegrid import steps_on_grid
 
         self.bin_steps = steps_on_grid(bin_size, dt, "record_rates: bin_size")
         if self.bin_steps < 1:
@@ -223,7 +246,7 @@ class RateRecorder(Recorder):
         self._counts = np.zeros(0, dtype=np.int64)
         self._first_step = 0
 
-    def _append_steps(self, first_stamp: int, counts: npt.NDArray[np.int64]) -> None:
+    def consume(self, first_stamp: int, counts: npt.NDArray[np.int64]) -> None:
         """Add per-step spike counts for stamps ``first_stamp, first_stamp + 1, ...``."""
         start = first_stamp - 1
         end = start + counts.size
@@ -249,5 +272,8 @@ class RateRecorder(Recorder):
         width = self.bin_steps * self.dt
         return f"RateRecorder({self.label!r}, {self._counts.size} bins of {width} ms)"
 
-    def _state(self) -> dict[str, Any]:
+    def recorded(self) -> dict[str, npt.NDArray[Any]]:  # noqa: D102
         return {"counts": self._counts}
+
+    def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
+        self._counts = np.asarray(arrays["counts"], dtype=np.int64)

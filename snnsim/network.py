@@ -3,45 +3,21 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from snnsim.build import build_engine
 from snnsim.connectors import Connector
-from snnsim.engine import Engine, RunStats, build_engine, max_threads
+from snnsim.engine import Engine, RunStats, max_threads
 from snnsim.errors import ConnectivityError, ParameterError, SimulationError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
 from snnsim.models import NeuronModel
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.populations import Population, PopulationView, Target
+from snnsim.projections import Projection
 
 __all__ = ["Network", "Projection"]
-
-
-@dataclass
-class Projection:
-    """Synapses from one population (or view) to another, created by :meth:`Network.connect`."""
-
-    index: int
-    pre: Target
-    post: Target
-    connector: Connector
-    weight: Any
-    delay: Any
-    receptor: str | None
-    round_delays: bool
-    label: str
-
-    def describe(self) -> dict[str, Any]:
-        """Plain description (for files and messages)."""
-        return {
-            "label": self.label,
-            "pre": self.pre.population.label,
-            "post": self.post.population.label,
-            "receptor": self.receptor or "",
-            **self.connector.describe(),
-        }
 
 
 class Network:
@@ -131,7 +107,6 @@ class Network:
         self.inputs: list[tuple[Target, Input]] = []
         self._recorders: list[Recorder] = []
         self._engine: Engine | None = None
-        self._step = 0
         self._size = 0
 
     # ----------------------------------------------------------------- description
@@ -142,7 +117,8 @@ class Network:
             f"t={self.t} ms)"
         )
 
-    def _invalidate(self, what: str) -> None:
+    def require_unbuilt(self, what: str) -> None:
+        """Raise :class:`SimulationError` naming ``what`` if the network was already built."""
         if self._engine is not None:
             raise SimulationError(
                 f"{what}: the network was already built (it has run or been loaded); "
@@ -152,12 +128,12 @@ class Network:
     @property
     def t(self) -> float:
         """Current simulation time, ms."""
-        return self._step * self.dt
+        return self.step * self.dt
 
     @property
     def step(self) -> int:
         """Number of steps simulated so far."""
-        return self._step
+        return self._engine.step if self._engine is not None else 0
 
     @property
     def size(self) -> int:
@@ -191,7 +167,7 @@ class Network:
         label : str, optional
             Unique name (default ``"pop<index>"``); used in files and plots.
         """
-        self._invalidate("add_population")
+        self.require_unbuilt("add_population")
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
             raise ParameterError(f"add_population(size={size!r}): size must be an integer >= 1")
         if size < 1:
@@ -253,7 +229,7 @@ class Network:
             Round off-grid delays to the nearest step instead of refusing them.
         label : str, optional
         """
-        self._invalidate("connect")
+        self.require_unbuilt("connect")
         pre = self._check_target(pre, "connect(pre=...)")
         post = self._check_target(post, "connect(post=...)")
         if not isinstance(connector, Connector):
@@ -277,18 +253,7 @@ class Network:
             )
         if receptor is not None and not isinstance(receptor, str):
             raise ConnectivityError(f"connect(receptor={receptor!r}): receptor must be a string")
-        model = post.model
-        if not model.receptors:
-            raise ConnectivityError(f"connect: {model.name} neurons cannot receive synapses")
-        if model.signed_receptors and receptor is not None and receptor not in model.receptors:
-            raise ConnectivityError(
-                f"connect(receptor={receptor!r}): {model.name} receptors are "
-                f"{', '.join(map(repr, model.receptors))}"
-            )
-        if not model.signed_receptors and receptor is not None:
-            raise ConnectivityError(
-                f"connect(receptor={receptor!r}): {model.name} has a single receptor; omit receptor"
-            )
+        post.model.receptor_index(receptor, "connect")
         index = len(self.projections)
         proj = Projection(
             index,
@@ -306,32 +271,21 @@ class Network:
 
     def add_input(self, target: Target, inp: Input) -> Input:
         """Drive ``target`` with a :class:`PoissonInput` or a :class:`StepCurrent`."""
-        self._invalidate("add_input")
+        self.require_unbuilt("add_input")
         target = self._check_target(target, "add_input(target=...)")
         if not isinstance(inp, (PoissonInput, StepCurrent)):
             raise ParameterError(f"add_input: expected PoissonInput or StepCurrent, got {inp!r}")
-        if not target.model.receptors:
-            raise ParameterError(f"add_input: {target.model.name} neurons take no input")
+        receptor = inp.receptor if isinstance(inp, PoissonInput) else None
+        rec = target.model.receptor_index(receptor, f"add_input({type(inp).__name__})")
         if isinstance(inp, PoissonInput):
-            model = target.model
-            if model.signed_receptors:
-                if inp.receptor is not None and inp.receptor not in model.receptors:
-                    raise ParameterError(
-                        f"PoissonInput(receptor={inp.receptor!r}): {model.name} receptors are "
-                        f"{', '.join(map(repr, model.receptors))}"
-                    )
-            elif inp.receptor is not None:
-                raise ParameterError(
-                    f"PoissonInput(receptor={inp.receptor!r}): {model.name} has one receptor; "
-                    "omit it"
-                )
+            target.model.check_weight_range(inp.weight, inp.weight, rec, "add_input(PoissonInput)")
         self.inputs.append((target, inp))
         return inp
 
     # ----------------------------------------------------------------- recording
     def record_spikes(self, target: Target) -> SpikeRecorder:
         """Record every spike of ``target``; returns a :class:`SpikeRecorder`."""
-        self._invalidate("record_spikes")
+        self.require_unbuilt("record_spikes")
         rec = SpikeRecorder(self._check_target(target, "record_spikes"), self.dt)
         self._recorders.append(rec)
         return rec
@@ -340,14 +294,14 @@ class Network:
         self, target: Target, variables: list[str] | str, every: int = 1
     ) -> StateRecorder:
         """Record state variables of ``target`` every ``every`` steps (see StateRecorder)."""
-        self._invalidate("record_state")
+        self.require_unbuilt("record_state")
         rec = StateRecorder(self._check_target(target, "record_state"), variables, every, self.dt)
         self._recorders.append(rec)
         return rec
 
     def record_rates(self, target: Population, bin_size: float = 1.0) -> RateRecorder:
         """Record the population rate in bins of ``bin_size`` ms (see :class:`RateRecorder`)."""
-        self._invalidate("record_rates")
+        self.require_unbuilt("record_rates")
         rec = RateRecorder(self._check_target(target, "record_rates"), bin_size, self.dt)
         self._recorders.append(rec)
         return rec
@@ -359,8 +313,22 @@ class Network:
             self._engine = build_engine(self)
         return self._engine
 
-    def _engine_or_build(self) -> Engine:
-        return self.build()
+    def attach_engine(self, engine: Engine) -> None:
+        """Use ``engine`` as this network's compiled state (a loader restoring a checkpoint).
+
+        The engine must have been built for this description (same neurons); the network
+        is built from then on.
+        """
+        self.require_unbuilt("attach_engine")
+        if engine.n != self._size:
+            raise SimulationError(
+                f"attach_engine: the engine has {engine.n} neurons, the network {self._size}"
+            )
+        self._engine = engine
+
+    def built_engine(self) -> Engine | None:
+        """Return the engine if the network was built (it has run or was loaded), else None."""
+        return self._engine
 
     @property
     def engine(self) -> Engine:
@@ -388,10 +356,9 @@ class Network:
             raise ParameterError(f"run(duration={duration!r}): duration must be a number of ms")
         if not math.isfinite(float(duration)) or duration < 0:
             raise ParameterError(f"run(duration={duration!r}): duration must be >= 0 ms and finite")
-        from snnsim.models import steps_on_grid
+        from snnsim.timegrid import steps_on_grid
 
         n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
         engine = self.build()
-        stats = engine.run(n_steps, self, progress=progress)
-        self._step = engine.step
+        stats = engine.run(n_steps, self._recorders, progress=progress)
         return stats

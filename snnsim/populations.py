@@ -7,9 +7,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from snnsim.build import model_arrays
 from snnsim.distributions import Distribution
 from snnsim.errors import ParameterError
 from snnsim.models import NeuronModel
+from snnsim.parameters import ParamValue, coerce_array, coerce_parameter, resolve_values
+from snnsim.streams import STREAM_PARAM, key_of
 
 if TYPE_CHECKING:
     from snnsim.network import Network
@@ -91,6 +94,55 @@ class _Neurons:
             raise ParameterError(f"{self!r}[...]: indices must be unique")
         return PopulationView(self.population, sel)
 
+    def get(self, name: str) -> npt.NDArray[np.float64]:
+        """Per-neuron values of the model parameter ``name`` (a copy, in its unit).
+
+        Distributions are sampled as the simulation samples them, so the values are the
+        ones the neurons use (before or after a run, with :meth:`set` applied).
+        """
+        pop = self.population
+        if name not in pop.model.defaults:
+            raise ParameterError(
+                f"{pop.label}.get({name!r}): {pop.model.name} has no parameter {name!r}; "
+                f"parameters: {', '.join(pop.model.defaults) or 'none'}"
+            )
+        values = pop.resolved_model().values(name)
+        assert values is not None  # resolved: numbers only
+        full = np.broadcast_to(values, (pop.size,))
+        out: npt.NDArray[np.float64] = full[self.indices].copy()
+        return out
+
+    def set(self, **params: ParamValue) -> None:
+        """Change model parameters of the selected neurons (PyNN ``set``, NEST ``SetStatus``).
+
+        Parameters
+        ----------
+        **params
+            ``name=value`` with a number, one value per selected neuron, or a distribution
+            (sampled once per neuron from its own stream). Allowed before and after a run:
+            on a built network the new values apply from the next step. Neurons that
+            event-driven updates skipped are first brought up to date with the old values.
+        """
+        pop = self.population
+        owner = f"{pop.label}.set"
+        staged = list(pop._param_sets)
+        for name, value in params.items():
+            if name not in pop.model.defaults:
+                raise ParameterError(
+                    f"{owner}({name}=...): {pop.model.name} has no parameter {name!r}; "
+                    f"parameters: {', '.join(pop.model.defaults) or 'none'}"
+                )
+            v = coerce_parameter(owner, name, value, pop.model.units.get(name, ""))
+            if isinstance(v, np.ndarray):
+                v = coerce_array(owner, name, v, self.size)
+            staged.append((name, self.indices.copy(), v))
+        model = pop.resolve_with(staged)  # validates the result (e.g. v_thresh > v_reset)
+        model.check_dt(self.network.dt)
+        engine = self.network.built_engine()
+        if engine is not None:
+            engine.set_population_arrays(pop.index, model_arrays([model], [pop.size], engine.dt))
+        pop._param_sets = staged
+
     def initialize(self, **values: InitValue) -> None:
         """Set initial values of state variables (before the first run).
 
@@ -102,7 +154,7 @@ class _Neurons:
             in the variable's unit (``v`` in mV, currents in nA).
         """
         pop = self.population
-        self.network._invalidate(f"{pop.label}.initialize")
+        self.network.require_unbuilt(f"{pop.label}.initialize")
         valid = pop.model.float_vars
         for name, value in values.items():
             if name not in valid:
@@ -145,6 +197,11 @@ class Population(_Neurons):
         self.population = self
         self._indices = np.arange(size, dtype=np.int64)
         self._init: list[tuple[str, npt.NDArray[np.int64], Any]] = []
+        #: ``set`` calls so far: (parameter, local indices, value)
+        self._param_sets: list[tuple[str, npt.NDArray[np.int64], ParamValue]] = []
+        #: ``set`` calls already folded into the model (a loaded network's model holds the
+        #: values its calls gave); distributions of later calls draw from streams after them
+        self.set_calls_before = 0
 
     @property
     def indices(self) -> npt.NDArray[np.int64]:  # noqa: D102
@@ -154,12 +211,49 @@ class Population(_Neurons):
     def model(self) -> NeuronModel:  # noqa: D102
         return self.model_
 
+    def resolved_model(self) -> NeuronModel:
+        """Return the model with every parameter a number or ``size`` per-neuron values.
+
+        Distributions are sampled from the network's streams, and the values given to
+        :meth:`set` are applied in order.
+        """
+        return self.resolve_with(self._param_sets)
+
+    def resolve_with(
+        self, sets: list[tuple[str, npt.NDArray[np.int64], ParamValue]]
+    ) -> NeuronModel:
+        """:meth:`resolved_model` with the ``set`` calls ``sets`` instead of those made."""
+        net = self.network
+        values = resolve_values(self.model_.params, self._size, net.seed, self.index, self.label)
+        for call, (name, idx, value) in enumerate(sets, start=self.set_calls_before + 1):
+            k = list(self.model_.defaults).index(name)
+            new: float | npt.NDArray[np.float64]
+            if isinstance(value, Distribution):
+                key = key_of(net.seed, STREAM_PARAM, (call << 24) | (64 * self.index + k))
+                new = coerce_array(self.label, name, value.sample(key, idx.size), idx.size)
+            else:
+                new = value
+            full = np.array(np.broadcast_to(values[name], (self._size,)), dtype=np.float64)
+            full[idx] = new
+            values[name] = float(full[0]) if np.all(full == full[0]) else full
+        return self.model_.with_values(**values)
+
+    @property
+    def set_calls(self) -> int:
+        """Number of :meth:`set` calls on the population and its views (files keep it)."""
+        return self.set_calls_before + len(self._param_sets)
+
+    @property
+    def initial_values(self) -> list[tuple[str, npt.NDArray[np.int64], Any]]:
+        """The ``initialize`` calls so far: (variable, local indices, value or distribution)."""
+        return list(self._init)
+
     def __repr__(self) -> str:
         return f"Population({self._size}, {self.model_.name}, label={self.label!r})"
 
     def get_state(self, name: str) -> npt.NDArray[Any]:
         """Return the current value of a state variable, one entry per neuron (a copy)."""
-        return self.network._engine_or_build().get_state(self, name)
+        return self.network.build().get_state(self, name)
 
 
 class PopulationView(_Neurons):

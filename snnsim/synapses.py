@@ -56,10 +56,12 @@ from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError
 from snnsim.kernels import assembly as _ka
 from snnsim.kernels.random_streams import stream_key
+from snnsim.streams import STREAM_CONNECT, STREAM_DELAY, STREAM_WEIGHT, stream_id
 
 if TYPE_CHECKING:
     from snnsim.connectors import RowPlan
-    from snnsim.network import Network, Projection
+    from snnsim.network import Network
+    from snnsim.projections import Projection
 
 __all__ = [
     "MAX_DELAY_STEPS",
@@ -67,27 +69,13 @@ __all__ = [
     "W_BY_RECEPTOR",
     "W_INDEXED",
     "W_VALUES",
+    "ProjectionTable",
     "Synapses",
     "build_synapses",
     "bytes_per_synapse",
     "float32_keys",
     "keys_float32",
-    "stream_id",
 ]
-
-# Stream families; the stream id is (family << 40) | object index.
-STREAM_CONNECT = 1
-STREAM_WEIGHT = 2
-STREAM_DELAY = 3
-STREAM_SOURCE = 4
-STREAM_INPUT = 5
-STREAM_INIT = 6
-
-
-def stream_id(family: int, index: int) -> int:
-    """Id of the random stream ``index`` of a stream family."""
-    return (family << 40) | index
-
 
 #: Largest delay in steps (delays are stored as uint16 at most).
 MAX_DELAY_STEPS = 65535
@@ -124,6 +112,9 @@ class Synapses:
     w_mode: int = W_VALUES
     #: the delay of every synapse in steps when ``delay`` is empty, else 0
     delay_const: int = 0
+    #: projection index of each synapse (uint8/uint16) when projections overlap (see
+    #: :func:`projections_overlap`), else empty
+    tag: npt.NDArray[Any] = field(default_factory=lambda: np.zeros(0, dtype=np.uint8))
 
     def __post_init__(self) -> None:
         n_syn = self.code.size
@@ -168,6 +159,35 @@ class Synapses:
         """Bytes held by the arrays (arrays that are not stored are empty and count 0)."""
         arrays = (self.indptr, self.code, self.weight, self.delay, self.w_table)
         return int(sum(a.nbytes for a in arrays))
+
+
+@dataclass(frozen=True)
+class ProjectionTable:
+    """Every synapse of one projection, resolved: the form exporters and bridges read.
+
+    Synapse ``s`` goes from position ``pre[s]`` of the presynaptic population (or view) to
+    position ``post[s]`` of the postsynaptic one, onto receptor ``receptor``, with
+    ``weight[s]`` (nA, or mV onto delta synapses) and a delay of ``delay[s]`` steps of
+    ``dt`` ms. Rows are ordered by ``pre``, then ``post``.
+    """
+
+    #: index of the projection in ``Network.projections``
+    projection: int
+    pre: npt.NDArray[np.int64]
+    post: npt.NDArray[np.int64]
+    weight: npt.NDArray[np.float64]
+    delay: npt.NDArray[np.int64]
+    receptor: int
+    dt: float
+
+    def __len__(self) -> int:
+        return int(self.pre.size)
+
+    @property
+    def delay_ms(self) -> npt.NDArray[np.float64]:
+        """Delays in ms."""
+        out: npt.NDArray[np.float64] = self.delay.astype(np.float64) * self.dt
+        return out
 
 
 def _delay_dtype(max_steps: int) -> type[np.unsignedinteger[Any]]:
@@ -225,46 +245,6 @@ def _spec(spec: Any, what: str, n_syn: int, key: np.uint64, n_pre: int, n_post: 
     raise ConnectivityError(f"{what}: expected a scalar, 1-D or 2-D array, got {arr.ndim}-D")
 
 
-def _receptor_index(proj: Projection) -> int:
-    model = proj.post.model
-    if not model.receptors:
-        raise ConnectivityError(
-            f"connect(..., post={proj.post!r}): {model.name} neurons cannot receive synapses"
-        )
-    if not model.signed_receptors:
-        if proj.receptor is not None:
-            raise ConnectivityError(
-                f"connect(receptor={proj.receptor!r}): {model.name} has a single receptor; "
-                "omit receptor (weights of either sign are allowed)"
-            )
-        return 0
-    rec = proj.receptor or model.receptors[0]
-    if rec not in model.receptors:
-        raise ConnectivityError(
-            f"connect(receptor={rec!r}): {model.name} receptors are "
-            f"{', '.join(map(repr, model.receptors))}"
-        )
-    return model.receptors.index(rec)
-
-
-def _check_sign_bounds(wmin: float, wmax: float, rec: int, what: str) -> None:
-    if rec == 0 and wmin < 0:
-        raise ConnectivityError(
-            f"{what}: weight {wmin:g} nA < 0 on receptor 'exc'; excitatory weights must "
-            "be >= 0: use receptor='inh' for inhibitory (negative) weights"
-        )
-    if rec == 1 and wmax > 0:
-        raise ConnectivityError(
-            f"{what}: weight {wmax:g} nA > 0 on receptor 'inh'; inhibitory weights must "
-            "be <= 0 (NEST convention): use a negative weight or receptor='exc'"
-        )
-
-
-def _check_sign(values: npt.NDArray[np.float64], rec: int, model_name: str, what: str) -> None:
-    if values.size:
-        _check_sign_bounds(float(values.min()), float(values.max()), rec, what)
-
-
 # -------------------------------------------------------------------------- assembly
 @dataclass
 class _Job:
@@ -295,7 +275,7 @@ def _prepare(
     from snnsim.connectors import FromList
 
     what = f"connect({proj.pre.population.label} -> {proj.post.population.label})"
-    rec = _receptor_index(proj)
+    rec = proj.post.model.receptor_index(proj.receptor, what)
     for target in (proj.pre, proj.post):
         if id(target) not in ids:  # the target is kept in the value: its id stays unique
             ids[id(target)] = (target, np.ascontiguousarray(target.global_ids, dtype=np.int64))
@@ -507,7 +487,7 @@ def _constant_values(
         flag(_ka.BAD_WEIGHT_NONFINITE, w)
         w = 0.0
     wstats[0] = (w, w)
-    stored: Any = np.float32(w)
+    stored: Any = weight.dtype.type(w) if weight.dtype.kind == "f" else np.float32(w)
     table_keys = store.table_keys
     if table_keys.size:
         key = float32_keys([w])[0]
@@ -590,8 +570,7 @@ def _fill_values(
     )  # fmt: skip
     if job.n_syn:
         wmin, wmax = float(wstats[:, 0].min()), float(wstats[:, 1].max())
-        if job.proj.post.model.signed_receptors:
-            _check_sign_bounds(wmin, wmax, job.rec, what)
+        job.proj.post.model.check_weight_range(wmin, wmax, job.rec, what)
         if max(abs(wmin), abs(wmax)) > 3e38:
             raise ConnectivityError(f"{what}: weights beyond float32 range")
     dt = net.dt
@@ -617,6 +596,29 @@ def _fill_values(
     if np.any(bad_q[:, _ka.BAD_WEIGHT_NOT_IN_TABLE] >= 0):  # pragma: no cover - invariant
         raise RuntimeError(f"{what}: a weight is missing from the weight table (internal error)")
     return delay, int(dstats[:, 0].min()), int(dstats[:, 1].max())
+
+
+def resolve_projection(net: Network, proj: Projection) -> ProjectionTable:
+    """Resolve one projection of an unbuilt network to its :class:`ProjectionTable`.
+
+    Same streams, checks and order as :func:`build_synapses` (synapse ``q`` of the table is
+    value ``q`` of the projection's weight and delay specifications), but on private arrays
+    and with float64 weights (the static block stores them as float32).
+    """
+    job = _prepare(net, proj, np.uint64(net.seed), {})
+    n_syn = job.n_syn
+    dest = np.ascontiguousarray(job.lptr[:-1])
+    pos = np.empty(n_syn, dtype=np.int32)
+    assert job.plan is not None
+    job.plan.fill(dest, pos)
+    job.plan = None
+    weight = np.empty(n_syn, dtype=np.float64)
+    delay: npt.NDArray[Any] = np.empty(n_syn, dtype=np.uint16)
+    delay, _, _ = _fill_values(net, job, dest, pos, _Storage(), weight, delay)
+    pre = np.repeat(np.arange(job.pre_gid.size, dtype=np.int64), np.diff(job.lptr))
+    return ProjectionTable(
+        proj.index, pre, pos.astype(np.int64), weight, delay.astype(np.int64), job.rec, net.dt
+    )
 
 
 def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True) -> Synapses:
@@ -671,6 +673,8 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
     else:
         delay = np.empty(n_syn, dtype=np.uint8 if compress else np.uint16)
     code = np.empty(n_syn, dtype=np.int32)
+    tagged = projections_overlap(net.projections, [job.rec for job in jobs])
+    tag = np.empty(n_syn if tagged else 0, dtype=_index_dtype(len(jobs)))
 
     cursor = indptr[:-1].copy()
     min_delay, max_delay = 1 << 62, 0
@@ -683,9 +687,16 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
         delay, lo, hi = _fill_values(net, job, dest, code, store, weight, delay)
         min_delay, max_delay = min(min_delay, lo), max(max_delay, hi)
         _ka.positions_to_codes(job.post_gid, job.rec, job.lptr, dest, code)
+        if tagged:
+            proj_tag = tag.dtype.type(job.proj.index)
+            _ka.fill_constant(job.lptr, dest, tag, proj_tag, True, tag[:0], 0, False)
     del cursor, jobs
     if not _ka.rows_sorted(indptr, code):
-        _ka.sort_rows(indptr, code, weight, delay)
+        perm = np.empty(n_syn, dtype=np.int32)
+        _ka.sort_rows(indptr, code, perm)
+        for payload in (weight, delay, tag):
+            _ka.permute_rows(indptr, perm, payload)
+        del perm
 
     w_mode, w_table = store.w_mode, _empty_table()
     if w_mode == W_BY_RECEPTOR:
@@ -714,7 +725,32 @@ def build_synapses(net: Network, seed: np.uint64, n: int, compress: bool = True)
         w_table=w_table,
         w_mode=w_mode,
         delay_const=store.delay_const,
+        tag=tag,
     )
+
+
+def projections_overlap(projections: list[Projection], receptors: list[int]) -> bool:
+    """Whether two projections could put a synapse on the same (source, target, receptor).
+
+    Then the synapses of the merged CSR cannot be told apart by source, target and receptor
+    alone, and each needs a projection tag (``Synapses.tag``) for ``Projection.get``.
+    """
+    seen: list[tuple[Projection, int]] = []
+    for proj, rec in zip(projections, receptors, strict=True):
+        for other, other_rec in seen:
+            if rec != other_rec:
+                continue
+            if _targets_meet(proj.pre, other.pre) and _targets_meet(proj.post, other.post):
+                return True
+        seen.append((proj, rec))
+    return False
+
+
+def _targets_meet(a: Any, b: Any) -> bool:
+    """Whether two populations or views share a neuron."""
+    if a.population is not b.population:
+        return False
+    return bool(np.intersect1d(a.indices, b.indices, assume_unique=True).size)
 
 
 def bytes_per_synapse(net: Network) -> float:
@@ -762,7 +798,7 @@ def bytes_per_synapse(net: Network) -> float:
             scalar_w = by_receptor = False
         elif by_receptor:
             try:
-                rec = _receptor_index(proj)
+                rec = proj.post.model.receptor_index(proj.receptor, "connect")
                 key = int(float32_keys([float(w)])[0])
             except (ConnectivityError, TypeError, ValueError):
                 rec, key = -1, -1

@@ -34,7 +34,7 @@ def make_delta_net(seed: int) -> snn.Network:
 
 
 def states(net: snn.Network) -> list[dict[str, np.ndarray]]:
-    return [{k: np.asarray(v) for k, v in r._state().items()} for r in net.recorders]  # type: ignore[attr-defined]
+    return [{k: np.asarray(v) for k, v in r.recorded().items()} for r in net.recorders]
 
 
 @pytest.mark.parametrize("split_ms", [25.3, 0.1, 49.9])

@@ -309,9 +309,8 @@ def test_wrong_weight_sign_names_receptor():
     with _raises(ConnectivityError, "weight -1", "receptor='inh'"):
         _connect_and_build(snn.FromList([0], [1], weight=[-1.0]))
     net, a = _lif_net()
-    net.add_input(a, snn.PoissonInput(10, 5.0, -0.1))
-    with _raises(ConnectivityError, "weight -0.1", "receptor='inh'"):
-        net.build()
+    with _raises(ConnectivityError, "weight -0.1", "receptor='inh'"):  # at the call
+        net.add_input(a, snn.PoissonInput(10, 5.0, -0.1))
 
 
 def test_delta_neurons_take_either_sign_and_no_receptor():
@@ -320,7 +319,7 @@ def test_delta_neurons_take_either_sign_and_no_receptor():
     net, a = _lif_net(model=snn.LIFDelta())
     with _raises(ConnectivityError, "receptor='exc'", "single receptor", "omit"):
         net.connect(a, a, snn.AllToAll(), weight=0.1, receptor="exc")
-    with _raises(ParameterError, "receptor='inh'", "omit"):
+    with _raises(ConnectivityError, "receptor='inh'", "omit"):
         net.add_input(a, snn.PoissonInput(5, 10.0, 0.1, receptor="inh"))
 
 

@@ -51,7 +51,7 @@ def make_net(seed: int, n: int = 200) -> snn.Network:
 
 
 def recorder_arrays(net: snn.Network) -> list[dict[str, np.ndarray]]:
-    return [{k: np.asarray(v).copy() for k, v in r._state().items()} for r in net.recorders]  # type: ignore[attr-defined]
+    return [{k: np.asarray(v).copy() for k, v in r.recorded().items()} for r in net.recorders]
 
 
 def assert_recorders_equal(a: list[dict[str, np.ndarray]], b: list[dict[str, np.ndarray]]) -> None:
@@ -207,7 +207,7 @@ _SECOND_HALF = textwrap.dedent(
     net.run(float(sys.argv[3]))
     out = {}
     for i, r in enumerate(net.recorders):
-        for k, v in r._state().items():
+        for k, v in r.recorded().items():
             out[f"{i}_{k}"] = v
     out["fstate"] = net.engine.fstate
     out["ring"] = net.engine.ring
@@ -427,7 +427,6 @@ MALFORMED: dict[str, tuple[Callable[[h5py.File], None], str]] = {
     "pin_indptr": (_poke("engine/pin_indptr", 1, 10**6), "pin_indptr"),
     "spike pointer": (_poke("engine/istate", 200, 10**6), "istate"),
     "refractory": (_poke("engine/istate", 0, -5), "istate"),
-    "coeffs": (_poke("engine/coeffs", (0, 0), 0.5), "coeffs"),
     "pop_key": (_poke("engine/pop_key", 1, 12345), "pop_key"),
     "NaN state": (_poke("engine/fstate", 0, np.nan), "fstate"),
     "min_delay": (lambda f: f["engine"].attrs.__setitem__("min_delay", 99), "min_delay"),
@@ -749,7 +748,7 @@ RECEPTOR_BAD: dict[str, tuple[Callable[[h5py.File], None], str]] = {
     "delay_const negative": (_engine_attr("delay_const", -1), "delay_const.*outside"),
     "delay_const too big": (_engine_attr("delay_const", 70000), "delay_const.*outside"),
     "delay_const beyond ring": (_engine_attr("delay_const", 8), "does not fit a ring of 8"),
-    "delay_const not min_delay": (_engine_attr("delay_const", 3), "min_delay.*delay_const=3"),
+    "delay_const not min_delay": (_engine_attr("delay_const", 3), "min_delay.*smallest delay 3"),
     "delay_const 0 without delays": (_engine_attr("delay_const", 0), "syn_delay.*length 0"),
     "delays and delay_const": (
         _replace("engine/syn_delay", lambda a: np.full(5, 5, np.uint8)),

@@ -6,7 +6,7 @@ import numpy as np
 from snnsim.kernels.random_streams import binomial_count, stream_key, uniform
 
 import snnsim as snn
-from snnsim.synapses import STREAM_INPUT, stream_id
+from snnsim.streams import STREAM_INPUT, stream_id
 
 
 def test_poisson_input_counts_are_binomial_inversions(seed: int) -> None:

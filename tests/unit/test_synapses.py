@@ -22,17 +22,14 @@ from snnsim.kernels.random_streams import stream_key
 import snnsim as snn
 from snnsim.connectors import Connector
 from snnsim.errors import ConnectivityError
+from snnsim.streams import STREAM_CONNECT, STREAM_DELAY, STREAM_WEIGHT, stream_id
 from snnsim.synapses import (
-    STREAM_CONNECT,
-    STREAM_DELAY,
-    STREAM_WEIGHT,
     W_BY_RECEPTOR,
     W_INDEXED,
     W_VALUES,
     Synapses,
     build_synapses,
     bytes_per_synapse,
-    stream_id,
 )
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
@@ -297,9 +294,14 @@ def test_receptor_networks_need_row_merges(name: str, seed: int) -> None:
         a, b = plain.indptr[r], plain.indptr[r + 1]
         shuffled[a:b] = shuffled[a:b][::-1]
     assert not ka.rows_sorted(plain.indptr, shuffled)
-    empty = np.zeros(0, dtype=np.uint8)
-    ka.sort_rows(plain.indptr, shuffled, empty, empty)
+    before = shuffled.copy()
+    perm = np.empty(shuffled.size, dtype=np.int32)
+    ka.sort_rows(plain.indptr, shuffled, perm)
     np.testing.assert_array_equal(shuffled, plain.code)
+    # the permutation carries any payload along: applied to the old codes it gives the new
+    payload = before.astype(np.int64)
+    ka.permute_rows(plain.indptr, perm, payload)
+    np.testing.assert_array_equal(payload, shuffled)
 
 
 def test_compression_layouts(seed: int) -> None:

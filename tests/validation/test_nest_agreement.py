@@ -35,7 +35,7 @@ class SmallNet:
     n: int
     n_exc: int
     n_src: int
-    params: dict[str, float]
+    params: dict[str, float | np.ndarray]
     i_extra: np.ndarray  # nA per neuron, on top of params["i_offset"]
     v0: np.ndarray  # mV
     src_times: list[np.ndarray]  # ms per source
@@ -51,8 +51,12 @@ class SmallNet:
     r_d: np.ndarray
 
 
-def _make_net(seed: int, dt: float, delta: bool = False) -> SmallNet:
-    """Draw a small recurrent network with inputs; all times on the ``dt`` grid."""
+def _make_net(seed: int, dt: float, delta: bool = False, hetero: bool = False) -> SmallNet:
+    """Draw a small recurrent network with inputs; all times on the ``dt`` grid.
+
+    ``hetero``: tau_m, v_thresh, tau_refrac, tau_syn_exc and i_offset differ per neuron
+    (snnsim: per-neuron parameter arrays; NEST: per-neuron SetStatus).
+    """
     rng = np.random.default_rng(seed)
     n, n_exc, n_src = 40, 32, 20
     params = {
@@ -65,6 +69,16 @@ def _make_net(seed: int, dt: float, delta: bool = False) -> SmallNet:
     # (total > 0.75 nA)
     i_extra = np.where(rng.random(n) < 0.35, rng.integers(32, 160, n) / 256.0, 0.0)
     v0 = rng.uniform(-70.0, -51.0, n)
+    if hetero:
+        params.update(
+            tau_m=rng.uniform(10.0, 30.0, n),
+            v_thresh=rng.uniform(-54.0, -48.0, n),
+            tau_refrac=rng.integers(1, 5, n) * 0.5,
+            i_offset=0.375 + i_extra,
+        )
+        if not delta:
+            params["tau_syn_exc"] = rng.uniform(2.0, 8.0, n)
+        i_extra = np.zeros(n)
     steps = round(T_SIM / dt)
     src_times = []
     for _ in range(n_src):
@@ -150,10 +164,14 @@ def _run_nest(net_: SmallNet, delta: bool, record: list[int]):
     }  # fmt: skip
     if not delta:
         params.update(tau_syn_ex=p["tau_syn_exc"], tau_syn_in=p["tau_syn_inh"])
-    neurons = nest.Create("iaf_psc_delta" if delta else "iaf_psc_exp", net_.n, params=params)
+    scalars = {k: v for k, v in params.items() if np.ndim(v) == 0}
+    per_neuron = {k: np.asarray(v).tolist() for k, v in params.items() if np.ndim(v) == 1}
+    neurons = nest.Create("iaf_psc_delta" if delta else "iaf_psc_exp", net_.n, params=scalars)
     neurons.set(
         {"V_m": net_.v0.tolist(), "I_e": (1000.0 * (p["i_offset"] + net_.i_extra)).tolist()}
     )
+    if per_neuron:
+        neurons.set(per_neuron)
     gens = nest.Create(
         "spike_generator", net_.n_src, params=[{"spike_times": t.tolist()} for t in net_.src_times]
     )
@@ -197,9 +215,9 @@ def _sorted_pairs(times: np.ndarray, ids: np.ndarray, dt: float) -> np.ndarray:
     return np.stack([steps[order], ids[order]], axis=1)
 
 
-def _compare(seed: int, dt: float, delta: bool) -> None:
+def _compare(seed: int, dt: float, delta: bool, hetero: bool = False) -> None:
     import_nest()
-    net_ = _make_net(seed, dt, delta)
+    net_ = _make_net(seed, dt, delta, hetero)
     record = [0, 1, 2, 3, 4, 5]
     s_t, s_i, s_tt, s_v = _run_snnsim(net_, delta, record)
     n_t, n_i, n_tt, n_v = _run_nest(net_, delta, record)
@@ -233,3 +251,10 @@ def test_iaf_psc_exp_spike_for_spike(dt, seed):
 @pytest.mark.parametrize(("dt", "seed"), [(0.1, 21), (0.125, 22)])
 def test_iaf_psc_delta_spike_for_spike(dt, seed):
     _compare(seed, dt, delta=True)
+
+
+@pytest.mark.parametrize(("dt", "seed", "delta"), [(0.1, 31, False), (0.25, 32, False),
+                                                   (0.1, 33, True)])  # fmt: skip
+def test_heterogeneous_population_spike_for_spike(dt, seed, delta):
+    """Per-neuron tau_m, v_thresh, tau_refrac, tau_syn_exc, i_offset: NEST's spikes exactly."""
+    _compare(seed, dt, delta=delta, hetero=True)

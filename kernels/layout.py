@@ -1,0 +1,182 @@
+"""Named structures that carry the engine's arrays into the compiled run loop.
+
+Every kernel argument that bundles several arrays is one of these ``NamedTuple`` classes,
+read by field name in the kernels (``syn.indptr``, ``evd.last``), never by position. The
+engine builds them with the same constructors for a run and for the compile-time dummy
+call, so adding an array means adding one field here, one value where the engine builds
+the structure and the kernel code that reads it. Numba types a ``NamedTuple`` by its class
+and field types, and caches kernels that take one (``cache=True``) like any other.
+
+Neuron ids are global (``0 .. N-1``, populations in creation order). A synapse code is
+``N_RECEPTOR_PLANES * target + receptor``: receptor planes of the ring buffer are
+``buffer[slot, receptor * N + target]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+#: Receptor planes of the ring buffer (and the factor of the synapse code).
+N_RECEPTOR_PLANES = 2
+#: ``code >> RECEPTOR_SHIFT`` is the target, ``code & RECEPTOR_MASK`` the receptor.
+RECEPTOR_SHIFT = 1
+RECEPTOR_MASK = 1
+
+
+class Populations(NamedTuple):
+    """Per population ``p`` (arrays of length ``n_pop``)."""
+
+    #: model kind the dispatch switches on (``snnsim.kernels.neurons.KIND_*``)
+    kind: Any
+    #: first global id and number of neurons
+    start: Any
+    size: Any
+    #: offsets of the population's float / integer state and static integer data
+    foff: Any
+    ioff: Any
+    doff: Any
+    #: counter-based random stream key (sources)
+    key: Any
+    #: float64[n_pop, n_coeffs]: kernel coefficients (layout per model kernel)
+    coeffs: Any
+    #: float64[n_pop, GAP_STEPS + 1, m]: input-free propagators (event-driven models)
+    gap: Any
+    #: int8: 0 clock-driven only, 1 event-driven kernels, 2 and its neurons can idle
+    event: Any
+    #: offset of the population's per-neuron coefficients in ``ncoeffs`` (-1: homogeneous)
+    noff: Any
+    #: float64: per-neuron coefficients of heterogeneous populations, coefficient ``k`` of
+    #: neuron ``i`` of population ``p`` at ``noff[p] + k * size[p] + i``
+    ncoeffs: Any
+
+
+class NeuronState(NamedTuple):
+    """Neuron state of the whole network (see ``snnsim.engine``)."""
+
+    #: float state, population blocks of ``n_float_vars * size`` values
+    fstate: Any
+    #: integer state (refractory counters, schedule pointers)
+    istate: Any
+    #: static integer data (spike schedules)
+    idata: Any
+    #: external step current per neuron (nA)
+    i_ext: Any
+    #: False when no neuron has an external current
+    use_iext: bool
+
+
+class StaticSynapses(NamedTuple):
+    """The compacted static block: one CSR by global source id (``snnsim.synapses``)."""
+
+    indptr: Any
+    #: int32 ``2 * target + receptor``, ascending within each row
+    code: Any
+    #: float32 values (``w_mode`` 0), uint8/uint16 indices into ``w_table`` (1), empty (2)
+    weight: Any
+    w_table: Any
+    #: uint8/uint16 steps, empty when ``delay_const`` > 0
+    delay: Any
+    w_mode: int
+    delay_const: int
+
+
+class MutableSynapses(NamedTuple):
+    """Per-projection mutable blocks, concatenated (``B`` blocks, ``S`` synapses).
+
+    Block ``b`` is a CSR over the global source ids ``[lo[b], hi[b])``: row ``g`` is
+    ``indptr[row[b] + g - lo[b]] : indptr[row[b] + g - lo[b] + 1]`` (absolute positions in
+    the synapse arrays; a block's synapses are contiguous), rows ascending by code.
+    """
+
+    lo: Any
+    hi: Any
+    row: Any
+    #: int64 row pointers of all blocks
+    indptr: Any
+    #: int32 ``2 * target + receptor``
+    code: Any
+    #: float64 weights (nA, or mV for delta synapses)
+    weight: Any
+    #: uint16 delays in steps
+    delay: Any
+
+
+class Ring(NamedTuple):
+    """Ring buffer of the spikes in flight: ``buffer[D, 2N]``, slot ``stamp & mask``."""
+
+    buffer: Any
+    mask: int
+
+
+class EventState(NamedTuple):
+    """Event-driven bookkeeping, one bit per neuron (see ``lif_event_update``)."""
+
+    on: bool
+    #: uint64[D, W]: neurons with input in each ring slot
+    inbits: Any
+    #: uint64[W]: neurons that must be updated every step
+    busy: Any
+    #: uint64[W]: recorded neurons (always updated)
+    pinned: Any
+    #: int64[N]: stamp of each neuron's last single update
+    last: Any
+    #: int64[W]: stamp of each word's last vectorised update
+    blk_stamp: Any
+
+
+class Inputs(NamedTuple):
+    """Step-current change events and aggregated Poisson inputs."""
+
+    ev_step: Any
+    ev_gid: Any
+    ev_value: Any
+    pin_indptr: Any
+    pin_targets: Any
+    pin_n: Any
+    pin_p: Any
+    pin_w: Any
+    pin_rec: Any
+    pin_key: Any
+
+
+class Probes(NamedTuple):
+    """State recorders: one probe per (variable, neuron), outputs per recorder ``r``."""
+
+    #: index of the probed value in ``fstate`` (or ``istate`` where ``is_int``)
+    addr: Any
+    gid: Any
+    rec: Any
+    col: Any
+    every: Any
+    width: Any
+    off: Any
+    base: Any
+    #: float64 samples of every recorder, ``off[r] + row * width[r] + col``
+    out: Any
+    #: bool per probe: an integer state variable (read from ``istate``)
+    is_int: Any
+
+
+class Recording(NamedTuple):
+    """Spike counting and recording of one segment."""
+
+    rate_col: Any
+    rate_counts: Any
+    rec_mask: Any
+    rec_steps: Any
+    rec_ids: Any
+    spike_count: Any
+    #: int64[3]: spikes, synaptic events, recorded spikes
+    counters: Any
+
+
+class Buffers(NamedTuple):
+    """Thread partitions and per-chunk spike buffers (double-buffered)."""
+
+    part_lo: Any
+    part_hi: Any
+    #: int64[2, T, cap]: spikes of each partition, grouped by step
+    spk: Any
+    #: int64[2, T, m]: spikes of partition ``j`` in chunk step ``s``
+    cnt: Any
+    cursors: Any

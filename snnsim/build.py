@@ -1,0 +1,338 @@
+"""Build: turn a network description into an :class:`~snnsim.engine.Engine`.
+
+``build_engine`` is the one place where the description becomes arrays (design.md section
+3): it checks the memory the network will need before allocating, lays out neuron state
+from the models (coefficients, initial values, derived tables), resolves the projections
+into synapse storage (:mod:`snnsim.synapses`) and the inputs into change events and
+Poisson drives, then compiles (or loads from the cache) the run loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from snnsim.distributions import Distribution
+from snnsim.engine import GAP_STEPS, Engine, available_memory, compile_kernels
+from snnsim.errors import ParameterError, ResourceError
+from snnsim.inputs import PoissonInput, StepCurrent
+from snnsim.kernels.jit_options import start_threads
+from snnsim.kernels.random_streams import stream_key
+from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
+from snnsim.synapses import MAX_DELAY_STEPS, build_synapses, bytes_per_synapse
+from snnsim.timegrid import steps_on_grid
+
+if TYPE_CHECKING:
+    from snnsim.models import NeuronModel
+    from snnsim.network import Network
+
+__all__ = ["build_engine", "model_arrays"]
+
+
+def _next_pow2(x: int) -> int:
+    p = 1
+    while p < x:
+        p <<= 1
+    return p
+
+
+def _gib(n: float) -> str:
+    return f"{n / 2**30:.2f} GiB"
+
+
+# ---------------------------------------------------------------------------------- build
+def _estimate_bytes(net: Network) -> tuple[float, float, int]:
+    n = sum(p.size for p in net.populations)
+    syn = 0.0
+    for proj in net.projections:
+        syn += proj.connector.expected_synapses(proj.pre.size, proj.post.size)
+    max_d = 1
+    for proj in net.projections:
+        d = proj.delay
+        try:
+            if isinstance(d, Distribution):
+                hi = d.bounds()[1]
+                max_d = max(max_d, int(min(hi / net.dt, MAX_DELAY_STEPS)) + 1)
+            elif d is not None:
+                arr = np.asarray(d, dtype=np.float64)
+                finite = arr[np.isfinite(arr)]
+                if finite.size:
+                    max_d = max(max_d, int(min(finite.max() / net.dt, MAX_DELAY_STEPS)) + 1)
+        except (TypeError, ValueError):
+            pass
+    ring = _next_pow2(max_d + 1) * 2 * n * (4 if net.precision == "single" else 8)
+    # synapses: 4-10 B stored, written in place (snnsim.synapses.bytes_per_synapse: an upper
+    # estimate of the peak, transients included); while building, per projection: ids, row
+    # pointers and per-chunk row counts (<= 8 chunks)
+    building = sum(88 * proj.pre.size + 8 * proj.post.size for proj in net.projections)
+    return syn, syn * bytes_per_synapse(net) + ring + n * 80 + building, ring
+
+
+def model_arrays(
+    models: Sequence[NeuronModel], sizes: Sequence[int], dt: float
+) -> dict[str, npt.NDArray[Any]]:
+    """Engine arrays derived from the (resolved) models of the populations.
+
+    Never saved: a loader rebuilds them from the description.
+
+    - ``coeffs``: one row per population of its kernel coefficients (layout per model), as
+      wide as the widest layout; zeros for a heterogeneous population;
+    - ``ncoeffs``, ``pop_noff``: per-neuron coefficients of heterogeneous populations
+      (coefficient ``k`` of neuron ``i`` at ``pop_noff[p] + k * size + i``; -1: homogeneous);
+    - ``gap``: input-free propagators of event-driven populations,
+      ``float64[n_pop, GAP_STEPS + 1, m]`` (zeros for the others);
+    - ``pop_event``: 0 (clock-driven only: no event-driven kernels, or heterogeneous), 1
+      (event-driven kernels) or 2 (and its neurons can rest, so skipping them pays).
+    """
+    width = max([len(m.coefficient_names) for m in models], default=0) or 1
+    coeffs = np.zeros((len(models), width))
+    noff = np.full(len(models), -1, dtype=np.int64)
+    blocks: list[npt.NDArray[np.float64]] = []
+    at = 0
+    tables: list[npt.NDArray[np.float64] | None] = []
+    for p, (m, size) in enumerate(zip(models, sizes, strict=True)):
+        n_c = len(m.coefficient_names)
+        if m.homogeneous:
+            row = np.asarray(m.coefficients(dt), dtype=np.float64)
+            if row.shape != (n_c,):
+                raise ParameterError(  # a model class that does not follow its own layout
+                    f"{m.name}.coefficients returned {row.size} values for {n_c} coefficient_names"
+                )
+            coeffs[p, :n_c] = row
+            tables.append(m.gap_propagators(dt, GAP_STEPS) if m.event_driven else None)
+        else:
+            block = np.zeros((width, size))
+            block[:n_c] = m.coefficient_matrix(dt, size)
+            blocks.append(block.reshape(-1))
+            noff[p] = at
+            at += block.size
+            tables.append(None)
+    m_gap = max([t.shape[1] for t in tables if t is not None], default=1)
+    gap = np.zeros((len(models), GAP_STEPS + 1, m_gap))
+    for p, t in enumerate(tables):
+        if t is not None:
+            gap[p, :, : t.shape[1]] = t
+    pop_event = np.array(
+        [
+            (2 if m.can_idle() else 1) if t is not None else 0
+            for m, t in zip(models, tables, strict=True)
+        ],
+        dtype=np.int8,
+    )
+    ncoeffs = np.concatenate(blocks) if blocks else np.zeros(0)
+    return {"coeffs": coeffs, "ncoeffs": ncoeffs, "pop_noff": noff, "gap": gap,
+            "pop_event": pop_event}  # fmt: skip
+
+
+def build_engine(net: Network) -> Engine:
+    """Turn a network description into an :class:`Engine` (validates everything first)."""
+    start_threads()  # before any parallel kernel (connectivity, run loop)
+    t_build = time.perf_counter()
+    if not net.populations:
+        raise ParameterError("Network has no population; add one with net.add_population(...)")
+    dt = net.dt
+    n_syn_est, need, ring_bytes = _estimate_bytes(net)
+    avail = available_memory()
+    if need > avail:
+        raise ResourceError(
+            f"building this network needs about {_gib(need)} (about {n_syn_est:.3g} synapses, "
+            f"ring buffers {_gib(ring_bytes)}) but only {_gib(avail)} is available; reduce the "
+            "network size, the connection probability or the largest delay"
+        )
+    seed = np.uint64(net.seed)
+
+    pops = net.populations
+    n = sum(p.size for p in pops)
+    if 2 * n >= 2**31:
+        raise ResourceError(f"{n} neurons: at most {2**30 - 1} neurons per network are supported")
+    kinds, starts, sizes, foffs, ioffs, doffs, keys = [], [], [], [], [], [], []
+    models = [p.resolved_model() for p in pops]
+    f_parts: list[npt.NDArray[np.float64]] = []
+    i_parts: list[npt.NDArray[np.int64]] = []
+    d_parts: list[npt.NDArray[np.int64]] = []
+    fo = io_ = do = 0
+    for p, model in zip(pops, models, strict=True):
+        model.check_dt(dt)
+        model.check_size(p.size)
+        kinds.append(model.kind)
+        starts.append(p.start)
+        sizes.append(p.size)
+        foffs.append(fo)
+        ioffs.append(io_)
+        doffs.append(do)
+        keys.append(stream_key(seed, np.uint64(stream_id(STREAM_SOURCE, p.index))))
+        init = model.initial_state()
+        block = np.empty((len(model.float_vars), p.size))
+        for k, var in enumerate(model.float_vars):
+            block[k] = init[var]
+        for var, idx, value in p.initial_values:
+            k = model.float_vars.index(var)
+            if isinstance(value, Distribution):
+                skey = stream_key(seed, np.uint64(stream_id(STREAM_INIT, p.index * 64 + k)))
+                block[k, idx] = value.sample(skey, p.size)[idx]
+            else:
+                block[k, idx] = value
+        f_parts.append(block.reshape(-1))
+        ints = model.initial_int_state(p.size, dt, net.step)
+        iblock = np.zeros((len(model.int_vars), p.size), dtype=np.int64)
+        for k, var in enumerate(model.int_vars):
+            iblock[k] = ints[var]
+        i_parts.append(iblock.reshape(-1))
+        sdata = model.static_data(dt, net.step)
+        d_parts.append(sdata)
+        fo += block.size
+        io_ += iblock.size
+        do += sdata.size
+
+    fdtype = np.float32 if net.precision == "single" else np.float64
+
+    def cat_f(parts: list[npt.NDArray[np.float64]]) -> npt.NDArray[np.floating[Any]]:
+        return np.concatenate(parts).astype(fdtype) if parts else np.zeros(0, dtype=fdtype)
+
+    def cat_i(parts: list[npt.NDArray[np.int64]]) -> npt.NDArray[np.int64]:
+        return np.concatenate(parts).astype(np.int64) if parts else np.zeros(0, dtype=np.int64)
+
+    syn = build_synapses(net, seed, n)
+    indptr, code, weight, delay = syn.indptr, syn.code, syn.weight, syn.delay
+    max_delay, min_delay = syn.max_delay, syn.min_delay
+    slots = _next_pow2(max_delay + 1)
+    ring = np.zeros((slots, 2 * n), dtype=fdtype)
+
+    ev_step, ev_gid, ev_value, i_ext = _build_step_currents(net, n)
+    pin = _build_poisson_inputs(net, seed)
+
+    eng = Engine(
+        dt=dt,
+        seed=net.seed,
+        n=n,
+        threads=net.threads,
+        threads_auto=net.threads_auto,
+        pop_kind=np.array(kinds, dtype=np.int64),
+        pop_start=np.array(starts, dtype=np.int64),
+        pop_size=np.array(sizes, dtype=np.int64),
+        pop_foff=np.array(foffs, dtype=np.int64),
+        pop_ioff=np.array(ioffs, dtype=np.int64),
+        pop_doff=np.array(doffs, dtype=np.int64),
+        pop_key=np.array(keys, dtype=np.uint64),
+        fstate=cat_f(f_parts),
+        istate=cat_i(i_parts).astype(np.int32 if net.precision == "single" else np.int64),
+        idata=cat_i(d_parts),
+        i_ext=i_ext.astype(fdtype),
+        indptr=indptr,
+        syn_code=code,
+        syn_weight=weight,
+        syn_delay=delay,
+        ring=ring,
+        min_delay=min_delay,
+        ev_step=ev_step,
+        ev_gid=ev_gid,
+        ev_value=ev_value,
+        **pin,
+        precision=net.precision,
+        event_driven=net.event_driven,
+        w_table=syn.w_table,
+        w_mode=syn.w_mode,
+        delay_const=syn.delay_const,
+        syn_tag=syn.tag,
+        **model_arrays(models, [p.size for p in pops], dt),  # type: ignore[arg-type]
+        step=net.step,
+        spike_count=np.zeros(n, dtype=np.int64),
+    )
+    eng.build_s = time.perf_counter() - t_build
+    eng.compile_s = compile_kernels(eng)
+    return eng
+
+
+def _build_step_currents(
+    net: Network, n: int
+) -> tuple[
+    npt.NDArray[np.int64], npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.float64]
+]:
+    """Merge step currents into per-neuron change events ``(stamp, gid, total current)``."""
+    i_ext = np.zeros(n)
+    sources: list[tuple[npt.NDArray[np.int64], npt.NDArray[np.float64], npt.NDArray[np.int64]]] = []
+    for target, inp in net.inputs:
+        if not isinstance(inp, StepCurrent):
+            continue
+        if not target.model.receptors:
+            raise ParameterError(f"add_input: {target.model.name} neurons take no current input")
+        stamps = np.array(
+            [steps_on_grid(t, net.dt, "StepCurrent: time") + 1 for t in inp.times], dtype=np.int64
+        )
+        sources.append((stamps, inp.amplitudes, target.global_ids))
+    if not sources:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), np.zeros(0), i_ext
+    # group neurons by the set of sources that drive them
+    members: dict[int, list[int]] = {}
+    groups: dict[tuple[int, ...], list[int]] = {}
+    for si, (_, _, gids) in enumerate(sources):
+        for g in gids.tolist():
+            members.setdefault(g, []).append(si)
+    for g, sl_list in members.items():
+        groups.setdefault(tuple(sl_list), []).append(g)
+    ev_s, ev_g, ev_v = [], [], []
+    for sl, gids_list in groups.items():
+        stamps_all = np.unique(np.concatenate([sources[s][0] for s in sl]))
+        totals = np.zeros(stamps_all.size)
+        for s in sl:
+            st, amp, _ = sources[s]
+            idx = np.searchsorted(st, stamps_all, side="right") - 1
+            totals += np.where(idx >= 0, amp[np.maximum(idx, 0)], 0.0)
+        g_arr = np.array(sorted(gids_list), dtype=np.int64)
+        past = stamps_all <= net.step
+        if past.any():
+            i_ext[g_arr] = totals[past][-1]
+        for st, val in zip(stamps_all[~past], totals[~past], strict=True):
+            ev_s.append(np.full(g_arr.size, st))
+            ev_g.append(g_arr)
+            ev_v.append(np.full(g_arr.size, val))
+    if not ev_s:
+        z = np.zeros(0, dtype=np.int64)
+        return z, z.copy(), np.zeros(0), i_ext
+    s_all = np.concatenate(ev_s).astype(np.int64)
+    g_all = np.concatenate(ev_g).astype(np.int64)
+    v_all = np.concatenate(ev_v)
+    order = np.lexsort((g_all, s_all))
+    return s_all[order], g_all[order], v_all[order], i_ext
+
+
+def _build_poisson_inputs(net: Network, seed: np.uint64) -> dict[str, Any]:
+    indptr = [0]
+    targets, ns, ps, ws, recs, keys = [], [], [], [], [], []
+    for idx, (target, inp) in enumerate(net.inputs):
+        if not isinstance(inp, PoissonInput):
+            continue
+        model = target.model
+        what = f"add_input({target.population.label}, PoissonInput)"
+        rec = model.receptor_index(inp.receptor, what)
+        model.check_weight_range(inp.weight, inp.weight, rec, what)
+        p = inp.rate * net.dt * 1e-3
+        if p > 1.0:
+            raise ParameterError(
+                f"{what}: rate {inp.rate} Hz gives rate*dt = {p:g} > 1; use more inputs at a "
+                "lower rate or a smaller dt"
+            )
+        gids = np.sort(target.global_ids)
+        targets.append(gids)
+        indptr.append(indptr[-1] + gids.size)
+        ns.append(inp.n_inputs)
+        ps.append(p)
+        ws.append(inp.weight)
+        recs.append(rec)
+        keys.append(stream_key(seed, np.uint64(stream_id(STREAM_INPUT, idx))))
+    return {
+        "pin_indptr": np.array(indptr, dtype=np.int64),
+        "pin_targets": np.concatenate(targets).astype(np.int64)
+        if targets
+        else np.zeros(0, dtype=np.int64),
+        "pin_n": np.array(ns, dtype=np.int64),
+        "pin_p": np.array(ps, dtype=np.float64),
+        "pin_w": np.array(ws, dtype=np.float64),
+        "pin_rec": np.array(recs, dtype=np.int64),
+        "pin_key": np.array(keys, dtype=np.uint64),
+    }

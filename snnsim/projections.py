@@ -1,0 +1,294 @@
+"""Projections: the synapses from one population (or view) to another, and access to them.
+
+A :class:`Projection` is created by :meth:`Network.connect`. Its synapses can be read and
+changed PyNN-style at any time, before or after a run and on a loaded network:
+
+- ``proj.get(["weight", "delay"], format="list")``: tuples ``(pre, post, weight, delay)``,
+  ``pre``/``post`` the positions in the presynaptic / postsynaptic population or view,
+  weight in nA (mV onto delta synapses), delay in ms;
+- ``proj.get("weight", format="array")``: a dense ``(len(pre), len(post))`` array, NaN where
+  there is no synapse (as PyNN; with multapses the last one wins);
+- ``proj.set(weight=..., delay=...)``: a scalar, one value per synapse in ``get`` order, a
+  ``(len(pre), len(post))`` matrix or a distribution.
+
+The order of ``get`` is the order of the projection's table: by presynaptic position, then
+postsynaptic position (synapses between the same pair keep the connector's order). It is
+also the order in which ``connect(weight=array)`` reads its values.
+
+Before the network is built, ``set`` changes the description. After it is built (it has
+run, or was loaded) ``set`` writes through to the engine: the projection's synapses move
+from the compacted static block into a mutable block of their own (float64 weights, uint16
+delays), with exactly the values given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from snnsim.connectors import Connector
+from snnsim.distributions import Distribution
+from snnsim.errors import ConnectivityError, ParameterError
+from snnsim.streams import STREAM_SET, key_of
+from snnsim.synapses import MAX_DELAY_STEPS, ProjectionTable, resolve_projection
+
+if TYPE_CHECKING:
+    from snnsim.populations import Target
+
+__all__ = ["Projection", "ProjectionTable"]
+
+_ATTRIBUTES = ("weight", "delay")
+
+
+@dataclass
+class Projection:
+    """Synapses from one population (or view) to another, created by :meth:`Network.connect`.
+
+    ``len(proj)`` is its number of synapses; see the module docstring for :meth:`get` and
+    :meth:`set`.
+    """
+
+    index: int
+    pre: Target
+    post: Target
+    connector: Connector
+    weight: Any
+    delay: Any
+    receptor: str | None
+    round_delays: bool
+    label: str
+    #: calls of :meth:`set` with a distribution so far (each draws from its own stream)
+    set_calls: int = field(default=0, repr=False, compare=False)
+
+    def describe(self) -> dict[str, Any]:
+        """Plain description (for files and messages)."""
+        return {
+            "label": self.label,
+            "pre": self.pre.population.label,
+            "post": self.post.population.label,
+            "receptor": self.receptor or "",
+            **self.connector.describe(),
+        }
+
+    def __repr__(self) -> str:
+        return (
+            f"Projection({self.label!r}, {self.pre.population.label} -> "
+            f"{self.post.population.label}, {type(self.connector).__name__})"
+        )
+
+    # ------------------------------------------------------------------ access
+    def table(self) -> ProjectionTable:
+        """Return the projection's synapses as they are now (the weights the simulation uses).
+
+        Before the network is built the table is resolved from the description (the same
+        random streams as ``build``, so the same synapses); afterwards it is read from the
+        engine. Weights of synapses in the static block are the float32 values the engine
+        stores; those of a mutable block (after :meth:`set` on a built network) are float64.
+        """
+        net = self.pre.network
+        engine = net.built_engine()
+        if engine is None:
+            table = resolve_projection(net, self)
+            weight = table.weight.astype(np.float32).astype(np.float64)
+            return ProjectionTable(
+                self.index, table.pre, table.post, weight, table.delay, table.receptor, net.dt
+            )
+        rec = self.post.model.receptor_index(self.receptor, repr(self))
+        pre, post, weight, delay = engine.projection_synapses(
+            self.index, self.pre.global_ids, self.post.global_ids, rec
+        )
+        return ProjectionTable(self.index, pre, post, weight, delay, rec, net.dt)
+
+    def __len__(self) -> int:
+        return len(self.table())
+
+    def get(
+        self, attributes: str | Sequence[str] = ("weight", "delay"), format: str = "list"
+    ) -> Any:
+        """Return synapse attributes, PyNN style.
+
+        Parameters
+        ----------
+        attributes : str or sequence of str
+            ``"weight"`` (nA, or mV onto delta synapses) and/or ``"delay"`` (ms).
+        format : {"list", "array"}
+            ``"list"``: a list of tuples ``(pre, post, *values)`` in table order (positions
+            in the pre/post population or view). ``"array"``: one dense ``(len(pre),
+            len(post))`` float64 array per attribute, NaN where there is no synapse (for a
+            single attribute name given as a string, that array alone).
+
+        Examples
+        --------
+        >>> import snnsim as snn
+        >>> net = snn.Network(dt=0.1, seed=1)
+        >>> a = net.add_population(3, snn.LIF())
+        >>> proj = net.connect(a, a, snn.OneToOne(), weight=0.5, delay=1.0)
+        >>> proj.get(["weight", "delay"], format="list")[0]
+        (0, 0, 0.5, 1.0)
+        """
+        single = isinstance(attributes, str)
+        names = [attributes] if isinstance(attributes, str) else list(attributes)
+        for name in names:
+            if name not in _ATTRIBUTES:
+                raise ParameterError(
+                    f"{self!r}.get({name!r}): unknown attribute; valid: {', '.join(_ATTRIBUTES)}"
+                )
+        if format not in ("list", "array"):
+            raise ParameterError(f"{self!r}.get(format={format!r}): use 'list' or 'array'")
+        table = self.table()
+        values = {"weight": table.weight, "delay": table.delay_ms}
+        if format == "list":
+            cols = [table.pre.tolist(), table.post.tolist()] + [values[n].tolist() for n in names]
+            return list(zip(*cols, strict=True))
+        arrays = []
+        for name in names:
+            dense = np.full((self.pre.size, self.post.size), np.nan)
+            dense[table.pre, table.post] = values[name]
+            arrays.append(dense)
+        return arrays[0] if single else arrays
+
+    def set(self, weight: Any = None, delay: Any = None) -> None:
+        """Change the weights and/or delays of every synapse of the projection.
+
+        Parameters
+        ----------
+        weight : float, array or Distribution, optional
+            nA (mV onto delta synapses), with the receptor's sign. An array has one value per
+            synapse in :meth:`get` order, or shape ``(len(pre), len(post))``.
+        delay : float, array or Distribution, optional
+            ms, ``>= dt`` and on the grid (unless the projection rounds its delays).
+
+        Before the network is built this changes the description; afterwards it writes
+        through to the engine (the synapses move into a mutable block; values are float64).
+        A distribution draws from its own stream (seed, projection, call number).
+        """
+        if weight is None and delay is None:
+            raise ParameterError(f"{self!r}.set(): give weight=... and/or delay=...")
+        for name, value in (("weight", weight), ("delay", delay)):
+            if value is not None:
+                _check_value_type(value, f"{self!r}.set({name}=...)")
+        net = self.pre.network
+        engine = net.built_engine()
+        if engine is None:
+            from snnsim.connectors import FromList
+
+            if isinstance(self.connector, FromList):
+                # values given here replace the list's own (the table order is the same)
+                self.connector = self.connector.without_values(
+                    weight=weight is not None, delay=delay is not None
+                )
+            if weight is not None:
+                self.weight = weight
+            if delay is not None:
+                self.delay = delay
+            return
+        table = self.table()
+        n = len(table)
+        self.set_calls += 1
+        w = table.weight
+        d_steps = table.delay
+        if weight is not None:
+            w = self._values(weight, table, "weight", 2 * self.set_calls)
+            if not np.all(np.isfinite(w)):
+                bad = int(np.flatnonzero(~np.isfinite(w))[0])
+                raise ConnectivityError(
+                    f"{self!r}.set(weight=...): synapse {bad} (pre {table.pre[bad]}, post "
+                    f"{table.post[bad]}) has weight {float(w[bad])!r}; weights must be finite"
+                )
+            if n:
+                self.post.model.check_weight_range(
+                    float(w.min()), float(w.max()), table.receptor, f"{self!r}.set"
+                )
+        if delay is not None:
+            d_ms = self._values(delay, table, "delay", 2 * self.set_calls + 1)
+            d_steps = _delay_steps(d_ms, net.dt, self.round_delays, f"{self!r}.set(delay=...)")
+        engine.set_projection(
+            self.index, self.pre.global_ids, self.post.global_ids, table.receptor, table.pre,
+            table.post, w, d_steps,
+        )  # fmt: skip
+
+    def _values(
+        self, value: Any, table: ProjectionTable, name: str, call: int
+    ) -> npt.NDArray[np.float64]:
+        """One float64 value per synapse of ``table`` from a scalar, array or distribution."""
+        n = len(table)
+        what = f"{self!r}.set({name}=...)"
+        if isinstance(value, Distribution):
+            net = self.pre.network
+            key = key_of(net.seed, STREAM_SET, (self.index << 20) | (call & 0xFFFFF))
+            out = np.ascontiguousarray(value.sample(key, n), dtype=np.float64).reshape(-1)
+            if out.size != n:
+                raise ConnectivityError(f"{what}: the distribution returned {out.size} values")
+            return out
+        arr = np.asarray(value, dtype=np.float64)
+        if arr.ndim == 0:
+            return np.full(n, float(arr))
+        if arr.ndim == 1:
+            if arr.size != n:
+                raise ConnectivityError(
+                    f"{what}: {arr.size} values for {n} synapses; give a scalar, a "
+                    f"distribution, one value per synapse in get() order or a "
+                    f"({self.pre.size}, {self.post.size}) matrix"
+                )
+            return np.ascontiguousarray(arr)
+        if arr.shape == (self.pre.size, self.post.size):
+            out2: npt.NDArray[np.float64] = arr[table.pre, table.post]
+            return out2
+        raise ConnectivityError(
+            f"{what}: array of shape {arr.shape}; expected ({n},) or "
+            f"({self.pre.size}, {self.post.size})"
+        )
+
+
+def _check_value_type(value: Any, what: str) -> None:
+    """Refuse strings, complex numbers and other non-numbers where a number is expected."""
+    if isinstance(value, Distribution):
+        return
+    if isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ParameterError(f"{what}: {value!r} is not a number")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError) as exc:
+        raise ParameterError(f"{what}: cannot read {value!r} as numbers ({exc})") from None
+    if arr.dtype.kind not in "iuf":
+        raise ParameterError(
+            f"{what}: values of type {arr.dtype} are not allowed; give real numbers (or a "
+            "distribution)"
+        )
+
+
+def _delay_steps(
+    d_ms: npt.NDArray[np.float64], dt: float, round_delays: bool, what: str
+) -> npt.NDArray[np.int64]:
+    """Delays in ms to steps: finite, on the grid (unless rounded), >= 1 step, <= the maximum."""
+    if not np.all(np.isfinite(d_ms)):
+        bad = int(np.flatnonzero(~np.isfinite(d_ms))[0])
+        raise ConnectivityError(
+            f"{what}: synapse {bad} has delay {float(d_ms[bad])!r}; must be finite"
+        )
+    x = d_ms / dt
+    steps = np.rint(x)
+    if not round_delays:
+        off = np.abs(x - steps) > 1e-9 * np.maximum(1.0, np.abs(x))
+        if off.any():
+            bad = int(np.flatnonzero(off)[0])
+            raise ConnectivityError(
+                f"{what}: delay {float(d_ms[bad])!r} ms (synapse {bad}) is not a multiple of "
+                f"dt={dt} ms; use multiples of dt or connect with round_delays=True"
+            )
+    if steps.size and steps.min() < 1:
+        raise ConnectivityError(
+            f"{what}: delay {float(d_ms[np.argmin(steps)])!r} ms is below dt={dt} ms; delays "
+            "must be >= one time step"
+        )
+    if steps.size and steps.max() > MAX_DELAY_STEPS:
+        raise ConnectivityError(
+            f"{what}: delay {float(d_ms[np.argmax(steps)])!r} ms exceeds the maximum of "
+            f"{MAX_DELAY_STEPS} steps ({MAX_DELAY_STEPS * dt:g} ms at dt={dt} ms)"
+        )
+    out: npt.NDArray[np.int64] = steps.astype(np.int64)
+    return out
