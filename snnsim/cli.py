@@ -150,13 +150,12 @@ def info() -> dict[str, Any]:
 
 
 def _cache_dir() -> str:
-    env = os.environ.get("NUMBA_CACHE_DIR")
-    if env:
-        return f"{env} (NUMBA_CACHE_DIR)"
-    import snnsim.kernels
+    """Where compiled kernels are cached, and why there (see :mod:`snnsim.kernels.jit_options`)."""
+    from snnsim.kernels import jit_options
 
-    folder = os.path.dirname(os.path.abspath(snnsim.kernels.__file__))
-    return os.path.join(folder, "__pycache__")
+    if not jit_options.CACHE:
+        return jit_options.CACHE_SOURCE
+    return f"{jit_options.CACHE_DIR} ({jit_options.CACHE_SOURCE})"
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
