@@ -74,12 +74,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ParameterError(f"snnsim run {args.file}: no such file")
     net = snnsim.load(args.file)
     t_start = net.t
-    engine = net.build()
+    engine = net.build(progress=not args.quiet)
     stats = net.run(args.duration, progress=not args.quiet)
     snnsim.save(net, args.out)
     result = {
         "neurons": net.size,
         "synapses": engine.n_synapses,
+        "build_s": engine.build_s,
         "compile_s": engine.compile_s,
         "sim_ms": stats.sim_ms,
         "run_s": stats.wall_s,

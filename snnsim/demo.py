@@ -143,7 +143,7 @@ def run_demo(
     if threads is not None:
         net.threads = _check_threads(threads)
     describe_s = time.perf_counter() - t0
-    engine = net.build()
+    engine = net.build(progress=progress and not quiet)
     stats = net.run(duration, progress=progress and not quiet)
     n = net.size
     result: dict[str, Any] = {

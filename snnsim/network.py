@@ -353,10 +353,13 @@ class Network:
         return rec
 
     # ----------------------------------------------------------------- running
-    def build(self) -> Engine:
-        """Validate the description and turn it into arrays (done by the first ``run``)."""
+    def build(self, progress: bool = False) -> Engine:
+        """Validate the description and turn it into arrays (done by the first ``run``).
+
+        With ``progress``, say on stderr when kernels are compiled (a cold cache).
+        """
         if self._engine is None:
-            self._engine = build_engine(self)
+            self._engine = build_engine(self, progress=progress)
         return self._engine
 
     def _engine_or_build(self) -> Engine:
@@ -391,7 +394,7 @@ class Network:
         from snnsim.models import steps_on_grid
 
         n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
-        engine = self.build()
+        engine = self.build(progress=progress)
         stats = engine.run(n_steps, self, progress=progress)
         self._step = engine.step
         return stats
