@@ -23,9 +23,10 @@ from snnsim.kernels import jit_options
 
 __all__ = ["COLD_COMPILE_S", "CompileWatch", "watch_compilation"]
 
-#: Seconds a cold compile of the kernels of one network type takes (measured: 31-36 s wall,
-#: about 21 s of CPU, for ``snnsim demo`` with an empty cache on 2 busy Xeon cores, numba 0.68).
-COLD_COMPILE_S = 30
+#: Seconds a cold compile of the kernels of one network type takes, roughly: measured 16 to
+#: 36 s wall (12 to 21 s of CPU) for ``snnsim demo``, ``snnsim run`` and ``examples/delays.py``
+#: with an empty cache on 2 shared Xeon cores, numba 0.68.
+COLD_COMPILE_S = 25
 
 
 def compile_notice() -> str:

@@ -186,7 +186,8 @@ def format_summary(result: dict[str, Any], title: str = "") -> str:
     Parameters
     ----------
     result : dict
-        Any of the keys of :func:`run_demo`'s result; missing keys are skipped.
+        Any of the keys of :func:`run_demo`'s result, and ``load_s`` (``snnsim run``);
+        missing keys are skipped.
     title : str
         First line.
 
@@ -198,6 +199,7 @@ def format_summary(result: dict[str, Any], title: str = "") -> str:
     rows = [
         ("neurons", "neurons", "{:d}"),
         ("synapses", "synapses", "{:d}"),
+        ("load_s", "load", "{:.3f} s"),
         ("build_s", "build", "{:.3f} s"),
         ("compile_s", "compile", "{:.3f} s"),
         ("sim_ms", "simulated", "{:.1f} ms"),

@@ -67,6 +67,23 @@ def test_warm_build_prints_nothing_and_splits_times(capsys: pytest.CaptureFixtur
     assert stats.sim_ms == pytest.approx(5.0)
 
 
+def test_run_progress_reaches_the_build(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``net.run(progress=True)`` builds with the notice on; ``run()`` without it, silently."""
+    import snnsim.network as network_mod
+
+    seen: list[bool] = []
+    real = network_mod.build_engine
+
+    def spy(net: snn.Network, progress: bool = False) -> object:
+        seen.append(progress)
+        return real(net, progress=progress)
+
+    monkeypatch.setattr(network_mod, "build_engine", spy)
+    _tiny(seed=4).run(1.0, progress=True)
+    _tiny(seed=5).run(1.0)
+    assert seen == [True, False]
+
+
 def test_build_time_excludes_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Time spent holding Numba's compiler lock during build is counted as compile, not build."""
     import snnsim.engine as engine_mod
