@@ -37,7 +37,10 @@ def main(duration: float = 80.0, out_dir: str = ".") -> dict[str, Any]:
     )
     src_spikes = net.record_spikes(source)
     spikes = net.record_spikes(targets)
-    net.run(duration)
+    # LIFDelta, SpikeSource and per-synapse delays need their own kernels: with
+    # progress=True the first run in an installation says that it compiles them (and how
+    # long it took) instead of going silent for half a minute
+    net.run(duration, progress=True)
 
     arrivals: dict[float, float | None] = {}
     for i, d in enumerate(DELAYS):

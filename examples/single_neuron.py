@@ -53,6 +53,7 @@ def main(duration: float = 250.0, out_dir: str = ".") -> dict[str, Any]:
     net.connect(source, neuron, snn.AllToAll(), weight=0.5, delay=1.0, receptor="exc")
     spikes = net.record_spikes(neuron)
     trace = net.record_state(neuron, ["v", "i_exc"])
+    net.build(progress=True)  # says so if kernels must be compiled first (a cold cache)
     net.run(duration)
 
     times = spikes.times

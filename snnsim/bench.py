@@ -20,6 +20,36 @@ _USAGE_NOTE = (
     "[--quick] [--out DIR] [--readme README.md]"
 )
 
+#: ``snnsim bench --help`` when the suite is not there (its own ``--help`` lists everything).
+_HELP = f"""{_USAGE_NOTE}
+
+Side-by-side benchmark of snnsim against Brian2 and NEST on identical networks: run time,
+build and compile time, synaptic events/s, real-time factor, peak memory and bytes per
+synapse, with ratios to the peers measured in the same run.
+
+cases:
+  cuba          Brette et al. (2007) CUBA, the network of `snnsim demo`: N = 4000, 1 s
+  scaled        CUBA with in-degree 80 at N = 4000 to 256000 (1000000 selectable)
+  event         N = 8000, in-degree 1000: synaptic events outnumber neuron updates
+  sparse        N = 256000 below 1 Hz, delays up to 20 ms: event-driven updates
+  microcircuit  Potjans & Diesmann (2014) at scales 0.1 and 1.0
+  machine       streaming bandwidth and scatter-add throughput of this machine
+  all           every case
+
+main options:
+  --with brian2,nest   peers to run (default: those installed; `none` for snnsim alone)
+  --quick              a few minutes: small sizes, 100 ms, one repeat
+  --out DIR            folder for the JSON results and the plots
+  --readme README.md   update the benchmark table of a README
+"""
+
+_NEEDS = (
+    "snnsim bench: the benchmark suite needs a source checkout of snnsim (a folder "
+    "with benchmarks/compare.py); it is not installed with the package. Clone the "
+    "repository and run `snnsim bench` from inside it (or `python benchmarks/compare.py`); "
+    "Brian2 and NEST come with `pip install -e '.[bench]'` there."
+)
+
 
 def _is_suite(path: Path) -> bool:
     return (path / "compare.py").is_file() and (path / "networks.py").is_file()
@@ -62,17 +92,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit status: 0 on success, 1 if a simulator failed, 2 if the suite was not found.
+        Exit status: 0 on success (and for ``--help``, also without the suite), 1 if a
+        simulator failed, 2 if the suite was not found.
     """
     args = list(sys.argv[1:] if argv is None else argv)
     suite = find_benchmarks()
     if suite is None:
-        sys.stderr.write(
-            "snnsim bench: the benchmark suite needs a source checkout of snnsim (a folder "
-            "with benchmarks/compare.py); it is not installed with the package. Clone the "
-            "repository and run `snnsim bench` from inside it (or `python benchmarks/compare.py`)."
-            f"\n{_USAGE_NOTE}\n"
-        )
+        if {"-h", "--help"} & set(args):
+            # asking for help is not an error: show it, then what running it needs
+            sys.stdout.write(f"{_HELP}\n{_NEEDS}\n")
+            return 0
+        sys.stderr.write(f"{_NEEDS}\n{_USAGE_NOTE}\n")
         return 2
     root = str(suite.parent)
     if root not in sys.path:

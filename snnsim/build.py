@@ -128,10 +128,38 @@ def model_arrays(
             "pop_event": pop_event}  # fmt: skip
 
 
-def build_engine(net: Network) -> Engine:
-    """Turn a network description into an :class:`Engine` (validates everything first)."""
+def build_engine(net: Network, progress: bool = False) -> Engine:
+    """Turn a network description into an :class:`Engine` (validates everything first).
+
+    Parameters
+    ----------
+    net : Network
+        The description.
+    progress : bool
+        Print a notice on stderr before kernels are compiled (a cold cache), and how long
+        compiling took.
+
+    Returns
+    -------
+    Engine
+        With ``build_s`` (making the arrays) and ``compile_s`` (compiling kernels or loading
+        them from the disk cache: the connectivity kernels used while building and the run
+        loop) measured apart.
+    """
+    from snnsim.compilation import watch_compilation
+
+    with watch_compilation(progress) as (watch, lock):
+        t0 = time.perf_counter()
+        eng = _build_arrays(net)
+        jit_s = lock.duration if lock.done else 0.0  # compiling/loading kernels while building
+        eng.build_s = time.perf_counter() - t0 - jit_s
+        eng.compile_s = jit_s + compile_kernels(eng)
+    watch.report()
+    return eng
+
+
+def _build_arrays(net: Network) -> Engine:
     start_threads()  # before any parallel kernel (connectivity, run loop)
-    t_build = time.perf_counter()
     if not net.populations:
         raise ParameterError("Network has no population; add one with net.add_population(...)")
     dt = net.dt
@@ -242,8 +270,6 @@ def build_engine(net: Network) -> Engine:
         step=net.step,
         spike_count=np.zeros(n, dtype=np.int64),
     )
-    eng.build_s = time.perf_counter() - t_build
-    eng.compile_s = compile_kernels(eng)
     return eng
 
 

@@ -10,6 +10,7 @@ import argparse
 import os
 import platform
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -72,14 +73,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if not os.path.isfile(args.file):
         raise ParameterError(f"snnsim run {args.file}: no such file")
-    net = snnsim.load(args.file)
+    from snnsim.compilation import watch_compilation
+
+    t_load = time.perf_counter()
+    with watch_compilation(not args.quiet) as (watch, _):  # load compiles the run loop
+        net = snnsim.load(args.file)
+    load_s = time.perf_counter() - t_load
+    watch.report()
     t_start = net.t
-    engine = net.build()
+    engine = net.build(progress=not args.quiet)
     stats = net.run(args.duration, progress=not args.quiet)
     snnsim.save(net, args.out)
     result = {
         "neurons": net.size,
         "synapses": engine.n_synapses,
+        "load_s": load_s - engine.compile_s,  # reading and checking the file, building
         "compile_s": engine.compile_s,
         "sim_ms": stats.sim_ms,
         "run_s": stats.wall_s,
@@ -150,13 +158,12 @@ def info() -> dict[str, Any]:
 
 
 def _cache_dir() -> str:
-    env = os.environ.get("NUMBA_CACHE_DIR")
-    if env:
-        return f"{env} (NUMBA_CACHE_DIR)"
-    import snnsim.kernels
+    """Where compiled kernels are cached, and why there (see :mod:`snnsim.kernels.jit_options`)."""
+    from snnsim.kernels import jit_options
 
-    folder = os.path.dirname(os.path.abspath(snnsim.kernels.__file__))
-    return os.path.join(folder, "__pycache__")
+    if not jit_options.CACHE:
+        return jit_options.CACHE_SOURCE
+    return f"{jit_options.CACHE_DIR} ({jit_options.CACHE_SOURCE})"
 
 
 def _cmd_info(args: argparse.Namespace) -> int:
@@ -171,12 +178,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     import numpy as np
 
     from snnsim.io import read_sonata_spikes
-    from snnsim.plot import _pyplot, raster
+    from snnsim.plot import pyplot, raster
 
     if not os.path.isfile(args.file):
         raise ParameterError(f"snnsim plot {args.file}: no such file")
     data = read_sonata_spikes(args.file)
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
     offset = 0
     n_spikes = 0

@@ -19,10 +19,10 @@ from snnsim.connectors import FixedProbability
 from snnsim.distributions import Uniform
 from snnsim.errors import ParameterError
 from snnsim.models import LIF
-from snnsim.monitors import SpikeRecorder
+from snnsim.monitors import RateRecorder, SpikeRecorder
 from snnsim.network import Network
 
-__all__ = ["CUBA_PARAMS", "W_EXC", "W_INH", "build_cuba", "run_demo"]
+__all__ = ["CUBA_PARAMS", "W_EXC", "W_INH", "build_cuba", "demo_figure", "run_demo"]
 
 #: Neuron parameters of the CUBA benchmark (Brian2 example ``CUBA.py``).
 CUBA_PARAMS: dict[str, float] = {
@@ -140,10 +140,11 @@ def run_demo(
     os.makedirs(out_dir, exist_ok=True)
     t0 = time.perf_counter()
     net, recs = build_cuba(seed=seed)
+    rate_recs = {label: net.record_rates(r.population, bin_size=1.0) for label, r in recs.items()}
     if threads is not None:
         net.threads = _check_threads(threads)
     describe_s = time.perf_counter() - t0
-    engine = net.build()
+    engine = net.build(progress=progress and not quiet)
     stats = net.run(duration, progress=progress and not quiet)
     n = net.size
     result: dict[str, Any] = {
@@ -164,7 +165,7 @@ def run_demo(
         print(format_summary(result, title=f"CUBA benchmark (Brette et al. 2007), seed {seed}"))
     raster_path = os.path.join(os.fspath(out_dir), "cuba_raster.png")
     spikes_path = os.path.join(os.fspath(out_dir), "cuba_spikes.h5")
-    _raster_png(recs, raster_path, min(duration, 1000.0))
+    _raster_png(recs, rate_recs, raster_path, min(duration, 1000.0), seed, result["mean_rate_hz"])
     write_sonata_spikes(spikes_path, {label: (r.times, r.ids) for label, r in recs.items()})
     result["raster"] = raster_path
     result["spikes_file"] = spikes_path
@@ -185,7 +186,8 @@ def format_summary(result: dict[str, Any], title: str = "") -> str:
     Parameters
     ----------
     result : dict
-        Any of the keys of :func:`run_demo`'s result; missing keys are skipped.
+        Any of the keys of :func:`run_demo`'s result, and ``load_s`` (``snnsim run``);
+        missing keys are skipped.
     title : str
         First line.
 
@@ -197,6 +199,7 @@ def format_summary(result: dict[str, Any], title: str = "") -> str:
     rows = [
         ("neurons", "neurons", "{:d}"),
         ("synapses", "synapses", "{:d}"),
+        ("load_s", "load", "{:.3f} s"),
         ("build_s", "build", "{:.3f} s"),
         ("compile_s", "compile", "{:.3f} s"),
         ("sim_ms", "simulated", "{:.1f} ms"),
@@ -214,19 +217,81 @@ def format_summary(result: dict[str, Any], title: str = "") -> str:
     return "\n".join(lines)
 
 
-def _raster_png(recs: dict[str, SpikeRecorder], path: str, t_max: float) -> None:
-    from snnsim.plot import _pyplot, raster
+def _raster_png(
+    recs: dict[str, SpikeRecorder],
+    rate_recs: dict[str, RateRecorder],
+    path: str,
+    t_max: float,
+    seed: int,
+    mean_rate_hz: float,
+) -> None:
+    from snnsim.plot import pyplot
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
+    fig = demo_figure(recs, rate_recs, t_max, seed, mean_rate_hz)
+    fig.savefig(path, dpi=120)
+    pyplot().close(fig)
+
+
+def demo_figure(
+    recs: dict[str, SpikeRecorder],
+    rate_recs: dict[str, RateRecorder],
+    t_max: float,
+    seed: int,
+    mean_rate_hz: float,
+) -> Any:
+    """Draw the demo's figure: a raster of every neuron above the population rates.
+
+    The title states N, the seed and the mean rate; the legend sits above the raster,
+    outside it, so that it hides no spike.
+
+    Parameters
+    ----------
+    recs : dict of str to SpikeRecorder
+        Spike recorders of whole populations, drawn from the bottom up.
+    rate_recs : dict of str to RateRecorder
+        Rate recorders, drawn in the lower panel.
+    t_max : float
+        End of the time axis, ms.
+    seed : int
+        Network seed (for the title).
+    mean_rate_hz : float
+        Mean rate over all neurons (for the title).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (not saved, not closed).
+    """
+    from snnsim.plot import pyplot, raster, rates
+
+    plt = pyplot()
+    fig, (ax, ax_rate) = plt.subplots(
+        2, 1, figsize=(9, 6), sharex=True, height_ratios=(3, 1), layout="constrained"
+    )
     offset = 0
+    sizes = []
     for k, (label, rec) in enumerate(recs.items()):
         sel = rec.times <= t_max
         raster((rec.times[sel], rec.ids[sel] + offset), ax=ax, color=f"C{k}", s=2.0, label=label)
         offset += rec.population.size
+        sizes.append(f"{rec.population.size} {label}")
+    for k, (label, rr) in enumerate(rate_recs.items()):
+        rates(rr, ax=ax_rate, color=f"C{k}", lw=0.7, alpha=0.85, label=label)
+    ax.set_xlabel("")
     ax.set_xlim(0.0, max(t_max, 1e-9))
     ax.set_ylim(-0.5, offset - 0.5)
-    ax.set_title("CUBA network (Brette et al. 2007)")
-    ax.legend(loc="upper right", markerscale=6)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    ax.set_title(
+        f"CUBA network (Brette et al. 2007)\nN = {offset} neurons ({', '.join(sizes)}), "
+        f"seed {seed}, mean rate {mean_rate_hz:.2f} Hz",
+        loc="left",
+        fontsize="medium",
+    )
+    # above the axes, right of the title: the legend covers no spike
+    ax.legend(
+        loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=len(recs), markerscale=6,
+        frameon=False, borderaxespad=0.2,
+    )  # fmt: skip
+    if rate_recs:
+        rr = next(iter(rate_recs.values()))
+        ax_rate.set_ylabel(f"rate (Hz)\n{rr.bin_steps * rr.dt:g} ms bins")
+    return fig

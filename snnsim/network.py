@@ -307,10 +307,13 @@ class Network:
         return rec
 
     # ----------------------------------------------------------------- running
-    def build(self) -> Engine:
-        """Validate the description and turn it into arrays (done by the first ``run``)."""
+    def build(self, progress: bool = False) -> Engine:
+        """Validate the description and turn it into arrays (done by the first ``run``).
+
+        With ``progress``, say on stderr when kernels are compiled (a cold cache).
+        """
         if self._engine is None:
-            self._engine = build_engine(self)
+            self._engine = build_engine(self, progress=progress)
         return self._engine
 
     def attach_engine(self, engine: Engine) -> None:
@@ -359,6 +362,6 @@ class Network:
         from snnsim.timegrid import steps_on_grid
 
         n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
-        engine = self.build()
+        engine = self.build(progress=progress)
         stats = engine.run(n_steps, self._recorders, progress=progress)
         return stats

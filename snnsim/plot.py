@@ -26,10 +26,10 @@ from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["raster", "rates", "traces"]
+__all__ = ["pyplot", "raster", "rates", "traces"]
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
     """Import ``matplotlib.pyplot``, selecting ``Agg`` when there is no display."""
     import matplotlib
 
@@ -46,7 +46,7 @@ def _pyplot() -> Any:
 def _axes(ax: Axes | None) -> Axes:
     if ax is not None:
         return ax
-    plt = _pyplot()
+    plt = pyplot()
     _, new_ax = plt.subplots(figsize=(8, 4), layout="constrained")
     return new_ax  # type: ignore[no-any-return]
 

@@ -24,6 +24,7 @@ LAYERS: dict[str, int] = {
     "snnsim.errors": 1,
     "snnsim.timegrid": 1,
     "snnsim.streams": 1,
+    "snnsim.compilation": 1,
     # engine: compiled arrays, run loop, synapse blocks (no description object)
     "snnsim.engine": 2,
     "snnsim.synapse_blocks": 2,
