@@ -157,3 +157,201 @@ def binomial_count(u: float, n: np.int64, p: float) -> int:
         if pk < tiny:
             break
     return k
+
+
+# ------------------------------------------------------------------ normal tails
+_SQRT_HALF = math.sqrt(0.5)
+_LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
+_LOG_HALF = math.log(0.5)
+_LOG_ACKLAM_LOW = math.log(0.02425)
+#: Below this ``x``, ``math.erfc`` gives ``Q(x)`` to full relative precision; from here on
+#: the asymptotic series is used (its 12 terms are exact to 1e-20 at x = 20).
+_ASYMPTOTIC_X = 20.0
+_ASYMPTOTIC_TERMS = 12
+
+
+@njit(**JIT)
+def _mills_series(x: float) -> float:
+    r"""Asymptotic factor :math:`s(x) = x Q(x) / \varphi(x)` for ``x >= 20``.
+
+    .. math:: s(x) = \sum_{k \ge 0} (-1)^k \frac{(2k-1)!!}{x^{2k}}
+
+    truncated after 12 terms (the first omitted term is below 1e-20 at ``x = 20``).
+    """
+    z = 1.0 / (x * x)
+    s = 1.0
+    term = 1.0
+    for k in range(1, _ASYMPTOTIC_TERMS + 1):
+        term *= -(2.0 * k - 1.0) * z
+        s += term
+    return s
+
+
+@njit(**JIT)
+def normal_log_sf(x: float) -> float:
+    r"""Log of the standard normal survival function, :math:`\log Q(x)`, for any ``x``.
+
+    .. math:: Q(x) = P(Z > x) = \tfrac12 \operatorname{erfc}(x / \sqrt2)
+
+    For ``x >= 20`` (where ``Q`` nears the float64 underflow) the Mills-ratio series is
+    used in log space: :math:`\log Q(x) = -x^2/2 - \log x - \log\sqrt{2\pi} + \log s(x)`,
+    so the result stays finite and accurate for any finite ``x`` (``-inf`` at ``+inf``).
+    """
+    if x < _ASYMPTOTIC_X:
+        return math.log(0.5 * math.erfc(x * _SQRT_HALF))
+    if math.isinf(x):
+        return -math.inf
+    return -0.5 * x * x - math.log(x) - _LOG_SQRT_2PI + math.log(_mills_series(x))
+
+
+@njit(**JIT)
+def _hazard(x: float, log_sf: float) -> float:
+    r"""Hazard :math:`\lambda(x) = \varphi(x) / Q(x)` (> 0), given ``log_sf`` = log Q(x)."""
+    if x < _ASYMPTOTIC_X:
+        return math.exp(-0.5 * x * x - _LOG_SQRT_2PI - log_sf)
+    return x / _mills_series(x)
+
+
+@njit(**JIT)
+def _acklam_lower(log_p: float) -> float:
+    """Acklam's approximation of the normal quantile for ``p = exp(log_p) <= 0.5``.
+
+    Relative error below 1.15e-9; the tail branch takes ``log_p`` directly, so ``p`` may
+    be far below the smallest float64.
+    """
+    if log_p < _LOG_ACKLAM_LOW:
+        q = math.sqrt(-2.0 * log_p)
+        num = ((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q
+                 - 2.400758277161838e00) * q - 2.549732539343734e00) * q
+               + 4.374664141464968e00) * q + 2.938163982698783e00  # fmt: skip
+        den = (((7.784695709041462e-03 * q + 3.224671290700398e-01) * q
+                + 2.445134137142996e00) * q + 3.754408661907416e00) * q + 1.0  # fmt: skip
+        return num / den
+    q = math.exp(log_p) - 0.5
+    r = q * q
+    num = (((((-3.969683028665376e01 * r + 2.209460984245205e02) * r
+              - 2.759285104469687e02) * r + 1.383577518672690e02) * r
+            - 3.066479806614716e01) * r + 2.506628277459239e00) * q  # fmt: skip
+    den = ((((-5.447609879822406e01 * r + 1.615858368580409e02) * r
+             - 1.556989798598866e02) * r + 6.680131188771972e01) * r
+           - 1.328068155288572e01) * r + 1.0  # fmt: skip
+    return num / den
+
+
+@njit(**JIT)
+def normal_isf_log(log_p: float) -> float:
+    r"""Inverse of :func:`normal_log_sf`: the ``x`` with :math:`\log Q(x) = ` ``log_p``.
+
+    Acklam's rational approximation as a start, then Newton steps on
+    :math:`g(x) = \log Q(x) - \log p`, :math:`g'(x) = -\lambda(x)`, which converge
+    monotonically (:math:`\log Q` is concave) to full float64 precision. ``log_p`` may be
+    any value ``<= 0`` (``-inf`` gives ``+inf``, ``0`` gives ``-inf``).
+    """
+    if log_p >= 0.0:
+        return -math.inf
+    if math.isinf(log_p):
+        return math.inf
+    sign = 1.0
+    if log_p > _LOG_HALF:  # p > 1/2: x < 0, and Q(-x) = 1 - p
+        sign = -1.0
+        log_p = math.log(-math.expm1(log_p))
+    x = -_acklam_lower(log_p)
+    for _ in range(50):
+        ls = normal_log_sf(x)
+        dx = (ls - log_p) / _hazard(x, ls)
+        x += dx
+        if abs(dx) <= 1e-15 * max(1.0, abs(x)):
+            break
+    return sign * x
+
+
+@njit(**JIT)
+def _log_sf_ratio(a: float, y: float) -> float:
+    r""":math:`\log Q(a + y) - \log Q(a)` for ``a >= 0``, ``y >= 0``, without cancellation.
+
+    Beyond ``a = 20`` the Gaussian factor is written out,
+    :math:`-y (a + y/2) - \log(1 + y/a) + \log s(a+y) - \log s(a)`, so a bound thousands of
+    standard deviations out keeps the relative precision of ``y``.
+    """
+    if math.isinf(y):
+        return -math.inf
+    if a < _ASYMPTOTIC_X:
+        return normal_log_sf(a + y) - normal_log_sf(a)
+    return (
+        -y * (a + 0.5 * y)
+        - math.log1p(y / a)
+        + math.log(_mills_series(a + y))
+        - math.log(_mills_series(a))
+    )
+
+
+@njit(**JIT)
+def _truncated_upper(u: float, a: float, b: float) -> float:
+    r"""Draw the standard normal truncated to ``[a, b]``, ``0 <= a < b <= inf``, by inversion.
+
+    Solves :math:`Q(a + y) / Q(a) = 1 - u\,(1 - Q(b)/Q(a))` for :math:`y` in log space
+    (Newton on :func:`_log_sf_ratio`, concave in :math:`y`), so bounds far in the tail keep
+    full precision.
+    """
+    if math.isinf(b):
+        t = math.log1p(-u)
+    else:
+        t = math.log1p(u * math.expm1(_log_sf_ratio(a, b - a)))
+    if t >= 0.0:
+        return a
+    if a < _ASYMPTOTIC_X:  # Acklam's start (1e-9), refined below
+        la = normal_log_sf(a)
+        y = max(-_acklam_lower(la + t) - a, 0.0)
+    else:
+        la = 0.0  # unused: the ratio is written out beyond 20
+        y = -2.0 * t / (a + math.sqrt(a * a - 2.0 * t))  # drops only the log terms
+    for _ in range(50):
+        if a < _ASYMPTOTIC_X:
+            ls = normal_log_sf(a + y)
+            h = ls - la
+        else:
+            h = _log_sf_ratio(a, y)
+            ls = 0.0
+        dy = (h - t) / _hazard(a + y, ls)
+        y = max(y + dy, 0.0)
+        if abs(dy) <= 1e-15 * max(a + y, 1e-300 + y):
+            break
+    return min(a + y, b)
+
+
+@njit(**JIT)
+def truncated_standard_normal(u: float, a: float, b: float) -> float:
+    r"""Draw the standard normal truncated to ``[a, b]`` (``a < b``, may be infinite) exactly.
+
+    Inversion of the truncated CDF,
+
+    .. math:: x = \Phi^{-1}\bigl(\Phi(a) + u\,(\Phi(b) - \Phi(a))\bigr),
+
+    evaluated with the tail mass on the far side of 0 so nothing cancels: bounds on one
+    side of the mean go to :func:`_truncated_upper` (by symmetry for ``b <= 0``); an
+    interval around the mean inverts the smaller of the lower and upper masses. The result
+    is a deterministic function of the uniform ``u`` in (0, 1) and lies in ``[a, b]``.
+    """
+    if a >= 0.0:
+        return _truncated_upper(u, a, b)
+    if b <= 0.0:
+        return -_truncated_upper(u, -b, -a)
+    below = 0.5 * math.erfc(-a * _SQRT_HALF)  # Phi(a) = Q(-a) <= 1/2
+    above = 0.5 * math.erfc(b * _SQRT_HALF)  # Q(b) <= 1/2
+    mass = (1.0 - below) - above
+    low_mass = below + u * mass  # Phi(x)
+    if low_mass <= 0.5:
+        x = -normal_isf_log(math.log(low_mass))
+    else:
+        x = normal_isf_log(math.log(above + (1.0 - u) * mass))
+    return min(max(x, a), b)
+
+
+@njit(**JIT)
+def normal_mass(a: float, b: float) -> float:
+    r"""Probability :math:`\Phi(b) - \Phi(a)` of ``[a, b]`` under the standard normal."""
+    if b <= 0.0:
+        a, b = -b, -a
+    if a >= 0.0:
+        return math.exp(normal_log_sf(a)) * -math.expm1(_log_sf_ratio(a, b - a))
+    return 1.0 - 0.5 * math.erfc(-a * _SQRT_HALF) - 0.5 * math.erfc(b * _SQRT_HALF)
