@@ -98,67 +98,6 @@ def binomial_from_zero(u: float, n: np.int64, p0: float, ratio: float) -> int:
     return k
 
 
-@njit(**JIT)
-def binomial_count(u: float, n: np.int64, p: float) -> int:
-    """Exact Binomial(n, p) variate from one uniform ``u`` by inversion of the CDF.
-
-    For ``n p < 20`` the search starts at 0 with ``P(0) = (1-p)^n`` (expected
-    ``n p + 1`` iterations). Otherwise it starts at the mode, whose probability is
-    computed in log space (no underflow for large n), and walks outward: the cost is
-    O(sqrt(n p (1 - p))). Terms below ``1e-17`` of the mode probability are neglected.
-    """
-    if n <= 0 or p <= 0.0:
-        return 0
-    if p >= 1.0:
-        return int(n)
-    q = 1.0 - p
-    ratio = p / q
-    if n * p < 20.0:
-        return binomial_from_zero(u, n, math.exp(n * math.log1p(-p)), ratio)
-    mode = math.floor((n + 1) * p)
-    if mode > n:
-        mode = int(n)
-    pm = math.exp(
-        math.lgamma(n + 1.0)
-        - math.lgamma(mode + 1.0)
-        - math.lgamma(n - mode + 1.0)
-        + mode * math.log(p)
-        + (n - mode) * math.log(q)
-    )
-    tiny = pm * 1e-17
-    # P(X < mode), summed from the mode downward until the terms are negligible.
-    below = 0.0
-    pk = pm
-    k = mode
-    while k > 0:
-        pk = pk * k / (n - k + 1.0) / ratio
-        k -= 1
-        below += pk
-        if pk < tiny:
-            break
-    if u <= below:
-        c = below
-        pk = pm
-        k = mode
-        while k > 0:
-            pk = pk * k / (n - k + 1.0) / ratio
-            k -= 1
-            c -= pk
-            if u > c:
-                return k
-        return 0
-    c = below + pm
-    pk = pm
-    k = mode
-    while u > c and k < n:
-        pk = pk * (n - k) / (k + 1.0) * ratio
-        k += 1
-        c += pk
-        if pk < tiny:
-            break
-    return k
-
-
 # ------------------------------------------------------------------ normal tails
 _SQRT_HALF = math.sqrt(0.5)
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
@@ -355,3 +294,229 @@ def normal_mass(a: float, b: float) -> float:
     if a >= 0.0:
         return math.exp(normal_log_sf(a)) * -math.expm1(_log_sf_ratio(a, b - a))
     return 1.0 - 0.5 * math.erfc(-a * _SQRT_HALF) - 0.5 * math.erfc(b * _SQRT_HALF)
+
+
+# ---------------------------------------------------------------- binomial, large n
+#: Above this variance ``n p (1 - p)`` a Binomial count is drawn by the Cornish-Fisher
+#: quantile (no loop); at or below it by the exact walk from the mode (<= ~300 steps).
+BINOMIAL_WALK_MAX_VARIANCE = 1e3
+
+# Loader's Stirling-series coefficients: stirlerr(m) = lgamma(m+1) - (m+1/2) log m + m
+# - log sqrt(2 pi) = 1/(12 m) - 1/(360 m^3) + ...
+_S0 = 1.0 / 12.0
+_S1 = 1.0 / 360.0
+_S2 = 1.0 / 1260.0
+_S3 = 1.0 / 1680.0
+_S4 = 1.0 / 1188.0
+
+
+@njit(**JIT)
+def _stirlerr(m: float) -> float:
+    """Error of Stirling's formula for ``log m!`` (Loader 2000), accurate for any ``m >= 1``."""
+    if m <= 15.0:
+        return math.lgamma(m + 1.0) - (m + 0.5) * math.log(m) + m - _LOG_SQRT_2PI
+    m2 = m * m
+    if m > 500.0:
+        return (_S0 - _S1 / m2) / m
+    if m > 80.0:
+        return (_S0 - (_S1 - _S2 / m2) / m2) / m
+    if m > 35.0:
+        return (_S0 - (_S1 - (_S2 - _S3 / m2) / m2) / m2) / m
+    return (_S0 - (_S1 - (_S2 - (_S3 - _S4 / m2) / m2) / m2) / m2) / m
+
+
+@njit(**JIT)
+def _bd0(x: float, mean: float) -> float:
+    r"""Deviance term :math:`x \log(x / M) + M - x` without cancellation (Loader 2000)."""
+    if abs(x - mean) < 0.1 * (x + mean):
+        v = (x - mean) / (x + mean)
+        s = (x - mean) * v
+        ej = 2.0 * x * v
+        v2 = v * v
+        for j in range(1, 1000):
+            ej *= v2
+            s1 = s + ej / (2 * j + 1)
+            if s1 == s:
+                return s1
+            s = s1
+        return s
+    return x * math.log(x / mean) + mean - x
+
+
+@njit(**JIT)
+def binomial_pmf(k: np.int64, n: np.int64, p: float) -> float:
+    r"""Binomial(n, p) probability of ``k``, accurate to ~1e-15 relative for any ``n``.
+
+    Loader's saddle-point form (as R's ``dbinom``):
+
+    .. math:: P(k) = \sqrt{\frac{n}{2\pi k (n-k)}}
+              \exp\bigl(\delta(n) - \delta(k) - \delta(n-k)
+              - \mathrm{bd0}(k, np) - \mathrm{bd0}(n-k, nq)\bigr)
+
+    with :math:`\delta` the Stirling-series error. A difference of ``lgamma`` values would
+    lose all precision at ``n = 10^{15}``.
+    """
+    q = 1.0 - p
+    if k == 0:
+        return math.exp(n * math.log1p(-p))
+    if k == n:
+        return math.exp(n * math.log(p))
+    fk = float(k)
+    fn = float(n)
+    lc = (
+        _stirlerr(fn)
+        - _stirlerr(fk)
+        - _stirlerr(fn - fk)
+        - _bd0(fk, fn * p)
+        - _bd0(fn - fk, fn * q)
+    )
+    return math.exp(lc) * math.sqrt(fn / (2.0 * math.pi * fk * (fn - fk)))
+
+
+@njit(**JIT)
+def binomial_mode_walk(u: float, n: np.int64, p: float) -> tuple[int, int]:
+    """Exact Binomial(n, p) inversion from the mode; returns ``(k, iterations)``.
+
+    ``P(mode)`` comes from :func:`binomial_pmf`; ``P(X < mode)`` is summed downward until
+    the terms fall below ``1e-17 P(mode)``, then the search walks from the mode toward
+    ``u``. Iterations: about ``9 sqrt(n p q)`` for the sum plus ``|k - mode|``.
+    """
+    q = 1.0 - p
+    ratio = p / q
+    mode = np.int64(math.floor((n + 1) * p))
+    if mode > n:
+        mode = n
+    pm = binomial_pmf(mode, n, p)
+    tiny = pm * 1e-17
+    it = 0
+    # P(X < mode), summed from the mode downward until the terms are negligible.
+    below = 0.0
+    pk = pm
+    k = mode
+    while k > 0:
+        pk = pk * k / (n - k + 1.0) / ratio
+        k -= 1
+        below += pk
+        it += 1
+        if pk < tiny:
+            break
+    if u <= below:
+        c = below
+        pk = pm
+        k = mode
+        while k > 0:
+            pk = pk * k / (n - k + 1.0) / ratio
+            k -= 1
+            c -= pk
+            it += 1
+            if u > c or pk < tiny:
+                return int(k), it
+        return 0, it
+    c = below + pm
+    pk = pm
+    k = mode
+    while u > c and k < n:
+        pk = pk * (n - k) / (k + 1.0) * ratio
+        k += 1
+        c += pk
+        it += 1
+        if pk < tiny:
+            break
+    return int(k), it
+
+
+@njit(**JIT)
+def binomial_cornish_fisher(u: float, n: np.int64, p: float) -> int:
+    r"""Binomial(n, p) quantile of ``u`` from the Cornish-Fisher expansion (no loop).
+
+    The lattice distribution is treated as a continuous one with Sheppard-corrected
+    cumulants (:math:`\kappa_2 = npq - 1/12`, :math:`\kappa_4 + 1/120`,
+    :math:`\kappa_6 - 1/252`) evaluated at :math:`k + 1/2`. With :math:`z = \Phi^{-1}(u)`,
+    standardised cumulants :math:`\gamma_r = \kappa_{r+2} / \kappa_2^{(r+2)/2}` and the
+    Hermite polynomials :math:`He_j(z)` (Abramowitz & Stegun 26.2.51, terms to
+    :math:`\kappa_2^{-2}`):
+
+    .. math::
+        w = z + \tfrac{He_2}{6}\gamma_1 + \tfrac{He_3}{24}\gamma_2
+            - \tfrac{2He_3 + He_1}{36}\gamma_1^2 + \tfrac{He_4}{120}\gamma_3
+            - \tfrac{He_4 + He_2}{24}\gamma_1\gamma_2
+            + \tfrac{12He_4 + 19He_2}{324}\gamma_1^3 + \tfrac{He_5}{720}\gamma_4
+            - \tfrac{3He_5 + 6He_3 + 2He_1}{384}\gamma_2^2
+            - \tfrac{2He_5 + 3He_3}{180}\gamma_1\gamma_3
+            + \tfrac{14He_5 + 37He_3 + 8He_1}{288}\gamma_1^2\gamma_2
+            - \tfrac{252He_5 + 832He_3 + 227He_1}{7776}\gamma_1^4
+
+    and :math:`k = \lceil np + \sqrt{\kappa_2}\, w - 1/2 \rceil` clipped to ``[0, n]``.
+    Binomial cumulants: :math:`\kappa_3 = npq(q-p)`, :math:`\kappa_4 = npq(1-6pq)`,
+    :math:`\kappa_5 = npq(q-p)(1-12pq)`, :math:`\kappa_6 = npq(1-30pq+120p^2q^2)`.
+    Against the exact CDF, at every step, the error was at most 5e-11 for ``npq`` from 900
+    to 4750 (``p`` from 2.5e-4 to 0.9) and 1e-9 at ``npq = 300``; it is used above
+    :data:`BINOMIAL_WALK_MAX_VARIANCE`.
+    """
+    q = 1.0 - p
+    fn = float(n)
+    npq = fn * p * q
+    pq = p * q
+    k2 = npq - 1.0 / 12.0
+    sd = math.sqrt(k2)
+    g1 = npq * (q - p) / (k2 * sd)
+    g2 = (npq * (1.0 - 6.0 * pq) + 1.0 / 120.0) / (k2 * k2)
+    g3 = npq * (q - p) * (1.0 - 12.0 * pq) / (k2 * k2 * sd)
+    g4 = (npq * (1.0 - 30.0 * pq + 120.0 * pq * pq) - 1.0 / 252.0) / (k2 * k2 * k2)
+    if u <= 0.5:
+        z = -normal_isf_log(math.log(u))
+    else:
+        z = normal_isf_log(math.log1p(-u))
+    z2 = z * z
+    he1 = z
+    he2 = z2 - 1.0
+    he3 = (z2 - 3.0) * z
+    he4 = (z2 - 6.0) * z2 + 3.0
+    he5 = ((z2 - 10.0) * z2 + 15.0) * z
+    w = (
+        z
+        + he2 / 6.0 * g1
+        + he3 / 24.0 * g2
+        - (2.0 * he3 + he1) / 36.0 * g1 * g1
+        + he4 / 120.0 * g3
+        - (he4 + he2) / 24.0 * g1 * g2
+        + (12.0 * he4 + 19.0 * he2) / 324.0 * g1 * g1 * g1
+        + he5 / 720.0 * g4
+        - (3.0 * he5 + 6.0 * he3 + 2.0 * he1) / 384.0 * g2 * g2
+        - (2.0 * he5 + 3.0 * he3) / 180.0 * g1 * g3
+        + (14.0 * he5 + 37.0 * he3 + 8.0 * he1) / 288.0 * g1 * g1 * g2
+        - (252.0 * he5 + 832.0 * he3 + 227.0 * he1) / 7776.0 * g1 * g1 * g1 * g1
+    )
+    x = math.ceil(fn * p + sd * w - 0.5)
+    if x <= 0.0:
+        return 0
+    if x >= fn:
+        return int(n)
+    return int(x)
+
+
+@njit(**JIT)
+def binomial_count(u: float, n: np.int64, p: float) -> int:
+    """Binomial(n, p) variate from one uniform ``u`` by inversion of the CDF; bounded work.
+
+    - ``n p < 20``: exact search from 0 with ``P(0) = (1-p)^n`` (:func:`binomial_from_zero`,
+      expected ``n p + 1`` iterations);
+    - ``n p >= 20`` and ``n p q <=`` :data:`BINOMIAL_WALK_MAX_VARIANCE`: exact walk from the
+      mode (:func:`binomial_mode_walk`, at most about ``9 sqrt(n p q) + |k - mode|``
+      iterations, i.e. ~300); terms below ``1e-17`` of the mode probability are neglected;
+    - larger ``n p q``: the Cornish-Fisher quantile (:func:`binomial_cornish_fisher`, no
+      loop, CDF error about 5e-11), so ``n = 10**15`` costs what ``n = 10**4`` does.
+
+    The result is non-decreasing in ``u`` within each regime, and never loops over ``n``.
+    """
+    if n <= 0 or p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return int(n)
+    q = 1.0 - p
+    ratio = p / q
+    if n * p < 20.0:
+        return binomial_from_zero(u, n, math.exp(n * math.log1p(-p)), ratio)
+    if n * p * q > BINOMIAL_WALK_MAX_VARIANCE:
+        return binomial_cornish_fisher(u, n, p)
+    return binomial_mode_walk(u, n, p)[0]
