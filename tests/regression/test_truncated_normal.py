@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from snnsim.kernels import assembly as ka
+from snnsim.kernels import connectivity as kc
 from snnsim.kernels import random_streams as rs
 
 import snnsim as snn
@@ -30,8 +31,16 @@ KS_CRIT = math.sqrt(-math.log(0.0005) / 2.0) / math.sqrt(N)
 MU, SD = 2.0, 0.5
 
 #: Standardised bounds: both in one tail, far tail, the other tail, around the mean.
-BOUNDS = [(3.0, 4.0), (8.0, math.inf), (-math.inf, -5.0), (-0.5, 0.5), (-1.0, 2.5), (0.0, 0.1)]
-IDS = ["3..4", "8..inf", "-inf..-5", "-0.5..0.5", "-1..2.5", "0..0.1"]
+BOUNDS = [
+    (3.0, 4.0),
+    (8.0, math.inf),
+    (-math.inf, -5.0),
+    (-0.5, 0.5),
+    (-1.0, 2.5),
+    (0.0, 0.1),  # 4 % of the mass: inversion
+    (0.9, 1.4),  # 10.3 %: redraws, ~10 per value
+]
+IDS = ["3..4", "8..inf", "-inf..-5", "-0.5..0.5", "-1..2.5", "0..0.1", "0.9..1.4"]
 
 
 def _key(seed: int, stream: int = 7) -> np.uint64:
@@ -104,6 +113,18 @@ def test_kernel_value_pass_is_truncated_normal(a: float, b: float, seed: int) ->
     np.testing.assert_array_equal(d, d7)
     ref = snn.Normal(*wpar).sample(_key(seed), N).astype(np.float32)
     np.testing.assert_array_equal(w, ref)
+
+
+def test_fallback_after_missed_redraws_is_exact(seed: int) -> None:
+    """The inversion that follows 100 missed redraws gives the truncated normal too."""
+    key = _key(seed)
+    a, b = 3.0, 4.0  # 0.13 % of the mass: told 0.5, the redraws nearly always all miss
+    n = 20_000
+    x = np.array([kc.normal_value(key, 0.0, 1.0, a, b, 0.5, i) for i in range(n)])
+    mean, var = naive.truncated_normal_moments_ref(a, b)
+    assert abs(x.mean() - mean) < 5.0 * math.sqrt(var / n)
+    d = naive.ks_statistic_ref(x, lambda v: naive.truncated_normal_cdf_ref(v, a, b))
+    assert d < math.sqrt(-math.log(0.0005) / 2.0) / math.sqrt(n)
 
 
 def test_same_key_same_draws_other_key_other_draws(seed: int) -> None:
