@@ -18,6 +18,7 @@ Value specifications (``kind``, ``par`` float64[4], ``key``, ``arr``, ``perm``, 
     kind 0  constant           par[0]
     kind 1  Uniform            par[0] + (par[1] - par[0]) * U_q
     kind 2  Normal (truncated) mean par[0], std par[1], bounds [par[2], par[3]]
+                               (exactly: :func:`~snnsim.kernels.connectivity.normal_value`)
     kind 3  array              arr[q] (or arr[perm[q]] when perm is not empty)
     kind 4  matrix             mat[pre_position, post_position]
 
@@ -35,7 +36,7 @@ import math
 
 import numpy as np
 from numba import njit, prange
-from snnsim.kernels.connectivity import normal_value, uniform_value
+from snnsim.kernels.connectivity import normal_mass_of, normal_value, uniform_value
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
 
 #: Columns of ``bad_q`` / ``bad_v`` in :func:`synapse_values`: the first offending synapse
@@ -133,13 +134,13 @@ def weight_indices(weight, table_keys, out):
 
 # ------------------------------------------------------------------------- values
 @njit(**JIT)
-def _value(kind, par, key, arr, perm, mat, q, i, j):
+def _value(kind, par, key, arr, perm, mat, mass, q, i, j):
     if kind == 0:
         return par[0]
     if kind == 1:
         return uniform_value(key, par[0], par[1], q)
     if kind == 2:
-        return normal_value(key, par[0], par[1], par[2], par[3], q)
+        return normal_value(key, par[0], par[1], par[2], par[3], mass, q)
     if kind == 3:
         if perm.shape[0] > 0:
             return arr[perm[q]]
@@ -225,6 +226,9 @@ def synapse_values(
     n_pre = dest.shape[0]
     n_chunks = wstats.shape[0]
     compressed = table_keys.shape[0] > 0
+    # probability of a truncated Normal's interval, once per projection (kind 2 only)
+    wmass = normal_mass_of(wpar[0], wpar[1], wpar[2], wpar[3]) if wkind == 2 else 1.0
+    dmass = normal_mass_of(dpar[0], dpar[1], dpar[2], dpar[3]) if dkind == 2 else 1.0
     for c in prange(n_chunks):
         wmin = math.inf
         wmax = -math.inf
@@ -238,7 +242,7 @@ def synapse_values(
             for q in range(lptr[i], lptr[i + 1]):
                 s = base + q
                 j = code[s]
-                w = _value(wkind, wpar, wkey, warr, wperm, wmat, q, i, j)
+                w = _value(wkind, wpar, wkey, warr, wperm, wmat, wmass, q, i, j)
                 if not math.isfinite(w):
                     _flag(bad_q, bad_v, c, BAD_WEIGHT_NONFINITE, q, w)
                     w = 0.0
@@ -254,7 +258,7 @@ def synapse_values(
                     else:
                         # float32 in the static block; float64 in resolved tables
                         weight_out[s] = weight_out.dtype.type(w)
-                d = _value(dkind, dpar, dkey, darr, dperm, dmat, q, i, j)
+                d = _value(dkind, dpar, dkey, darr, dperm, dmat, dmass, q, i, j)
                 st = np.int64(1)
                 if not math.isfinite(d):
                     _flag(bad_q, bad_v, c, BAD_DELAY_NONFINITE, q, d)

@@ -28,7 +28,13 @@ import math
 import numpy as np
 from numba import njit, prange
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
-from snnsim.kernels.random_streams import random_bits, standard_normal, uniform
+from snnsim.kernels.random_streams import (
+    normal_mass,
+    random_bits,
+    standard_normal,
+    truncated_standard_normal,
+    uniform,
+)
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -403,19 +409,59 @@ def uniform_value(key, low, high, i):
     return low + (high - low) * uniform(key, i, 0, 0)
 
 
-@njit(**JIT)
-def normal_value(key, mean, std, low, high, i):
-    """Value ``i`` of a Normal(mean, std) stream restricted to ``[low, high]`` by redrawing.
+#: Truncated normals whose interval holds at least this probability are drawn by
+#: rejection (as before the exact sampler existed, so their values did not change).
+NORMAL_REJECTION_MASS = 0.1
+#: Redraws tried by the rejection branch before it falls back to inversion.
+NORMAL_REJECTION_TRIES = 100
+#: Uniform draw (of ``(i, 0)``) that the inversion uses; Box-Muller redraw ``k`` uses
+#: draws ``2k`` and ``2k + 1``, so 200 is free.
+NORMAL_INVERSION_DRAW = 200
 
-    Values outside ``[low, high]`` are redrawn (up to 100 times, then clipped), so the
-    values follow the truncated normal distribution.
+
+@njit(**JIT)
+def normal_mass_of(mean, std, low, high):
+    """Probability of ``[low, high]`` under Normal(mean, std): the ``mass`` of :func:`normal_value`.
+
+    1.0 when untruncated; for ``std == 0``, 1.0 if ``low <= mean <= high`` else 0.0.
     """
-    x = mean + std * standard_normal(key, i, 0, 0)
-    draw = 1
-    while (x < low or x > high) and draw < 100:
-        x = mean + std * standard_normal(key, i, 0, draw)
-        draw += 1
-    return min(max(x, low), high)
+    if low == -math.inf and high == math.inf:
+        return 1.0
+    if std == 0.0:
+        return 1.0 if low <= mean <= high else 0.0
+    return normal_mass((low - mean) / std, (high - mean) / std)
+
+
+@njit(**JIT)
+def normal_value(key, mean, std, low, high, mass, i):
+    r"""Value ``i`` of a Normal(mean, std) stream truncated to ``[low, high]``, exactly.
+
+    ``mass`` is :func:`normal_mass_of` of the same parameters (computed once per stream).
+
+    - untruncated: ``mean + std * Z`` with ``Z`` the Box-Muller draw 0 of ``(i, 0)``;
+    - ``mass >= NORMAL_REJECTION_MASS``: Box-Muller draws 0, 1, ... until one falls in
+      ``[low, high]``; after ``NORMAL_REJECTION_TRIES`` misses (probability
+      :math:`\le 0.9^{100} \approx 3 \cdot 10^{-5}`) the value is drawn by inversion;
+    - smaller ``mass`` (bounds in a tail): inversion only,
+      ``mean + std * truncated_standard_normal(U, a, b)``, :math:`a, b` the standardised
+      bounds and ``U`` uniform draw ``NORMAL_INVERSION_DRAW`` of ``(i, 0)``.
+
+    A value accepted by rejection follows the truncated normal, and so does the inverted
+    one, whatever happened before: the mixture is exactly the truncated normal. The
+    branch depends on the parameters only, so draws stay deterministic per ``(key, i)``.
+    """
+    if std == 0.0:
+        return min(max(mean, low), high)
+    if low == -math.inf and high == math.inf:
+        return mean + std * standard_normal(key, i, 0, 0)
+    if mass >= NORMAL_REJECTION_MASS:
+        for draw in range(NORMAL_REJECTION_TRIES):
+            x = mean + std * standard_normal(key, i, 0, draw)
+            if low <= x <= high:
+                return x
+    u = uniform(key, i, 0, NORMAL_INVERSION_DRAW)
+    x = mean + std * truncated_standard_normal(u, (low - mean) / std, (high - mean) / std)
+    return min(max(x, low), high)  # rounding of mean + std * z only
 
 
 @njit(**JIT_PARALLEL)
@@ -427,10 +473,17 @@ def fill_uniform(key, low, high, out):
 
 @njit(**JIT_PARALLEL)
 def fill_normal(key, mean, std, low, high, out):
-    """``out[i] ~ Normal(mean, std)`` restricted to ``[low, high]`` by redrawing (clipping).
+    """``out[i]`` = :func:`normal_value` ``i``: Normal(mean, std) truncated to ``[low, high]``.
 
-    Values outside ``[low, high]`` are redrawn (up to 100 times, then clipped), so the
-    result follows the truncated normal distribution.
+    Parameters
+    ----------
+    key : uint64
+        Stream key.
+    mean, std, low, high : float
+        Distribution parameters (``std >= 0``, ``low < high``, bounds may be infinite).
+    out : float64[n]
+        Filled in place.
     """
+    mass = normal_mass_of(mean, std, low, high)
     for i in prange(out.shape[0]):
-        out[i] = normal_value(key, mean, std, low, high, i)
+        out[i] = normal_value(key, mean, std, low, high, mass, i)

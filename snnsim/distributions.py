@@ -82,16 +82,27 @@ class Uniform(Distribution):
 
 @dataclass(frozen=True)
 class Normal(Distribution):
-    """Normal distribution, optionally truncated to ``[low, high]`` by redrawing.
+    r"""Normal distribution, optionally truncated to ``[low, high]``, sampled exactly.
+
+    The truncated density is
+
+    .. math:: f(x) = \frac{\varphi((x - \mu)/\sigma)}{\sigma\,(\Phi(\beta) - \Phi(\alpha))},
+              \quad \alpha = \frac{low - \mu}{\sigma},\ \beta = \frac{high - \mu}{\sigma},
+              \ low \le x \le high
+
+    (as NEST's ``normal`` with redraw and PyNN's ``normal_clipped``). An interval that holds
+    at least 10 % of the mass is sampled by redrawing (up to 100 Box-Muller draws); any
+    other one, and the rare value that misses 100 times, by inversion of the truncated CDF
+    in log space, so bounds far in a tail (``low = mean + 8 * std`` or beyond) are exact
+    too. See :func:`snnsim.kernels.connectivity.normal_value`.
 
     Parameters
     ----------
     mean, std : float
         Mean and standard deviation (``std >= 0``).
     low, high : float, optional
-        Truncation bounds (default: none). Out-of-bound draws are redrawn, so the values
-        follow the truncated normal distribution (as NEST's clipped ``normal`` with
-        redraw, PyNN's ``normal_clipped``).
+        Truncation bounds (default: none, the plain normal). With ``std == 0`` the mean
+        must lie in ``[low, high]``.
     """
 
     mean: float
@@ -107,6 +118,12 @@ class Normal(Distribution):
         low, high = float(self.low), float(self.high)
         if math.isnan(low) or math.isnan(high) or not low < high:
             raise ParameterError(f"Normal(low={low}, high={high}): need low < high")
+        if std == 0 and not low <= mean <= high:
+            raise ParameterError(
+                f"Normal(mean={mean}, std=0, low={low}, high={high}): with std=0 every value "
+                f"is the mean, which lies outside [{low}, {high}]; give std > 0 or a mean "
+                "inside the bounds"
+            )
         object.__setattr__(self, "mean", mean)
         object.__setattr__(self, "std", std)
         object.__setattr__(self, "low", low)

@@ -22,7 +22,15 @@ __all__ = ["RateRecorder", "Recorder", "SpikeRecorder", "StateRecorder"]
 
 
 class Recorder:
-    """Base class of recorders."""
+    """Base class of recorders.
+
+    Attributes
+    ----------
+    start_step : int
+        Network step at which recording began (the network's ``step`` when the recorder
+        was created). The recorded time span is ``[start_step * dt, network.t]``; whoever
+        feeds a recorder from a later step (e.g. a recorder restored from a file) sets it.
+    """
 
     kind = ""
 
@@ -30,6 +38,7 @@ class Recorder:
         self.population: Population = target.population
         #: Local indices (in the population) of the recorded neurons.
         self.indices: npt.NDArray[np.int64] = np.asarray(target.indices, dtype=np.int64).copy()
+        self.start_step: int = int(target.population.network.step)
 
     @property
     def label(self) -> str:
@@ -43,6 +52,11 @@ class Recorder:
     def restore(self, **arrays: npt.NDArray[Any]) -> None:
         """Replace the recordings by ``arrays`` (the names of :meth:`recorded`)."""
         raise NotImplementedError
+
+    @property
+    def recorded_steps(self) -> int:
+        """Number of steps recorded so far: ``network.step - start_step`` (>= 0)."""
+        return max(0, int(self.population.network.step) - self.start_step)
 
 
 class SpikeRecorder(Recorder):
@@ -109,15 +123,44 @@ class SpikeRecorder(Recorder):
     def __repr__(self) -> str:
         return f"SpikeRecorder({self.label!r}, {self.indices.size} neurons, {self.count} spikes)"
 
+    @property
+    def duration(self) -> float:
+        """Recorded duration, ms: ``(network.step - start_step) * dt``."""
+        return self.recorded_steps * self.dt
+
     def rates(self, duration: float | None = None) -> npt.NDArray[np.float64]:
-        """Mean rate per recorded neuron (Hz) over ``duration`` ms (default: last spike time)."""
+        r"""Mean rate per recorded neuron, Hz, in the order of ``sorted(indices)``.
+
+        .. math:: r_i = \frac{n_i}{T \cdot 10^{-3}}
+
+        with :math:`n_i` the spikes of neuron :math:`i` and :math:`T` the duration in ms.
+
+        Parameters
+        ----------
+        duration : float, optional
+            :math:`T`, ms. Default: the recorded duration (:attr:`duration`, from the step
+            the recorder started at to the network's current time), as NEST and Brian2 do.
+            Zeros when it is 0 (nothing run yet).
+        """
         if duration is None:
-            duration = float(self.times.max()) if self.count else 0.0
+            duration = self.duration
         if duration <= 0:
             return np.zeros(self.indices.size)
         pos = np.searchsorted(np.sort(self.indices), self.ids)
         counts = np.bincount(pos, minlength=self.indices.size)
         return np.asarray(counts / (duration * 1e-3), dtype=np.float64)
+
+    def mean_rate(self, duration: float | None = None) -> float:
+        r"""Return the population mean rate, Hz: :math:`n / (N \, T \cdot 10^{-3})`.
+
+        ``n`` spikes of ``N`` recorded neurons over ``T`` ms (default: the recorded
+        duration, see :meth:`rates`); 0.0 when ``T`` or ``N`` is 0.
+        """
+        if duration is None:
+            duration = self.duration
+        if duration <= 0 or self.indices.size == 0:
+            return 0.0
+        return float(self.count / (self.indices.size * duration * 1e-3))
 
     def to_sonata(self, path: str, population: str | None = None) -> None:
         """Write the spikes as a SONATA spike report (``/spikes/<population>/...``)."""
@@ -221,10 +264,17 @@ class StateRecorder(Recorder):
 
 
 class RateRecorder(Recorder):
-    """Population rate: spikes per bin of ``bin_size`` ms divided by neurons and bin width.
+    r"""Population rate: spikes per bin of ``bin_size`` ms divided by neurons and bin width.
 
-    ``rates`` (Hz) and ``times`` (ms, bin starts). Records the whole population. Memory:
-    8 bytes per step during a run segment, 8 bytes per bin afterwards.
+    ``rates`` (Hz) and ``times`` (ms, bin starts). Bin :math:`k` holds the stamps
+    :math:`kB+1 \ldots (k+1)B` (:math:`B` = ``bin_steps``) and its rate is
+
+    .. math:: r_k = \frac{c_k}{N \, w_k \, dt \cdot 10^{-3}}
+
+    with :math:`w_k` the number of its steps actually recorded (between ``start_step`` and
+    the network's current step): :math:`B` except in a partial first or last bin.
+    Records the whole population. Memory: 8 bytes per step during a run segment, 8 bytes
+    per bin afterwards.
     """
 
     kind = "rates"
@@ -263,10 +313,22 @@ class RateRecorder(Recorder):
         return np.asarray(np.arange(self._counts.size) * self.bin_steps * self.dt, dtype=np.float64)
 
     @property
+    def bin_widths(self) -> npt.NDArray[np.int64]:
+        """Recorded steps per bin: ``bin_steps``, less in a partial first or last bin."""
+        edges = np.arange(self._counts.size + 1, dtype=np.int64) * self.bin_steps
+        now = self.start_step + self.recorded_steps
+        lo = np.maximum(edges[:-1], self.start_step)
+        hi = np.minimum(edges[1:], now)
+        return np.asarray(np.maximum(hi - lo, 0), dtype=np.int64)
+
+    @property
     def rates(self) -> npt.NDArray[np.float64]:
-        """Population rate per bin, Hz."""
-        rate = self._counts / (self.population.size * self.bin_steps * self.dt * 1e-3)
-        return np.asarray(rate, dtype=np.float64)
+        """Population rate per bin, Hz (a partial bin is divided by its recorded width)."""
+        width = self.bin_widths
+        rate = np.zeros(self._counts.size, dtype=np.float64)
+        ok = width > 0
+        rate[ok] = self._counts[ok] / (self.population.size * width[ok] * self.dt * 1e-3)
+        return rate
 
     def __repr__(self) -> str:
         width = self.bin_steps * self.dt

@@ -449,7 +449,11 @@ def _raise_bad(bad_q: _I64, bad_v: _F64, which: int, message: str) -> None:
     if rows.size == 0:
         return
     first = rows[np.argmin(col[rows])]
-    raise ConnectivityError(message.replace(_BAD, repr(float(bad_v[first, which]))))
+    value = repr(float(bad_v[first, which]))
+    at = f"synapse index {int(col[first])} of the projection (by presynaptic neuron, then target)"
+    if _BAD not in message:
+        raise ConnectivityError(f"{message}; first: {value} at {at}")
+    raise ConnectivityError(f"{message.replace(_BAD, value)}; first at {at}")
 
 
 def _constant_values(

@@ -76,6 +76,68 @@ def standard_normal_ref(key: int, index: int, step: int, draw: int) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
+# ------------------------------------------------------------------------ truncated normal
+def normal_sf_ref(x: float) -> float:
+    """Standard normal survival function ``Q(x) = erfc(x / sqrt 2) / 2`` (relative-accurate)."""
+    return 0.5 * math.erfc(x / math.sqrt(2.0))
+
+
+def truncated_normal_cdf_ref(x: float, a: float, b: float) -> float:
+    """Closed-form CDF of the standard normal truncated to ``[a, b]``.
+
+    ``(Phi(x) - Phi(a)) / (Phi(b) - Phi(a))``, written with the tail on the far side of 0
+    (``Q`` for ``a >= 0``, ``Phi`` for ``b <= 0``) so tails like ``a = 8`` do not cancel.
+    """
+    x = min(max(x, a), b)
+    if a >= 0.0:
+        return (normal_sf_ref(a) - normal_sf_ref(x)) / (normal_sf_ref(a) - normal_sf_ref(b))
+    if b <= 0.0:
+        return (normal_sf_ref(-x) - normal_sf_ref(-a)) / (normal_sf_ref(-b) - normal_sf_ref(-a))
+    mass = 1.0 - normal_sf_ref(-a) - normal_sf_ref(b)
+    return (
+        (normal_sf_ref(-x) - normal_sf_ref(-a)) / mass
+        if x <= 0
+        else (1.0 - (normal_sf_ref(x) - normal_sf_ref(b)) / mass)
+    )
+
+
+def truncated_normal_moments_ref(a: float, b: float) -> tuple[float, float]:
+    """Mean and variance of the standard normal truncated to ``[a, b]`` (closed form)."""
+    if b <= 0.0:
+        m, v = truncated_normal_moments_ref(-b, -a)
+        return -m, v
+    phi = lambda x: 0.0 if math.isinf(x) else math.exp(-0.5 * x * x) / math.sqrt(2 * math.pi)  # noqa: E731
+    xphi = lambda x: 0.0 if math.isinf(x) else x * phi(x)  # noqa: E731
+    if a >= 0.0:
+        z = normal_sf_ref(a) - normal_sf_ref(b)
+    else:
+        z = 1.0 - normal_sf_ref(-a) - normal_sf_ref(b)
+    mean = (phi(a) - phi(b)) / z
+    return mean, 1.0 + (xphi(a) - xphi(b)) / z - mean * mean
+
+
+def truncated_normal_quantile_ref(u: float, a: float, b: float) -> float:
+    """Inverse of :func:`truncated_normal_cdf_ref` by bisection (200 halvings)."""
+    lo = a if math.isfinite(a) else -40.0
+    hi = b if math.isfinite(b) else (max(lo, 0.0) + 40.0)
+    for _ in range(200):
+        mid = 0.5 * (lo + hi)
+        if truncated_normal_cdf_ref(mid, a, b) < u:
+            lo = mid
+        else:
+            hi = mid
+    return 0.5 * (lo + hi)
+
+
+def ks_statistic_ref(sample: np.ndarray, cdf: Any) -> float:
+    """Kolmogorov-Smirnov statistic of ``sample`` against the CDF function ``cdf``."""
+    x = np.sort(np.asarray(sample, dtype=np.float64))
+    n = x.size
+    f = np.array([cdf(float(v)) for v in x])
+    i = np.arange(1, n + 1)
+    return float(max(np.max(i / n - f), np.max(f - (i - 1) / n)))
+
+
 # ------------------------------------------------------------------------------- binomial
 def binomial_pmf_ref(n: int, p: float) -> np.ndarray:
     """Exact Binomial(n, p) pmf over ``k = 0..n`` (log of the exact integer binomial)."""
