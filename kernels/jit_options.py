@@ -19,13 +19,21 @@ process are cached there too, each in its own sub-folder. If the folder cannot b
 or written (read-only home, sandbox), the on-disk cache is switched off instead of falling
 back to the package folder: kernels are then compiled in memory by every new process.
 Set ``SNNSIM_NO_CACHE=1`` to switch the on-disk cache off on purpose.
+
+Kernels are cached in a sub-folder named after a fingerprint of every kernel module's
+source (:func:`kernels_fingerprint`). Numba checks a cached function against its own
+source file only, so a kernel whose callee in another module changed (a new snnsim
+version, an edited checkout) would otherwise load stale machine code; with the fingerprint
+any change to ``kernels/`` starts a fresh sub-folder.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 import tempfile
+from pathlib import Path
 from typing import Any
 
 import numba
@@ -45,6 +53,15 @@ def default_cache_dir() -> str:
     else:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "snnsim", "numba")
+
+
+def kernels_fingerprint() -> str:
+    """Return 16 hex digits of a hash of every kernel module's source (this package)."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def _writable(path: str) -> str:
@@ -71,6 +88,7 @@ def _choose_cache() -> tuple[bool, str, str]:
         source = "SNNSIM_CACHE_DIR"
     else:
         folder, source = default_cache_dir(), "default"
+    folder = os.path.join(folder, f"kernels-{kernels_fingerprint()}")
     why = _writable(folder)
     if why:
         var = "NUMBA_CACHE_DIR" if source == "NUMBA_CACHE_DIR" else "SNNSIM_CACHE_DIR"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 import snnsim.kernels
+from snnsim.kernels.jit_options import kernels_fingerprint
 
 PACKAGE_DIRS = [
     Path(snnsim.__file__).resolve().parent,
@@ -49,9 +50,9 @@ def _env(**extra: str) -> dict[str, str]:
     return env
 
 
-def _run(code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+def _run(code: str, env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=300
     )
 
 
@@ -62,7 +63,8 @@ def test_kernel_cache_is_not_written_into_the_package(tmp_path: Path) -> None:
     res = _run(_COMPILE_ONE, _env(SNNSIM_CACHE_DIR=str(cache)))
     assert res.returncode == 0, res.stderr
     enabled, folder, source = json.loads(res.stdout.splitlines()[-1])
-    assert enabled and Path(folder) == cache and source == "SNNSIM_CACHE_DIR"
+    assert enabled and Path(folder).parent == cache and source == "SNNSIM_CACHE_DIR"
+    assert Path(folder).name == f"kernels-{kernels_fingerprint()}"
     assert list(cache.rglob("random_streams.stream_key-*.nbi")), "no index in the cache folder"
     assert _cache_files(PACKAGE_DIRS) == before, "cache files were written into the package"
 
@@ -73,14 +75,39 @@ def test_default_cache_folder_is_per_user(tmp_path: Path) -> None:
     res = _run(_COMPILE_ONE, _env(XDG_CACHE_HOME=str(xdg)))
     assert res.returncode == 0, res.stderr
     enabled, folder, source = json.loads(res.stdout.splitlines()[-1])
-    assert enabled and Path(folder) == xdg / "snnsim" / "numba" and source == "default"
+    assert enabled and Path(folder).parent == xdg / "snnsim" / "numba" and source == "default"
     assert list((xdg / "snnsim" / "numba").rglob("*.nbi"))
 
     numba_dir = tmp_path / "numba_dir"
     code = "from snnsim.kernels import jit_options as j; print(j.CACHE_DIR, j.CACHE_SOURCE)"
     res = _run(code, _env(NUMBA_CACHE_DIR=str(numba_dir), SNNSIM_CACHE_DIR=str(tmp_path / "x")))
     assert res.returncode == 0, res.stderr
-    assert res.stdout.split() == [str(numba_dir), "NUMBA_CACHE_DIR"]
+    assert res.stdout.split() == [
+        str(numba_dir / f"kernels-{kernels_fingerprint()}"),
+        "NUMBA_CACHE_DIR",
+    ]
+
+
+def test_cache_folder_follows_the_kernel_sources(tmp_path: Path) -> None:
+    """Numba checks a cached kernel against its own file only: a changed callee in another
+    kernel module would load stale code. Any change to kernels/ gives a new folder."""
+    import shutil
+
+    from snnsim.kernels import jit_options
+
+    copy = tmp_path / "kernels"
+    shutil.copytree(Path(jit_options.__file__).parent, copy)
+    code = "import importlib.util, sys\n" + (
+        "spec = importlib.util.spec_from_file_location('jo', sys.argv[1])\n"
+        "jo = importlib.util.module_from_spec(spec); spec.loader.exec_module(jo)\n"
+        "print(jo.kernels_fingerprint())"
+    )
+    first = _run(code, {**os.environ}, str(copy / "jit_options.py"))
+    (copy / "neurons.py").write_text((copy / "neurons.py").read_text() + "\n# changed\n")
+    second = _run(code, {**os.environ}, str(copy / "jit_options.py"))
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.strip() == kernels_fingerprint()
+    assert second.stdout.strip() != first.stdout.strip()
 
 
 @pytest.mark.parametrize("variable", ["SNNSIM_CACHE_DIR", "NUMBA_CACHE_DIR"])
