@@ -46,7 +46,7 @@ from snnsim.kernels.simulation import (
     run_segment_parallel,
     run_segment_serial,
 )
-from snnsim.synapse_blocks import projection_synapses, replace_projection
+from snnsim.synapse_blocks import projection_synapses, rebuild_post_index, replace_projection
 
 if TYPE_CHECKING:
     from snnsim.monitors import Recorder
@@ -190,6 +190,14 @@ class Engine:
     mb_code: npt.NDArray[np.int32] = field(default_factory=lambda: np.zeros(0, np.int32))
     mb_weight: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0, np.float64))
     mb_delay: npt.NDArray[np.uint16] = field(default_factory=lambda: np.zeros(0, np.uint16))
+    #: post -> synapse index of the mutable blocks (derived from them, never saved): block
+    #: ``b`` covers targets ``[mb_tlo[b], mb_thi[b])``; the synapses onto target ``t`` are
+    #: ``mb_post_syn[mb_post_ptr[mb_prow[b] + t - mb_tlo[b]] : ... + 1]``, in block order
+    mb_tlo: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_thi: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_prow: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_post_ptr: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    mb_post_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -198,6 +206,10 @@ class Engine:
     compile_s: float = 0.0
     build_s: float = 0.0
     last_run: RunStats = field(default_factory=RunStats)
+
+    def __post_init__(self) -> None:
+        if self.mb_proj.size and self.mb_tlo.size != self.mb_proj.size:
+            rebuild_post_index(self)  # a loaded engine: derive the index from the blocks
 
     @property
     def mask(self) -> int:

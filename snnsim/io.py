@@ -150,7 +150,10 @@ ENGINE_ARRAYS: dict[str, tuple[type[np.generic], str]] = {
     "mb_delay": (np.uint16, "steps"),
 }
 #: Engine arrays rebuilt from the model parameters on load, never written.
-DERIVED_ENGINE_ARRAYS = ("coeffs", "ncoeffs", "pop_noff", "gap", "pop_event")
+DERIVED_ENGINE_ARRAYS = (
+    "coeffs", "ncoeffs", "pop_noff", "gap", "pop_event",
+    "mb_tlo", "mb_thi", "mb_prow", "mb_post_ptr", "mb_post_syn",
+)  # fmt: skip
 #: Engine arrays stored as float32 when the network's precision is "single".
 PRECISION_ARRAYS = ("fstate", "i_ext", "ring")
 

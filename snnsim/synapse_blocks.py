@@ -30,7 +30,7 @@ from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHI
 if TYPE_CHECKING:
     from snnsim.engine import Engine
 
-__all__ = ["projection_synapses", "replace_projection"]
+__all__ = ["projection_synapses", "rebuild_post_index", "replace_projection"]
 
 _I64 = npt.NDArray[np.int64]
 _F64 = npt.NDArray[np.float64]
@@ -157,6 +157,37 @@ def replace_projection(
     eng.mb_weight = np.concatenate((eng.mb_weight, weight[order].astype(np.float64)))
     eng.mb_delay = np.concatenate((eng.mb_delay, delay[order].astype(np.uint16)))
     _fit_delays(eng)
+    rebuild_post_index(eng)
+
+
+def rebuild_post_index(eng: Engine) -> None:
+    """Derive the post -> synapse index of every mutable block (``mb_tlo`` ... ``mb_post_syn``).
+
+    The index of block ``b`` is a CSR over its targets ``[mb_tlo[b], mb_thi[b])`` whose
+    entries, ``mb_post_syn[s0:s1]``, are the block's synapse positions ``s0 .. s1 - 1``
+    grouped by target (in block order within a target): what a plasticity rule needs to
+    visit the synapses of a neuron that spiked.
+    """
+    n_blk = eng.mb_proj.size
+    tlo = np.zeros(n_blk, dtype=np.int64)
+    thi = np.zeros(n_blk, dtype=np.int64)
+    prow = np.zeros(n_blk, dtype=np.int64)
+    ptrs = [np.zeros(1, dtype=np.int64)]
+    syn = np.zeros(eng.mb_code.size, dtype=np.int64)
+    rows = 1
+    for b in range(n_blk):
+        _, _, s0, s1 = _block_span(eng, b)
+        tgt = eng.mb_code[s0:s1].astype(np.int64) >> RECEPTOR_SHIFT
+        lo, hi = (int(tgt.min()), int(tgt.max()) + 1) if tgt.size else (0, 0)
+        order = np.argsort(tgt, kind="stable")
+        syn[s0:s1] = s0 + order
+        counts = np.bincount(tgt - lo, minlength=hi - lo)
+        ptrs.append(s0 + np.concatenate(([0], np.cumsum(counts))))
+        tlo[b], thi[b], prow[b] = lo, hi, rows
+        rows += hi - lo + 1
+    eng.mb_tlo, eng.mb_thi, eng.mb_prow = tlo, thi, prow
+    eng.mb_post_ptr = np.concatenate(ptrs).astype(np.int64)
+    eng.mb_post_syn = syn
 
 
 def _drop_static(eng: Engine, idx: _I64) -> None:
@@ -191,6 +222,7 @@ def _drop_block(eng: Engine, b: int) -> None:
         setattr(eng, name, np.delete(getattr(eng, name), b))
     for name in ("mb_code", "mb_weight", "mb_delay"):
         setattr(eng, name, np.delete(getattr(eng, name), np.arange(s0, s1)))
+    rebuild_post_index(eng)
 
 
 def _fit_delays(eng: Engine) -> None:

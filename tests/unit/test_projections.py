@@ -269,3 +269,29 @@ def test_errors_at_the_call(seed: int) -> None:
     with pytest.raises(ConnectivityError, match="below dt"):
         p2.set(delay=0.0)
     assert net.engine.mb_proj.size == 0  # nothing was written by the refused calls
+
+
+def test_mutable_blocks_have_a_post_to_synapse_index(seed: int, tmp_path: Path) -> None:
+    """Per block, the synapses onto each target, as a plasticity rule will visit them."""
+    net, (p1, p2, p3), _ = make_net(seed)
+    net.build()
+    p1.set(weight=0.3)
+    p2.set(weight=-0.1)
+    p3.set(weight=0.2)
+    p1.set(weight=0.25)  # drop and re-add a block: the index follows
+    snn.save(net, tmp_path / "n.h5")
+    for eng in (net.engine, snn.load(tmp_path / "n.h5").engine):
+        assert sorted(eng.mb_proj) == [0, 1, 2]
+        seen = np.zeros(eng.mb_code.size, dtype=int)
+        for b in range(eng.mb_proj.size):
+            r0 = int(eng.mb_row[b])
+            s0 = int(eng.mb_indptr[r0])
+            s1 = int(eng.mb_indptr[r0 + int(eng.mb_hi[b] - eng.mb_lo[b])])
+            for t in range(int(eng.mb_tlo[b]), int(eng.mb_thi[b])):
+                at = int(eng.mb_prow[b]) + t - int(eng.mb_tlo[b])
+                syn = eng.mb_post_syn[eng.mb_post_ptr[at] : eng.mb_post_ptr[at + 1]]
+                assert np.all((syn >= s0) & (syn < s1))
+                assert np.all(eng.mb_code[syn] >> 1 == t)
+                assert np.all(np.diff(syn) > 0)
+                seen[syn] += 1
+        assert np.all(seen == 1)
