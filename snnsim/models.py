@@ -327,6 +327,31 @@ class NeuronModel:
         """Plain description: name and parameters (for files)."""
         return {"model": self.name, "params": self.params}
 
+    def file_data(self) -> tuple[dict[str, tuple[npt.NDArray[Any], str]], dict[str, Any]]:
+        """Return what a file needs beyond the parameters: arrays (with units) and attributes.
+
+        Files store the parameters themselves; a model with more description (the spike
+        times of a :class:`SpikeSource`) returns it here and rebuilds itself in
+        :meth:`from_file`.
+        """
+        return {}, {}
+
+    @classmethod
+    def from_file(
+        cls, size: int, params: dict[str, Any], arrays: dict[str, npt.NDArray[Any]],
+        attrs: dict[str, Any],
+    ) -> NeuronModel:  # fmt: skip
+        """Rebuild a model written with :meth:`file_data` (arrays already read and typed).
+
+        ``arrays`` and ``attrs`` hold the names :meth:`file_data` gave; the reader checks
+        their presence and dtypes, the model checks their contents (raising
+        :class:`ParameterError`).
+        """
+        return cls(**params)
+
+    #: Names, dtypes and units of the arrays :meth:`file_data` writes (for the reader).
+    file_arrays: ClassVar[dict[str, type[np.generic]]] = {}
+
 
 def _check_thresh_above_reset(model: NeuronModel) -> None:
     thresh, reset = model.values("v_thresh"), model.values("v_reset")
@@ -714,6 +739,38 @@ class SpikeSource(NeuronModel):
 
     def describe(self) -> dict[str, Any]:  # noqa: D102
         return {"model": self.name, "params": {}, "round_times": self.round_times}
+
+    file_arrays: ClassVar[dict[str, type[np.generic]]] = {
+        "times_indptr": np.int64, "times": np.float64,
+    }  # fmt: skip
+
+    def file_data(  # noqa: D102
+        self,
+    ) -> tuple[dict[str, tuple[npt.NDArray[Any], str]], dict[str, Any]]:
+        indptr = np.zeros(len(self.times) + 1, dtype=np.int64)
+        indptr[1:] = np.cumsum([r.size for r in self.times])
+        times = np.concatenate(self.times) if self.times else np.zeros(0)
+        arrays = {
+            "times_indptr": (indptr, "1 (index into times)"),
+            "times": (times.astype(np.float64), "ms"),
+        }
+        return arrays, {"round_times": bool(self.round_times)}
+
+    @classmethod
+    def from_file(  # noqa: D102
+        cls, size: int, params: dict[str, Any], arrays: dict[str, npt.NDArray[Any]],
+        attrs: dict[str, Any],
+    ) -> NeuronModel:  # fmt: skip
+        indptr, times = arrays["times_indptr"], arrays["times"]
+        if indptr.shape != (size + 1,) or indptr[0] != 0 or np.any(np.diff(indptr) < 0) or (
+            indptr[-1] != times.size
+        ):  # fmt: skip
+            raise ParameterError(
+                f"SpikeSource: times_indptr must have {size + 1} entries from 0, not decrease "
+                "and end at len(times)"
+            )
+        rows = [times[indptr[i] : indptr[i + 1]].tolist() for i in range(size)]
+        return cls(rows, round_times=bool(attrs.get("round_times", False)))
 
     def check_state(  # noqa: D102
         self,
