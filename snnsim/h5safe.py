@@ -280,7 +280,8 @@ class Reader:
         except H5_ERRORS as err:
             raise self.fail(
                 where,
-                f"unreadable (damaged file or checksum mismatch: {type(err).__name__}: {err})",
+                f"cannot be read: checksum mismatch or damaged storage ({type(err).__name__}: "
+                f"{err}); the file changed after it was written, use an intact copy",
             ) from err
 
     # ------------------------------------------------------------------ objects
