@@ -236,13 +236,13 @@ class DType:
     """Dtype rule: the allowed dtypes (the first is written unless the array has another)."""
 
     allowed: tuple[type[np.generic], ...]
-    #: True: float32 instead of float64 when the network's precision is "single"
-    precision: bool = False
+    #: the one dtype allowed instead when the network's precision is "single"
+    single: type[np.generic] | None = None
 
     def for_precision(self, precision: str) -> tuple[type[np.generic], ...]:
         """Return the allowed dtypes for a network of this precision."""
-        if self.precision and precision == "single":
-            return (np.float32,)
+        if self.single is not None and precision == "single":
+            return (self.single,)
         return self.allowed
 
 
@@ -505,7 +505,8 @@ def _int(*types: type[np.generic]) -> DType:
 
 
 _I64, _U64, _F64 = _int(np.int64), _int(np.uint64), _int(np.float64)
-_PRECISION = DType((np.float64,), precision=True)
+_PRECISION = DType((np.float64,), single=np.float32)
+_I_PRECISION = DType((np.int64,), single=np.int32)
 
 
 # shape rules
@@ -588,7 +589,9 @@ ENGINE_ARRAYS: tuple[StateArray, ...] = (
     _A("pop_key", _U64, "1 (random stream key)", _per_pop, _exact("pop_key")),
     _A("coeffs", _F64, "per coefficient (see snnsim.models)", _coeff_rows, _coeffs),
     _A("fstate", _PRECISION, _FLOAT_UNITS, _float_vars, _finite("fstate")),
-    _A("istate", _I64, "steps or index (per variable, see description)", _int_vars, _istate),
+    _A(
+        "istate", _I_PRECISION, "steps or index (per variable, see description)", _int_vars, _istate
+    ),
     _A("idata", _I64, "steps (SpikeSource schedules as CSR)", _static_data, _exact("idata")),
     _A("i_ext", _PRECISION, "nA", _per_neuron, _finite("i_ext")),
     _A("indptr", _I64, "1 (synapse index)", _rows, _indptr),
