@@ -37,6 +37,7 @@ from snnsim.synapses import (
     STREAM_INPUT,
     STREAM_SOURCE,
     W_BY_RECEPTOR,
+    W_INDEXED,
     W_VALUES,
     float32_keys,
     stream_id,
@@ -70,6 +71,8 @@ _MAX_RING_SLOTS = 1 << (MAX_DELAY_STEPS + 1 - 1).bit_length()
 _CHUNK = 1 << 20
 #: Receptor sign codes, per (neuron, receptor): receptor absent, any sign, >= 0, <= 0.
 _ABSENT, _ANY, _NONNEG, _NONPOS = 0, 1, 2, 3
+#: In the weight-by-receptor fast path: a code whose receptor weight has the wrong sign.
+_WRONG = -1
 
 
 # ====================================================================== what the file must match
@@ -340,38 +343,66 @@ def _indptr(a: Array, c: StateCheck) -> None:
 
 
 def _syn_code(a: Array, c: StateCheck) -> None:
-    """Targets in range, on receptors they have, ascending within rows."""
+    """Targets in range and ascending within rows (receptors: see :func:`_weight_signs`)."""
     n, n_syn = c.layout.n, c.n_syn
     if not n_syn:
         return
     if a.min() < 0 or a.max() >= 2 * n:
         raise c.bad("syn_code", f"values must be in [0, {2 * n}) (2 * target + receptor)")
-    signs = c.layout.receptor_signs
-    for lo in range(0, n_syn, _CHUNK):
-        if np.any(signs[a[lo : lo + _CHUNK]] == _ABSENT):
-            raise c.bad("syn_code", "synapse onto a receptor its target neuron does not have")
     indptr = c.arrays["indptr"]
-    if n_syn > 1:
-        down = np.flatnonzero(np.diff(a) < 0) + 1
+    for lo in range(0, n_syn - 1, _CHUNK):
+        # a code may only decrease where a new row starts
+        hi = min(lo + _CHUNK, n_syn - 1)
+        down = np.flatnonzero(a[lo + 1 : hi + 1] < a[lo:hi]) + lo + 1
         starts = np.searchsorted(indptr, down, side="left")
         if np.any(indptr[np.minimum(starts, indptr.size - 1)] != down):
             raise c.bad("syn_code", "codes must be ascending within each row")
 
 
+def _wrong_signs(c: StateCheck, rule: Array, lo: int, hi: int) -> Array:
+    """Mask of synapses ``lo:hi`` whose weight has the wrong sign for their receptor."""
+    mode = c.scalars["w_mode"]
+    if mode == W_INDEXED:
+        # the table is ascending: compare indices with the first >= 0 and first > 0 entry
+        table, idx = c.arrays["w_table"], c.arrays["syn_weight"][lo:hi]
+        first_nonneg, first_pos = (
+            np.searchsorted(table, 0.0, "left"),
+            np.searchsorted(table, 0.0, "right"),
+        )
+        wrong: Array = ((rule == _NONNEG) & (idx < first_nonneg)) | (
+            (rule == _NONPOS) & (idx >= first_pos)
+        )
+        return wrong
+    w = c.weights(lo, hi)
+    wrong = ((rule == _NONNEG) & (w < 0)) | ((rule == _NONPOS) & (w > 0))
+    return wrong
+
+
 def _weight_signs(c: StateCheck) -> None:
-    """Excitatory weights >= 0 and inhibitory weights <= 0, as ``connect`` enforces."""
+    """Every synapse onto a receptor its target has, with the sign ``connect`` enforces."""
     code, signs, n_syn = c.arrays["syn_code"], c.layout.receptor_signs, c.n_syn
+    if c.scalars["w_mode"] == W_BY_RECEPTOR:
+        # the weight depends on the code only: fold the sign test into the code table
+        w_code = c.arrays["w_table"][np.arange(signs.size) & 1]
+        bad = ((signs == _NONNEG) & (w_code < 0)) | ((signs == _NONPOS) & (w_code > 0))
+        signs = np.where(bad, _WRONG, signs).astype(np.int8)
     for lo in range(0, n_syn, _CHUNK):
         hi = min(lo + _CHUNK, n_syn)
         rule = signs[code[lo:hi]]
-        w = c.weights(lo, hi)
-        wrong = ((rule == _NONNEG) & (w < 0)) | ((rule == _NONPOS) & (w > 0))
+        if rule.min() > _ABSENT and c.scalars["w_mode"] == W_BY_RECEPTOR:
+            continue
+        if np.any(rule == _ABSENT):
+            raise c.bad("syn_code", "synapse onto a receptor its target neuron does not have")
+        by_receptor = c.scalars["w_mode"] == W_BY_RECEPTOR
+        wrong = rule == _WRONG if by_receptor else _wrong_signs(c, rule, lo, hi)
         if np.any(wrong):
             k = int(np.flatnonzero(wrong)[0])
-            rec = "exc" if rule[k] == _NONNEG else "inh"
+            s = lo + k
+            w = float(c.weights(s, s + 1)[0])
+            rec = "exc" if c.layout.receptor_signs[code[s]] == _NONNEG else "inh"
             raise c.bad(
                 "syn_weight" if c.scalars["w_mode"] == W_VALUES else "w_table",
-                f"synapse {lo + k} has weight {float(w[k]):g} on receptor {rec!r}; excitatory "
+                f"synapse {s} has weight {w:g} on receptor {rec!r}; excitatory "
                 "weights must be >= 0 and inhibitory weights <= 0 (as connect() enforces)",
             )
 
