@@ -287,15 +287,26 @@ def _read_populations(r: Reader, dt: float) -> list[PopulationDesc]:
     return pops
 
 
+def _read_receptor(r: Reader, g: Any, model: NeuronModel) -> str | None:
+    """Receptor attribute: empty (the default) or one the model has, as connect enforces."""
+    receptor = r.attr_str(g, "receptor") or None
+    if receptor is None:
+        return None
+    where = f"{g.name} attribute 'receptor'"
+    if not model.signed_receptors:
+        raise r.fail(where, f"{receptor!r}, but {model.name} has a single receptor: must be ''")
+    if receptor not in model.receptors:
+        raise r.fail(where, f"{receptor!r} not in {model.name}'s receptors {model.receptors}")
+    return receptor
+
+
 def _read_projections(r: Reader, pops: list[PopulationDesc]) -> list[ProjectionDesc]:
     out = []
     for g in r.numbered(r.group("/description/projections")):
         pre = _read_target(r, g, "pre", "pre_indices", "pre_whole", pops)
         post = _read_target(r, g, "post", "post_indices", "post_whole", pops)
         model = pops[post.pop].model
-        receptor = r.attr_str(g, "receptor") or None
-        if receptor is not None and receptor not in model.receptors:
-            raise r.fail(f"{g.name} attribute 'receptor'", f"{receptor!r} not in {model.receptors}")
+        receptor = _read_receptor(r, g, model)
         conn_g = r.group(f"{g.name}/connector")
         conn: dict[str, Any] = dict(r.attr_scalars(conn_g))
         out.append(
@@ -317,7 +328,7 @@ def _read_inputs(r: Reader, pops: list[PopulationDesc]) -> list[tuple[TargetDesc
         try:
             inp: Input
             if kind == "PoissonInput":
-                receptor = r.attr_str(g, "receptor") or None
+                receptor = _read_receptor(r, g, model)
                 inp = PoissonInput(
                     r.attr_int(g, "n_inputs", 0, (1 << 62)),
                     r.attr_float(g, "rate"),

@@ -165,3 +165,31 @@ def test_valid_files_still_load_and_run(saved: dict[str, Path], storage: str) ->
     assert net.step == 120 and net.recorders[0].count > 0
     net.run(1.0)
     assert net.step == 130
+
+
+@pytest.mark.parametrize(
+    ("group", "receptor", "expected"),
+    [
+        ("inputs/0", "foo", "receptor.*'foo' not in LIF's receptors"),
+        ("inputs/1", "syn", "receptor.*LIFDelta has a single receptor"),
+        ("projections/0", "foo", "receptor.*'foo' not in LIF's receptors"),
+        ("projections/1", "syn", "receptor.*LIFDelta has a single receptor"),
+    ],
+)
+def test_receptor_names_are_rechecked(
+    tmp_path: Path, group: str, receptor: str, expected: str
+) -> None:
+    """A receptor the target model lacks is a FileFormatError (it was a bare ValueError)."""
+    net = snn.Network(dt=0.1, seed=1, threads=1)
+    a = net.add_population(10, snn.LIF(), label="a")
+    d = net.add_population(10, snn.LIFDelta(), label="d")
+    net.connect(a, a, snn.AllToAll(), weight=0.1, delay=1.0)
+    net.connect(a, d, snn.AllToAll(), weight=-0.1, delay=1.0)
+    net.add_input(a, snn.PoissonInput(5, 100.0, 0.3))
+    net.add_input(d, snn.PoissonInput(5, 100.0, -0.3))
+    path = tmp_path / "r.h5"
+    snn.save(net, path)
+    with h5py.File(path, "r+") as f:
+        f[f"description/{group}"].attrs["receptor"] = receptor
+    with pytest.raises(FileFormatError, match=expected):
+        snn.load(path)
