@@ -469,7 +469,7 @@ def check_pin_w(a: Array, c: StateCheck) -> None:
 
 
 def check_ev_words(a: Array, c: StateCheck) -> None:
-    """Event-driven bookkeeping: all empty or sized per neuron / word; stamps not ahead."""
+    """Event-driven bookkeeping: all empty or sized per neuron / word; stamps in [0, step]."""
     n, words, step = c.layout.n, c.layout.words, c.layout.step
     last, blk, busy = c.arrays["ev_last"], c.arrays["ev_blk"], c.arrays["ev_busy"]
     empty = last.size == 0 and blk.size == 0 and busy.size == 0
@@ -477,5 +477,6 @@ def check_ev_words(a: Array, c: StateCheck) -> None:
         raise c.bad(
             "ev_last", f"ev_last/ev_blk/ev_busy must be empty or have {n}/{words}/{words} entries"
         )
-    if last.size and (last.max() > step or blk.max() > step):
-        raise c.bad("ev_last", f"stamps after the current step {step}")
+    for name, stamps in (("ev_last", last), ("ev_blk", blk)):
+        if stamps.size and (stamps.min() < 0 or stamps.max() > step):
+            raise c.bad(name, f"stamps must be in [0, {step}] (the current step)")

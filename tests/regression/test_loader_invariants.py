@@ -193,3 +193,22 @@ def test_receptor_names_are_rechecked(
         f[f"description/{group}"].attrs["receptor"] = receptor
     with pytest.raises(FileFormatError, match=expected):
         snn.load(path)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("ev_last", -(10**15)), ("ev_last", 10**9), ("ev_blk", -1)]
+)
+def test_event_driven_stamps_are_rechecked(tmp_path: Path, name: str, value: int) -> None:
+    """Stamps outside [0, step] are refused: the engine stamps only steps it has reached."""
+    net = snn.Network(dt=0.1, seed=1, threads=1, event_driven=True)
+    a = net.add_population(100, snn.LIF(), label="a")
+    net.connect(a, a, snn.FixedProbability(0.1), weight=0.1, delay=1.0)
+    net.add_input(a, snn.PoissonInput(5, 50.0, 0.5))
+    net.run(2.0)
+    assert net.engine.ev_last.size == 100
+    path = tmp_path / "e.h5"
+    snn.save(net, path)
+    with h5py.File(path, "r+") as f:
+        f[f"engine/{name}"][0] = value
+    with pytest.raises(FileFormatError, match=rf"{name}.*stamps must be in \[0, 20\]"):
+        snn.load(path)
