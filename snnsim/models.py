@@ -349,8 +349,10 @@ class NeuronModel:
         """
         return cls(**params)
 
-    #: Names, dtypes and units of the arrays :meth:`file_data` writes (for the reader).
+    #: Names and dtypes of the arrays :meth:`file_data` writes (for the reader).
     file_arrays: ClassVar[dict[str, type[np.generic]]] = {}
+    #: Names of the attributes :meth:`file_data` writes (for the reader).
+    file_attrs: ClassVar[tuple[str, ...]] = ()
 
 
 def _check_thresh_above_reset(model: NeuronModel) -> None:
@@ -743,6 +745,7 @@ class SpikeSource(NeuronModel):
     file_arrays: ClassVar[dict[str, type[np.generic]]] = {
         "times_indptr": np.int64, "times": np.float64,
     }  # fmt: skip
+    file_attrs: ClassVar[tuple[str, ...]] = ("round_times",)
 
     def file_data(  # noqa: D102
         self,

@@ -164,7 +164,7 @@ class SpikeRecorder(Recorder):
 
     def to_sonata(self, path: str, population: str | None = None) -> None:
         """Write the spikes as a SONATA spike report (``/spikes/<population>/...``)."""
-        from snnsim.io import write_sonata_spikes
+        from snnsim.sonata import write_sonata_spikes
 
         write_sonata_spikes(path, {population or self.label: (self.times, self.ids)})
 

@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 import snnsim as snn
+from snnsim import h5safe
 from snnsim import io as snnio
 from snnsim.engine import Engine
 from snnsim.errors import FileFormatError, ParameterError, SimulationError
@@ -138,7 +139,7 @@ def test_file_metadata_and_units(saved: tuple[snn.Network, Path]) -> None:
     net, path = saved
     with h5py.File(path, "r") as f:
         assert f.attrs["format"] == "snnsim"
-        assert f.attrs["schema_version"] == 1
+        assert f.attrs["schema_version"] == 2
         assert f.attrs["seed"] == net.seed
         assert f.attrs["dt"] == net.dt and f.attrs["dt_units"] == "ms"
         assert f.attrs["step"] == net.step
@@ -258,7 +259,7 @@ def test_failed_save_leaves_previous_file(
     before = path.read_bytes()
     other = make_net(seed + 1)
     calls = {"n": 0}
-    real = snnio._write_dataset
+    real = h5safe.write_dataset
 
     def failing(group: Any, name: str, data: Any, units: str) -> Any:
         calls["n"] += 1
@@ -266,7 +267,7 @@ def test_failed_save_leaves_previous_file(
             raise OSError("disk full (simulated)")
         return real(group, name, data, units)
 
-    monkeypatch.setattr(snnio, "_write_dataset", failing)
+    monkeypatch.setattr(h5safe, "write_dataset", failing)
     with pytest.raises(OSError, match="simulated"):
         snn.save(other, path)
     assert calls["n"] == 25
@@ -284,7 +285,7 @@ def test_failed_first_save_leaves_nothing(
     def failing(*args: Any) -> Any:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(snnio, "_write_dataset", failing)
+    monkeypatch.setattr(h5safe, "write_dataset", failing)
     with pytest.raises(KeyboardInterrupt):
         snn.save(make_net(seed), tmp_path / "new.h5")
     assert list(tmp_path.iterdir()) == []
@@ -408,7 +409,7 @@ def _indptr_decreasing(f: h5py.File) -> None:
 
 MALFORMED: dict[str, tuple[Callable[[h5py.File], None], str]] = {
     "wrong format": (_set_attr("format", "nest"), "format"),
-    "schema version": (_set_attr("schema_version", 2), "schema_version"),
+    "schema version": (_set_attr("schema_version", 1), "schema_version"),
     "fstate dtype": (_replace("engine/fstate", lambda a: a.astype(np.float32)), "fstate"),
     "syn_code dtype": (_replace("engine/syn_code", lambda a: a.astype(np.int64)), "syn_code"),
     "big-endian": (_replace("engine/ring", lambda a: a.astype(">f8")), "ring"),
@@ -744,7 +745,7 @@ RECEPTOR_BAD: dict[str, tuple[Callable[[h5py.File], None], str]] = {
     "w_mode 0 without values": (_engine_attr("w_mode", 0), "syn_weight.*length 0"),
     "w_mode missing": (_engine_attr_delete("w_mode"), "w_mode.*missing"),
     "delay_const missing": (_engine_attr_delete("delay_const"), "delay_const.*missing"),
-    "legacy file without attributes": (_legacy, "length 0"),
+    "legacy file without attributes": (_legacy, "w_mode.*missing"),
     "delay_const negative": (_engine_attr("delay_const", -1), "delay_const.*outside"),
     "delay_const too big": (_engine_attr("delay_const", 70000), "delay_const.*outside"),
     "delay_const beyond ring": (_engine_attr("delay_const", 8), "does not fit a ring of 8"),
@@ -780,16 +781,15 @@ def test_malformed_layout_attributes_raise(saved_receptor: Path, tmp_path: Path,
         snn.load(bad)
 
 
-def test_files_without_layout_attributes_load(
+def test_files_without_layout_attributes_are_refused(
     saved: tuple[snn.Network, Path], tmp_path: Path
 ) -> None:
-    """Files written before w_mode / delay_const existed: table -> w_mode 1, delays per synapse."""
-    net, path = saved
+    """Schema 2 requires w_mode / delay_const (files without them predate it)."""
+    _, path = saved
     old = tmp_path / "old.h5"
     shutil.copy(path, old)
     with h5py.File(old, "r+") as f:
         assert f["engine"].attrs["w_mode"] == 1
         _legacy(f)
-    net2 = snn.load(old)
-    assert (net2.engine.w_mode, net2.engine.delay_const) == (1, 0)
-    np.testing.assert_array_equal(net2.engine.syn_weight, net.engine.syn_weight)
+    with pytest.raises(FileFormatError, match=r"w_mode.*missing"):
+        snn.load(old)

@@ -44,10 +44,14 @@ LAYERS: dict[str, int] = {
     "snnsim.monitors": 5,
     # the network: the root of the description and the entry point of a run
     "snnsim.network": 6,
+    # HDF5 safety helpers and SONATA spike files: no description object
+    "snnsim.h5safe": 2,
+    "snnsim.sonata": 2,
     # files and plots read the description, the engine and the recorders
-    "snnsim.h5safe": 7,
-    "snnsim.sonata": 7,
+    "snnsim.state_checks": 7,
+    "snnsim.engine_state": 7,
     "snnsim.checkpoint": 7,
+    "snnsim.recordings_io": 7,
     "snnsim.description_io": 7,
     "snnsim.io": 7,
     "snnsim.plot": 7,
