@@ -70,6 +70,7 @@ from snnsim.kernels.random_streams import stream_key
 from snnsim.models import MODELS, NeuronModel, SpikeSource
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
+from snnsim.paths import check_output_file
 from snnsim.populations import Population, Target
 from snnsim.streams import STREAM_INPUT, STREAM_SOURCE, stream_id
 from snnsim.synapses import (
@@ -511,6 +512,7 @@ def save(net: Network, path: PathLike) -> None:
     """
     if not isinstance(net, Network):
         raise ParameterError(f"save(net={net!r}): expected a snnsim.Network")
+    check_output_file(path, "save")  # name the user's path, not the temporary file
     eng = net.build()
     _check_engine_fields(eng)
 
