@@ -23,6 +23,7 @@ delays), with exactly the values given.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.connectors import Connector
-from snnsim.distributions import Distribution
+from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.streams import STREAM_SET, key_of
 from snnsim.synapses import MAX_DELAY_STEPS, ProjectionTable, resolve_projection
@@ -164,10 +165,29 @@ class Projection:
                     "Inf found): give finite numbers"
                 )
             self.post.model.check_weight_range(float(w.min()), float(w.max()), rec, what)
+        if isinstance(weights, Distribution):
+            lo, hi = weights.bounds()
+            if math.isfinite(lo) and math.isfinite(hi):  # the declared range, all drawable
+                self.post.model.check_weight_range(
+                    lo, hi, rec, f"{what}: weight={weights!r} can draw [{lo:g}, {hi:g}], so"
+                )
         if delays is not None:
             d = _given_values(delays, "delay", what, n_syn, n_pre, n_post, every_entry)
             if d is not None and d.size:
                 _delay_steps(d, net.dt, self.round_delays, what)
+            if isinstance(delays, (Uniform, Normal)):
+                lo, hi = delays.bounds()
+                if not self.round_delays and lo != hi:
+                    raise ConnectivityError(
+                        f"{what}: delay={delays!r} draws continuous values, which are not "
+                        f"multiples of dt={net.dt} ms; pass round_delays=True to round them "
+                        "to the nearest step"
+                    )
+                finite = [x for x in (lo, hi) if math.isfinite(x)]
+                if finite:
+                    _delay_steps(
+                        np.array(finite), net.dt, True, f"{what}: delay={delays!r} can draw"
+                    )
 
     # ------------------------------------------------------------------ access
     def table(self) -> ProjectionTable:
@@ -413,8 +433,9 @@ def _delay_steps(
         off = np.abs(x - steps) > 1e-9 * np.maximum(1.0, np.abs(x))
         if off.any():
             bad = int(np.flatnonzero(off)[0])
+            where = f" (synapse {bad})" if d_ms.size > 1 else ""
             raise ConnectivityError(
-                f"{what}: delay {float(d_ms[bad])!r} ms (synapse {bad}) is not a multiple of "
+                f"{what}: delay {float(d_ms[bad])!r} ms{where} is not a multiple of "
                 f"dt={dt} ms; use multiples of dt or connect with round_delays=True"
             )
     if steps.size and steps.min() < 1:

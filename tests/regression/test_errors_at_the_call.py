@@ -284,3 +284,25 @@ def test_given_tau_refrac_off_grid_still_refused() -> None:
     with _raises(ParameterError, "tau_refrac=0.1", "dt=0.3", "0 or 0.3"):
         net.add_population(3, snn.LIF(tau_refrac=0.1))
     net.add_population(3, snn.LIF(tau_refrac=0.6))
+
+
+# ------------------------------------------------------------------------ distributions
+def test_weight_distribution_range_checked_at_connect() -> None:
+    """A weight distribution whose declared range crosses the receptor's sign is refused."""
+    net, a, b = _net()
+    with _raises(ConnectivityError, "Uniform(low=-0.1, high=1.0)", "can draw", "receptor 'exc'"):
+        net.connect(a, b, snn.AllToAll(), weight=snn.Uniform(-0.1, 1.0))
+    net.connect(a, b, snn.AllToAll(), weight=snn.Uniform(0.0, 1.0))
+    net.connect(a, b, snn.AllToAll(), weight=snn.Normal(0.5, 0.1))  # unbounded: drawn at build
+
+
+def test_continuous_delay_distribution_needs_round_delays() -> None:
+    """Uniform/Normal delays are continuous: refused at connect unless round_delays=True."""
+    net, a, b = _net()
+    with _raises(ConnectivityError, "Uniform(low=1.0, high=2.0)", "round_delays=True"):
+        net.connect(a, b, snn.AllToAll(), weight=0.1, delay=snn.Uniform(1.0, 2.0))
+    with _raises(ConnectivityError, "can draw", "65535 steps"):
+        net.connect(
+            a, b, snn.AllToAll(), weight=0.1, delay=snn.Uniform(1.0, 1e4), round_delays=True
+        )
+    net.connect(a, b, snn.AllToAll(), weight=0.1, delay=snn.Uniform(1.0, 2.0), round_delays=True)
