@@ -19,7 +19,7 @@ import pytest
 from snnsim.kernels import random_streams as rs
 
 import snnsim as snn
-from snnsim.synapses import STREAM_INPUT, stream_id
+from snnsim.streams import STREAM_INPUT, stream_id
 
 sys.path.insert(0, str(Path(__file__).parents[1]))
 import naive
