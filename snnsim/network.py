@@ -19,6 +19,7 @@ from snnsim.models import NeuronModel
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.populations import Population, PopulationView, Target
 from snnsim.projections import Projection
+from snnsim.timegrid import steps_on_grid
 
 __all__ = ["LABEL_PATTERN", "Network", "Projection", "available_cores", "recording_bytes"]
 
@@ -339,8 +340,18 @@ class Network:
             raise ParameterError(f"add_input: expected PoissonInput or StepCurrent, got {inp!r}")
         receptor = inp.receptor if isinstance(inp, PoissonInput) else None
         rec = target.model.receptor_index(receptor, f"add_input({type(inp).__name__})")
+        what = f"add_input({target.population.label}, {type(inp).__name__})"
         if isinstance(inp, PoissonInput):
-            target.model.check_weight_range(inp.weight, inp.weight, rec, "add_input(PoissonInput)")
+            target.model.check_weight_range(inp.weight, inp.weight, rec, what)
+            p = inp.rate * self.dt * 1e-3
+            if p > 1.0:
+                raise ParameterError(
+                    f"{what}: rate {inp.rate} Hz gives rate*dt = {p:g} > 1 at dt={self.dt} ms; "
+                    "use more inputs at a lower rate or a smaller dt"
+                )
+        else:
+            for t in inp.times:
+                steps_on_grid(float(t), self.dt, f"{what}: time")
         self.inputs.append((target, inp))
         return inp
 
@@ -428,7 +439,6 @@ class Network:
             raise ParameterError(f"run(duration={duration!r}): duration must be a number of ms")
         if not math.isfinite(float(duration)) or duration < 0:
             raise ParameterError(f"run(duration={duration!r}): duration must be >= 0 ms and finite")
-        from snnsim.timegrid import steps_on_grid
 
         n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
         need, biggest = recording_bytes(self._recorders, self.step, n_steps)

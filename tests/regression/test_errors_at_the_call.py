@@ -306,3 +306,24 @@ def test_continuous_delay_distribution_needs_round_delays() -> None:
             a, b, snn.AllToAll(), weight=0.1, delay=snn.Uniform(1.0, 1e4), round_delays=True
         )
     net.connect(a, b, snn.AllToAll(), weight=0.1, delay=snn.Uniform(1.0, 2.0), round_delays=True)
+
+
+# ------------------------------------------------------------------------------- inputs
+def test_inputs_checked_at_add_input() -> None:
+    """PoissonInput rate*dt > 1 and off-grid StepCurrent times fail at add_input."""
+    net, a, _ = _net()
+    with _raises(ParameterError, "add_input(a, PoissonInput)", "rate*dt = 2 > 1"):
+        net.add_input(a, snn.PoissonInput(10, 20000.0, 0.1))
+    with _raises(ParameterError, "add_input(a, StepCurrent)", "1.05", "multiple of dt=0.1"):
+        net.add_input(a, snn.StepCurrent([1.05], [0.5]))
+    assert net.inputs == []
+
+
+@pytest.mark.parametrize(
+    ("times", "amplitudes", "fragment"),
+    [("1.0", [0.5], "times='1.0'"), ([1j], [0.5], "complex"), ([1.0], ["x"], "amplitudes")],
+)
+def test_step_current_type_policy(times, amplitudes, fragment) -> None:
+    """StepCurrent refuses strings and complex numbers with ParameterError, not numpy errors."""
+    with _raises(ParameterError, "StepCurrent", fragment, "real numbers"):
+        snn.StepCurrent(times, amplitudes)

@@ -368,21 +368,19 @@ def test_poisson_input_errors():
     with _raises(ParameterError, "weight=nan", "finite"):
         snn.PoissonInput(1, 20.0, NAN)
     net, a = _lif_net()
-    net.add_input(a, snn.PoissonInput(10, 20000.0, 0.1))
     with _raises(ParameterError, "20000.0 Hz", "> 1"):
-        net.build()
+        net.add_input(a, snn.PoissonInput(10, 20000.0, 0.1))
 
 
 def test_step_current_errors():
-    """StepCurrent refuses mismatched lengths, NaN values and off-grid times (at build)."""
+    """StepCurrent refuses mismatched lengths, NaN values and off-grid times (at add_input)."""
     with _raises(ParameterError, "times has 2 entries", "amplitudes 1"):
         snn.StepCurrent([1.0, 2.0], [0.1])
     with _raises(ParameterError, "finite"):
         snn.StepCurrent([1.0], [NAN])
     net, a = _lif_net()
-    net.add_input(a, snn.StepCurrent([0.15], [1.0]))
     with _raises(ParameterError, "0.15", "dt=0.1"):
-        net.build()
+        net.add_input(a, snn.StepCurrent([0.15], [1.0]))
 
 
 def test_spike_source_errors():
