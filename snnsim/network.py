@@ -309,6 +309,15 @@ class Network:
             )
         if receptor is not None and not isinstance(receptor, str):
             raise ConnectivityError(f"connect(receptor={receptor!r}): receptor must be a string")
+        if not isinstance(round_delays, (bool, np.bool_)):
+            raise ConnectivityError(
+                f"connect(round_delays={round_delays!r}): round_delays must be True or False"
+            )
+        if label is not None and (not isinstance(label, str) or not label):
+            raise ConnectivityError(
+                f"connect(label={label!r}): a projection label must be a non-empty string, "
+                "or omit it for an automatic one"
+            )
         post.model.receptor_index(receptor, "connect")
         index = len(self.projections)
         proj = Projection(

@@ -105,7 +105,10 @@ class Projection:
         if isinstance(conn, AllToAll):
             if conn.allow_self or self.pre.population is not self.post.population:
                 return n_pre * n_post
-            overlap = np.intersect1d(self.pre.indices, self.post.indices).size
+            if self.pre is self.post.population or self.post is self.pre.population:
+                overlap = min(n_pre, n_post)  # one side is the whole population
+            else:
+                overlap = np.intersect1d(self.pre.indices, self.post.indices).size
             return n_pre * n_post - int(overlap)
         if isinstance(conn, FixedInDegree):
             return conn.k * n_post
@@ -132,9 +135,16 @@ class Projection:
         ConnectivityError
             For everything else, naming the value and the fix.
         """
-        from snnsim.connectors import AllToAll, FromList, OneToOne
+        from snnsim.connectors import AllToAll, FixedInDegree, FixedOutDegree, FromList, OneToOne
 
         conn, n_pre, n_post = self.connector, self.pre.size, self.post.size
+        if isinstance(conn, (FixedInDegree, FixedOutDegree)):
+            side, n_avail = ("pre", n_pre) if isinstance(conn, FixedInDegree) else ("post", n_post)
+            if conn.k > n_avail:
+                raise ConnectivityError(
+                    f"{what}: {type(conn).__name__}(k={conn.k}) needs {conn.k} distinct "
+                    f"{side}synaptic neurons but the {side} side has {n_avail}; use k <= {n_avail}"
+                )
         if isinstance(conn, OneToOne) and n_pre != n_post:
             raise ConnectivityError(
                 f"{what}: OneToOne needs equal sizes, but pre has {n_pre} neurons and post "

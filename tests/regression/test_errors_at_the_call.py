@@ -327,3 +327,17 @@ def test_step_current_type_policy(times, amplitudes, fragment) -> None:
     """StepCurrent refuses strings and complex numbers with ParameterError, not numpy errors."""
     with _raises(ParameterError, "StepCurrent", fragment, "real numbers"):
         snn.StepCurrent(times, amplitudes)
+
+
+def test_fixed_degree_and_connect_arguments_at_connect() -> None:
+    """k beyond the available neurons, a non-bool round_delays or a bad label fail at connect."""
+    net, a, b = _net()
+    with _raises(ConnectivityError, "FixedInDegree(k=5)", "pre side has 4", "k <= 4"):
+        net.connect(a, b, snn.FixedInDegree(5), weight=0.1)
+    with _raises(ConnectivityError, "FixedOutDegree(k=9)", "post side has 2", "k <= 2"):
+        net.connect(a, b[:2], snn.FixedOutDegree(9), weight=0.1)
+    with _raises(ConnectivityError, "round_delays='yes'", "True or False"):
+        net.connect(a, b, snn.AllToAll(), weight=0.1, round_delays="yes")
+    with _raises(ConnectivityError, "label=7", "non-empty string"):
+        net.connect(a, b, snn.AllToAll(), weight=0.1, label=7)
+    assert net.projections == []
