@@ -86,7 +86,7 @@ def test_run_progress_reaches_the_build(monkeypatch: pytest.MonkeyPatch) -> None
 
 def test_build_time_excludes_compiling(monkeypatch: pytest.MonkeyPatch) -> None:
     """Time spent holding Numba's compiler lock during build is counted as compile, not build."""
-    import snnsim.engine as engine_mod
+    import snnsim.build as engine_mod  # build_engine and _build_arrays live in build.py
 
     real = engine_mod._build_arrays
 
