@@ -169,7 +169,11 @@ class Projection:
         if w is not None and w.size:
             if not np.all(np.isfinite(w)):
                 bad = int(np.flatnonzero(~np.isfinite(w))[0])
-                where = "" if w.size == 1 else f" (value {bad})"
+                where = ""
+                if w.size > 1:  # 1-D: in table order; a full matrix: row-major, the same
+                    where = f" at synapse index {bad} of the projection"
+                    if np.ndim(weights) == 2:
+                        where += f" (pre {bad // n_post}, post {bad % n_post})"
                 raise ConnectivityError(
                     f"{what}: weight {float(w[bad])!r}{where}; weights must be finite (NaN or "
                     "Inf found): give finite numbers"

@@ -37,7 +37,11 @@ def _net(n: int = 4, dt: float = DT) -> tuple[snn.Network, snn.Population, snn.P
         ({"weight": float("nan")}, ConnectivityError, ("weight nan", "finite")),
         ({"weight": float("inf")}, ConnectivityError, ("weight inf", "finite")),
         ({"weight": np.array([0.1, -0.2, 0.3, 0.1])}, ConnectivityError, ("-0.2", "'exc'")),
-        ({"weight": np.array([0.1, np.nan, 0.3, 0.1])}, ConnectivityError, ("nan", "value 1")),
+        (
+            {"weight": np.array([0.1, np.nan, 0.3, 0.1])},
+            ConnectivityError,
+            ("nan at synapse index 1", ""),
+        ),
         ({"weight": np.ones(3)}, ConnectivityError, ("3 values for 4 synapses",)),
         ({"weight": np.ones((4, 3))}, ConnectivityError, ("shape (4, 3)", "(4, 4)")),
     ],
