@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from snnsim.models import NeuronModel
     from snnsim.network import Network
 
-__all__ = ["build_engine", "model_arrays"]
+__all__ = ["MAX_NEURONS", "build_engine", "check_memory", "model_arrays"]
 
 
 def _next_pow2(x: int) -> int:
@@ -70,6 +70,39 @@ def _estimate_bytes(net: Network) -> tuple[float, float, int]:
     # pointers and per-chunk row counts (<= 8 chunks)
     building = sum(88 * proj.pre.size + 8 * proj.post.size for proj in net.projections)
     return syn, syn * bytes_per_synapse(net) + ring + n * 80 + building, ring
+
+
+#: Most neurons one network supports (spike codes are int32: two per neuron).
+MAX_NEURONS = 2**30 - 1
+
+
+def check_memory(net: Network, what: str) -> None:
+    """Refuse a description whose sizes alone need more memory than is available.
+
+    Called by ``add_population`` and ``connect`` (so the call that makes the network too
+    large fails, before anything is allocated) and again by the build. The estimate is
+    the build's: neuron state, ring buffers and the expected number of synapses.
+
+    Raises
+    ------
+    ResourceError
+        With the estimate, what is available and how to shrink the network.
+    """
+    n = sum(p.size for p in net.populations)
+    if n > MAX_NEURONS:
+        raise ResourceError(
+            f"{what}: the network would have {n} neurons; at most {MAX_NEURONS} neurons per "
+            "network are supported: use fewer or smaller populations"
+        )
+    n_syn_est, need, ring_bytes = _estimate_bytes(net)
+    avail = available_memory()
+    if need > avail:
+        raise ResourceError(
+            f"{what}: this network needs about {_gib(need)} ({n} neurons, about "
+            f"{n_syn_est:.3g} synapses, ring buffers {_gib(ring_bytes)}) but only "
+            f"{_gib(avail)} is available; reduce the network size, the connection "
+            "probability or the largest delay"
+        )
 
 
 def model_arrays(
@@ -163,20 +196,11 @@ def _build_arrays(net: Network) -> Engine:
     if not net.populations:
         raise ParameterError("Network has no population; add one with net.add_population(...)")
     dt = net.dt
-    n_syn_est, need, ring_bytes = _estimate_bytes(net)
-    avail = available_memory()
-    if need > avail:
-        raise ResourceError(
-            f"building this network needs about {_gib(need)} (about {n_syn_est:.3g} synapses, "
-            f"ring buffers {_gib(ring_bytes)}) but only {_gib(avail)} is available; reduce the "
-            "network size, the connection probability or the largest delay"
-        )
+    check_memory(net, "build")
     seed = np.uint64(net.seed)
 
     pops = net.populations
     n = sum(p.size for p in pops)
-    if 2 * n >= 2**31:
-        raise ResourceError(f"{n} neurons: at most {2**30 - 1} neurons per network are supported")
     kinds, starts, sizes, foffs, ioffs, doffs, keys = [], [], [], [], [], [], []
     models = [p.resolved_model() for p in pops]
     f_parts: list[npt.NDArray[np.float64]] = []

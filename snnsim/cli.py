@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from snnsim.errors import ParameterError, SnnsimError
+from snnsim.paths import check_output_file
 
 __all__ = ["build_parser", "main"]
 
@@ -73,6 +74,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if not os.path.isfile(args.file):
         raise ParameterError(f"snnsim run {args.file}: no such file")
+    check_output_file(args.out, "snnsim run --out")  # before loading and running
     from snnsim.compilation import watch_compilation
 
     t_load = time.perf_counter()
@@ -182,8 +184,12 @@ def _cmd_plot(args: argparse.Namespace) -> int:
 
     if not os.path.isfile(args.file):
         raise ParameterError(f"snnsim plot {args.file}: no such file")
-    data = read_sonata_spikes(args.file)
     plt = pyplot()
+    # before reading anything: an image type matplotlib writes, in an existing folder
+    formats = plt.gcf().canvas.get_supported_filetypes()
+    plt.close("all")
+    check_output_file(args.output, "snnsim plot -o", suffixes=formats)
+    data = read_sonata_spikes(args.file)
     fig, ax = plt.subplots(figsize=(9, 5), layout="constrained")
     offset = 0
     n_spikes = 0
@@ -195,8 +201,6 @@ def _cmd_plot(args: argparse.Namespace) -> int:
     if data:
         ax.legend(loc="upper right", markerscale=6)
     ax.set_title(os.path.basename(args.file))
-    out_dir = os.path.dirname(os.path.abspath(args.output))
-    os.makedirs(out_dir, exist_ok=True)
     fig.savefig(args.output, dpi=120)
     plt.close(fig)
     print(f"{n_spikes} spikes in {len(data)} population(s) -> {args.output}")
@@ -263,7 +267,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="raster plot of a SONATA spike file")
     plot.add_argument("file", metavar="SPIKEFILE", help="SONATA spike report (HDF5)")
-    plot.add_argument("-o", "--output", required=True, metavar="PNG", help="image to write")
+    plot.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        metavar="PNG",
+        help="image to write (.png, .pdf, .svg...; the folder must exist)",
+    )
     plot.set_defaults(func=_cmd_plot)
 
     bench = sub.add_parser(

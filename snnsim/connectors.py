@@ -206,12 +206,15 @@ class FixedProbability(Connector):
     """
 
     def __init__(self, p: float, allow_self: bool = True) -> None:
-        try:
-            x = float(p)
-        except (TypeError, ValueError):
+        # the one type policy: real numbers only (not '0.1', not 0.1j, not True)
+        if isinstance(p, (bool, np.bool_)) or not isinstance(
+            p, (int, float, np.integer, np.floating)
+        ):
             raise ConnectivityError(
-                f"FixedProbability(p={p!r}): p must be a number in [0, 1]"
-            ) from None
+                f"FixedProbability(p={p!r}): p must be a real number in [0, 1], got "
+                f"{type(p).__name__}; e.g. FixedProbability(0.1)"
+            )
+        x = float(p)
         if not 0.0 <= x <= 1.0:
             raise ConnectivityError(f"FixedProbability(p={p!r}): p must be in [0, 1]")
         self.p = x

@@ -30,6 +30,22 @@ def _number(owner: str, name: str, value: object) -> float:
     return x
 
 
+def _numbers(owner: str, name: str, value: object, unit: str) -> npt.NDArray[np.float64]:
+    """``value`` as a flat float64 array; strings, complex numbers and None are refused."""
+    fix = f"give real numbers in {unit}, e.g. {name}=[0.0, 50.0]"
+    if value is None or isinstance(value, (str, bytes)):
+        raise ParameterError(f"{owner}({name}={value!r}): {name} must be numbers; {fix}")
+    try:
+        arr = np.asarray(value)
+    except (TypeError, ValueError):
+        arr = np.asarray([object()])
+    if arr.size and arr.dtype.kind not in "iuf":
+        raise ParameterError(
+            f"{owner}({name}=...): values of type {arr.dtype} are not real numbers; {fix}"
+        )
+    return np.asarray(arr, dtype=np.float64).reshape(-1)
+
+
 class PoissonInput(Input):
     r"""Aggregated Poisson drive (Brian2 ``PoissonInput``): no explicit source neurons.
 
@@ -94,8 +110,8 @@ class StepCurrent(Input):
     """
 
     def __init__(self, times: npt.ArrayLike, amplitudes: npt.ArrayLike) -> None:
-        t = np.asarray(times, dtype=np.float64).reshape(-1)
-        a = np.asarray(amplitudes, dtype=np.float64).reshape(-1)
+        t = _numbers("StepCurrent", "times", times, "ms")
+        a = _numbers("StepCurrent", "amplitudes", amplitudes, "nA")
         if t.size != a.size:
             raise ParameterError(
                 f"StepCurrent: times has {t.size} entries and amplitudes {a.size}; they must match"

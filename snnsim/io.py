@@ -86,6 +86,7 @@ from snnsim.errors import FileFormatError, ParameterError, SimulationError, Snns
 from snnsim.h5safe import PathLike, Reader
 from snnsim.inputs import PoissonInput
 from snnsim.network import Network, Projection
+from snnsim.paths import check_output_file
 from snnsim.recordings_io import read_recorders, restore_recorders, write_recorders
 from snnsim.sonata import read_sonata_spikes, write_sonata_spikes
 
@@ -161,6 +162,7 @@ def save(net: Network, path: PathLike) -> None:
     """
     if not isinstance(net, Network):
         raise ParameterError(f"save(net={net!r}): expected a snnsim.Network")
+    check_output_file(path, "save")  # name the user's path, not the temporary file
     eng = net.build()
     try:
         check_registry()

@@ -73,6 +73,9 @@ class NeuronModel:
     coefficient_names: ClassVar[tuple[str, ...]] = ()
     #: Whether the model has event-driven kernels (idle neurons are skipped).
     event_driven: ClassVar[bool] = False
+    #: Parameters (ms) that must be multiples of ``dt``. Defaults the user did not give are
+    #: rounded to the grid by :meth:`on_grid`; values the user gave must be on it.
+    grid_params: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))
@@ -86,6 +89,8 @@ class NeuronModel:
             key: coerce_parameter(owner, key, params.get(key, default), self.units.get(key, ""))
             for key, default in self.defaults.items()
         }
+        #: parameters the user gave (the others hold their defaults)
+        self._given: frozenset[str] = frozenset(params)
         self._validate()
 
     def __getattr__(self, key: str) -> Any:
@@ -137,14 +142,50 @@ class NeuronModel:
         new = copy.copy(self)
         new._params = dict(self._params)
         owner = type(self).__name__
+        given = set(self._given)
         for key, value in values.items():
             if key not in self.defaults:
                 raise ParameterError(
                     f"{owner}: unknown parameter {key}; valid parameters are "
                     f"{', '.join(self.defaults)}"
                 )
-            new._params[key] = coerce_parameter(owner, key, value, self.units.get(key, ""))
+            old = self._params[key]
+            checked = coerce_parameter(owner, key, value, self.units.get(key, ""))
+            new._params[key] = checked
+            # a number equal to the current one (e.g. when a model is resolved) does not
+            # turn a default into a value the user gave
+            if not (isinstance(old, float) and isinstance(checked, float) and checked == old):
+                given.add(key)
+        new._given = frozenset(given)
         new._validate()
+        return new
+
+    @property
+    def given(self) -> frozenset[str]:
+        """Names of the parameters the user gave (the others hold their defaults)."""
+        return self._given
+
+    def on_grid(self, dt: float) -> NeuronModel:
+        """Return the model with the defaults of :attr:`grid_params` rounded to the ``dt`` grid.
+
+        A default the user never set must not break a coarser ``dt`` (LIF's
+        ``tau_refrac=0.1`` ms at ``dt=0.3`` ms becomes 0.0 ms, the nearest multiple, as NEST
+        rounds refractory periods to steps). Values the user gave are left as they are, and
+        :meth:`check_dt` refuses them when they are off the grid. Returns ``self`` when
+        nothing changes.
+        """
+        changes: dict[str, ParamValue] = {}
+        for key in self.grid_params:
+            value = self._params[key]
+            if key in self._given or not isinstance(value, float):
+                continue
+            steps = round(value / dt)
+            if abs(value / dt - steps) > ON_GRID_TOL * max(1.0, abs(value / dt)):
+                changes[key] = steps * dt
+        if not changes:
+            return self
+        new = self.with_values(**changes)
+        new._given = self._given
         return new
 
     def scalars(self) -> dict[str, float]:
@@ -397,7 +438,8 @@ class LIF(NeuronModel):
     cm : float, nF (1.0)
     v_rest, v_reset, v_thresh : float, mV (-65.0, -65.0, -50.0)
     tau_syn_exc, tau_syn_inh : float, ms (5.0, 5.0)
-    tau_refrac : float, ms (0.1); must be a multiple of dt
+    tau_refrac : float, ms (0.1); must be a multiple of dt. The default, when not given, is
+        rounded to the nearest multiple of dt by ``add_population`` (0.0 ms at dt=0.3 ms).
     i_offset : float, nA (0.0)
 
     State variables: ``v`` (mV), ``i_exc``, ``i_inh`` (nA), ``refrac`` (steps left).
@@ -417,6 +459,7 @@ class LIF(NeuronModel):
         "tau_refrac": 0.1,
         "i_offset": 0.0,
     }
+    grid_params: ClassVar[tuple[str, ...]] = ("tau_refrac",)
     units = {
         "tau_m": "ms",
         "cm": "nF",
@@ -615,8 +658,9 @@ class PoissonSource(NeuronModel):
 
     Parameters
     ----------
-    rate : float, Hz
-        Mean firing rate, ``>= 0``.
+    rate : float, array or Distribution, Hz
+        Mean firing rate, ``>= 0`` and at most one spike per step (``rate * dt <= 1``,
+        checked by ``add_population``, where ``dt`` is known).
     """
 
     name = "PoissonSource"
@@ -627,6 +671,21 @@ class PoissonSource(NeuronModel):
 
     def _validate(self) -> None:
         self._require("rate", lambda x: x >= 0, ">= 0 Hz")
+
+    def check_dt(self, dt: float) -> None:
+        """Refuse rates with ``rate * dt > 1``: a source spikes at most once per step."""
+        rates = self.values("rate")
+        if rates is None or not rates.size:  # a distribution: checked once sampled
+            return
+        i = int(np.argmax(rates))
+        p = float(rates[i]) * dt * 1e-3
+        if p > 1.0:
+            where = "" if rates.size == 1 else f" (neuron {i})"
+            raise ParameterError(
+                f"PoissonSource(rate={float(rates[i])!r}{where}): rate * dt = {p:g} > 1 at "
+                f"dt={dt} ms, but a source spikes at most once per step; use rate <= "
+                f"{1e3 / dt:g} Hz, a smaller dt, or several sources at a lower rate"
+            )
 
     def coefficients(self, dt: float) -> npt.NDArray[np.float64]:  # noqa: D102
         c = np.zeros(len(self.coefficient_names))
@@ -657,14 +716,36 @@ class SpikeSource(NeuronModel):
         self, times: Sequence[Sequence[float]] | Sequence[float], round_times: bool = False
     ) -> None:
         rows: list[npt.NDArray[np.float64]] = []
-        seq = list(times)
+        example = "e.g. times=[[10.0, 20.0], [15.0]] (ms); for one neuron use times=[[...]]"
+        if times is None or isinstance(times, (str, bytes, int, float, complex, np.number)):
+            raise ParameterError(
+                f"SpikeSource(times={times!r}): give one list of spike times per neuron, " + example
+            )
+        try:
+            seq = list(times)
+        except TypeError:
+            raise ParameterError(
+                f"SpikeSource(times={times!r}): times must be a list of lists of times, " + example
+            ) from None
         if seq and all(isinstance(x, (int, float, np.integer, np.floating)) for x in seq):
             raise ParameterError(
-                "SpikeSource(times=[...]): give one list of times per neuron, e.g. "
-                "times=[[10.0, 20.0], [15.0]]; for one neuron use times=[[...]]"
+                "SpikeSource(times=[...]): give one list of times per neuron, " + example
             )
         for i, row in enumerate(seq):
-            arr = np.asarray(row, dtype=np.float64).reshape(-1)
+            if row is None or isinstance(row, (str, bytes, bool, np.bool_)):
+                raise ParameterError(
+                    f"SpikeSource: times[{i}]={row!r} is not a list of spike times (ms); " + example
+                )
+            try:
+                raw = np.asarray(row)
+            except (TypeError, ValueError):
+                raw = np.asarray([object()])
+            if raw.size and raw.dtype.kind not in "iuf":
+                raise ParameterError(
+                    f"SpikeSource: times[{i}] holds values of type {raw.dtype}, not numbers; "
+                    "give real spike times in ms, " + example
+                )
+            arr = np.asarray(raw, dtype=np.float64).reshape(-1)
             if not np.all(np.isfinite(arr)):
                 raise ParameterError(f"SpikeSource: times[{i}] contains NaN or Inf")
             if arr.size > 1 and np.any(np.diff(arr) <= 0):
@@ -672,9 +753,14 @@ class SpikeSource(NeuronModel):
                     f"SpikeSource: times[{i}] must be strictly increasing; got {arr.tolist()[:10]}"
                 )
             rows.append(arr)
+        if not isinstance(round_times, (bool, np.bool_)):
+            raise ParameterError(
+                f"SpikeSource(round_times={round_times!r}): round_times must be True or False"
+            )
         self.times = rows
         self.round_times = bool(round_times)
         self._params = {}
+        self._given = frozenset()
 
     def __repr__(self) -> str:
         return f"SpikeSource(times=<{len(self.times)} neurons>)"
@@ -726,6 +812,10 @@ class SpikeSource(NeuronModel):
             indptr[i + 1] = indptr[i] + steps.size
         steps_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
         return indptr, steps_all.astype(np.int64)
+
+    def check_dt(self, dt: float) -> None:
+        """Check that every time is on the ``dt`` grid (unless rounded) and ``>= dt``."""
+        self.schedule(dt)
 
     def static_data(self, dt: float, t_now_steps: int) -> npt.NDArray[np.int64]:  # noqa: D102
         indptr, steps = self.schedule(dt)

@@ -3,21 +3,37 @@
 from __future__ import annotations
 
 import math
+import os
+import re
+import warnings
 from typing import Any
 
 import numpy as np
 
-from snnsim.build import build_engine
+from snnsim.build import build_engine, check_memory
 from snnsim.connectors import Connector
-from snnsim.engine import Engine, RunStats, max_threads
-from snnsim.errors import ConnectivityError, ParameterError, SimulationError
+from snnsim.engine import Engine, RunStats, available_memory, max_threads
+from snnsim.errors import ConnectivityError, ParameterError, ResourceError, SimulationError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
 from snnsim.models import NeuronModel
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
 from snnsim.populations import Population, PopulationView, Target
 from snnsim.projections import Projection
+from snnsim.timegrid import steps_on_grid
 
-__all__ = ["Network", "Projection"]
+__all__ = ["LABEL_PATTERN", "Network", "Projection", "available_cores", "recording_bytes"]
+
+#: Population labels: non-empty, letters, digits, ``_``, ``-`` and ``.`` (safe as SONATA
+#: population names, HDF5 group names and file names).
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9_.\-]+")
+
+
+def available_cores() -> int:
+    """Return the number of CPU cores this process may run on (its affinity mask)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
 
 
 class Network:
@@ -34,7 +50,8 @@ class Network:
         Worker threads for ``run``. ``None``: all cores, but never more than one thread
         per :data:`~snnsim.engine.NEURONS_PER_THREAD` neurons, because on small networks the
         per-chunk thread barrier costs more than the second core saves. Results do not
-        depend on it.
+        depend on it. More threads than cores gives a ``UserWarning`` naming the number of
+        cores (runs use at most as many threads as Numba has).
     precision : {"double", "single"}
         Floating-point type of neuron state and ring buffers. ``"double"`` (float64) gives
         the same spikes and traces as NEST ``iaf_psc_exp``/``iaf_psc_delta``. ``"single"``
@@ -96,6 +113,16 @@ class Network:
         if event_driven is not None and not isinstance(event_driven, (bool, np.bool_)):
             raise ParameterError(
                 f"Network(event_driven={event_driven!r}): use None (automatic), True or False"
+            )
+        cores = available_cores()
+        if not self.threads_auto and int(threads) > cores:
+            warnings.warn(
+                f"Network(threads={int(threads)}): this machine has {cores} cores available "
+                f"(Numba can run {max_threads()} threads); more threads than cores only adds "
+                f"overhead. Use threads<={cores} or threads=None (all cores); results do not "
+                "depend on threads",
+                UserWarning,
+                stacklevel=2,
             )
         self.dt = float(dt)
         self.seed = int(seed)
@@ -165,7 +192,22 @@ class Network:
         model : NeuronModel
             ``LIF(...)``, ``LIFDelta(...)``, ``PoissonSource(...)``, ``SpikeSource(...)``.
         label : str, optional
-            Unique name (default ``"pop<index>"``); used in files and plots.
+            Unique name (default ``"pop<index>"``); used in files and plots, so it must be
+            non-empty and use only letters, digits, ``_``, ``-`` and ``.`` (SONATA-safe).
+
+        Parameters of ``model`` that must lie on the time grid (LIF ``tau_refrac``) and
+        that were not given keep their defaults rounded to the nearest multiple of ``dt``
+        (see :meth:`NeuronModel.on_grid`); values given off the grid are refused here, as
+        are ``PoissonSource`` rates above one spike per step and ``SpikeSource`` times off
+        the grid.
+
+        Raises
+        ------
+        ParameterError
+            For a bad size, model or label, or model parameters that do not fit ``dt``.
+        ResourceError
+            When the network would need more memory than is available (estimated from the
+            sizes; nothing is allocated per neuron before the build).
         """
         self.require_unbuilt("add_population")
         if isinstance(size, bool) or not isinstance(size, (int, np.integer)):
@@ -181,12 +223,26 @@ class Network:
             )
         model.check_size(int(size))
         index = len(self.populations)
-        label = f"pop{index}" if label is None else str(label)
-        if any(p.label == label for p in self.populations):
-            raise ParameterError(f"add_population(label={label!r}): label already used")
+        used = {p.label: p for p in self.populations}
+        if label is None:
+            label = f"pop{index}"
+            k = index
+            while label in used:  # a user label took the automatic one: take the next free
+                k += 1
+                label = f"pop{k}"
+        else:
+            label = _check_label(label, used)
+        model = model.on_grid(self.dt)
+        model.check_dt(self.dt)
         pop = Population(self, index, int(size), model, label, self._size)
-        self._size += int(size)
         self.populations.append(pop)
+        self._size += int(size)
+        try:
+            check_memory(self, f"add_population({int(size)}, {model.name}, label={label!r})")
+        except ResourceError:
+            self.populations.pop()
+            self._size -= int(size)
+            raise
         return pop
 
     def _check_target(self, target: object, what: str) -> Target:
@@ -253,6 +309,15 @@ class Network:
             )
         if receptor is not None and not isinstance(receptor, str):
             raise ConnectivityError(f"connect(receptor={receptor!r}): receptor must be a string")
+        if not isinstance(round_delays, (bool, np.bool_)):
+            raise ConnectivityError(
+                f"connect(round_delays={round_delays!r}): round_delays must be True or False"
+            )
+        if label is not None and (not isinstance(label, str) or not label):
+            raise ConnectivityError(
+                f"connect(label={label!r}): a projection label must be a non-empty string, "
+                "or omit it for an automatic one"
+            )
         post.model.receptor_index(receptor, "connect")
         index = len(self.projections)
         proj = Projection(
@@ -266,7 +331,14 @@ class Network:
             bool(round_delays),
             label or f"{pre.population.label}->{post.population.label}#{index}",
         )
+        what = f"connect({pre.population.label} -> {post.population.label})"
+        proj.check_description(what)
         self.projections.append(proj)
+        try:
+            check_memory(self, what)
+        except ResourceError:
+            self.projections.pop()
+            raise
         return proj
 
     def add_input(self, target: Target, inp: Input) -> Input:
@@ -277,8 +349,18 @@ class Network:
             raise ParameterError(f"add_input: expected PoissonInput or StepCurrent, got {inp!r}")
         receptor = inp.receptor if isinstance(inp, PoissonInput) else None
         rec = target.model.receptor_index(receptor, f"add_input({type(inp).__name__})")
+        what = f"add_input({target.population.label}, {type(inp).__name__})"
         if isinstance(inp, PoissonInput):
-            target.model.check_weight_range(inp.weight, inp.weight, rec, "add_input(PoissonInput)")
+            target.model.check_weight_range(inp.weight, inp.weight, rec, what)
+            p = inp.rate * self.dt * 1e-3
+            if p > 1.0:
+                raise ParameterError(
+                    f"{what}: rate {inp.rate} Hz gives rate*dt = {p:g} > 1 at dt={self.dt} ms; "
+                    "use more inputs at a lower rate or a smaller dt"
+                )
+        else:
+            for t in inp.times:
+                steps_on_grid(float(t), self.dt, f"{what}: time")
         self.inputs.append((target, inp))
         return inp
 
@@ -352,6 +434,13 @@ class Network:
         -------
         RunStats
             Wall time, spikes, synaptic events and real-time factor of this call.
+
+        Raises
+        ------
+        ResourceError
+            Before anything runs, when the state and rate recorders would accumulate more
+            data over ``duration`` than the memory available (8 bytes per recorded value
+            and sample; see :func:`recording_bytes`).
         """
         if isinstance(duration, bool) or not isinstance(
             duration, (int, float, np.integer, np.floating)
@@ -359,9 +448,75 @@ class Network:
             raise ParameterError(f"run(duration={duration!r}): duration must be a number of ms")
         if not math.isfinite(float(duration)) or duration < 0:
             raise ParameterError(f"run(duration={duration!r}): duration must be >= 0 ms and finite")
-        from snnsim.timegrid import steps_on_grid
 
         n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
+        need, biggest = recording_bytes(self._recorders, self.step, n_steps)
+        avail = available_memory()
+        if need > avail:
+            raise ResourceError(
+                f"run({duration!r}): the recorders would accumulate about {need / 2**30:.3g} "
+                f"GiB over {n_steps} steps (largest: {biggest}) but only "
+                f"{avail / 2**30:.3g} GiB is available; record every k-th step "
+                "(record_state(..., every=k)), fewer neurons (a view such as pop[:100]) or "
+                "fewer variables, or run a shorter duration"
+            )
         engine = self.build(progress=progress)
         stats = engine.run(n_steps, self._recorders, progress=progress)
         return stats
+
+
+def _check_label(label: object, used: dict[str, Population]) -> str:
+    """Return ``label`` if it is a valid, unused population label; else raise ParameterError."""
+    what = f"add_population(label={label!r})"
+    if not isinstance(label, str):
+        raise ParameterError(
+            f"{what}: a label must be a string, got {type(label).__name__}; e.g. label='exc'"
+        )
+    if not LABEL_PATTERN.fullmatch(label):
+        bad = sorted({c for c in label if not LABEL_PATTERN.fullmatch(c)})
+        problem = "is empty" if not label else f"contains {''.join(bad)!r}"
+        raise ParameterError(
+            f"{what}: the label {problem}; labels are used in files (SONATA population "
+            "names) and must be non-empty and use only letters, digits, '_', '-' and '.', "
+            f"e.g. label={re.sub(r'[^A-Za-z0-9_.-]+', '_', label) or 'exc'!r}"
+        )
+    if label in used:
+        first = used[label]
+        raise ParameterError(
+            f"{what}: label {label!r} is already used by population {first.index} "
+            f"({first!r}); every add_population call needs a unique label: choose another "
+            "one or omit label for an automatic one"
+        )
+    return label
+
+
+def recording_bytes(recorders: list[Recorder], step: int, n_steps: int) -> tuple[float, str]:
+    """Bytes that state and rate recorders will add over the next ``n_steps`` steps.
+
+    A state recorder keeps 8 bytes per recorded value (variable x neuron) and sample, one
+    sample per ``every`` steps; a rate recorder 8 bytes per bin. Spike recorders are not
+    counted (their size depends on the activity).
+
+    Returns
+    -------
+    tuple of (float, str)
+        The total in bytes and a description of the largest recorder.
+    """
+    total, biggest, name = 0.0, 0.0, ""
+    for rec in recorders:
+        if isinstance(rec, StateRecorder):
+            samples = (step + n_steps) // rec.every - step // rec.every
+            size = 8.0 * rec.width * samples
+            what = (
+                f"record_state({rec.label!r}, {rec.variables}, every={rec.every}): "
+                f"{rec.width} values x {samples} samples"
+            )
+        elif isinstance(rec, RateRecorder):
+            size = 8.0 * (n_steps // rec.bin_steps + 2)
+            what = f"record_rates({rec.label!r})"
+        else:
+            continue
+        total += size
+        if size > biggest:
+            biggest, name = size, what
+    return total, name

@@ -165,16 +165,19 @@ class _Neurons:
             if isinstance(value, Distribution):
                 pop._init.append((name, self.indices.copy(), value))
                 continue
-            arr = np.asarray(value, dtype=np.float64)
-            if arr.ndim == 0:
-                arr = np.full(self.size, float(arr))
+            # the type policy of model parameters: numbers only, finite, 1-D
+            checked = coerce_parameter(
+                f"{pop.label}.initialize", name, value, pop.model.units.get(name, "")
+            )
+            if isinstance(checked, float):
+                arr = np.full(self.size, checked)
+            else:
+                arr = np.asarray(checked, dtype=np.float64)
             if arr.shape != (self.size,):
                 raise ParameterError(
                     f"{pop.label}.initialize({name}=array of shape {arr.shape}): need a scalar, "
                     f"a distribution or shape ({self.size},)"
                 )
-            if not np.all(np.isfinite(arr)):
-                raise ParameterError(f"{pop.label}.initialize({name}=...): values must be finite")
             pop._init.append((name, self.indices.copy(), arr))
 
 
@@ -195,7 +198,8 @@ class Population(_Neurons):
         self.label = label
         self.start = start
         self.population = self
-        self._indices = np.arange(size, dtype=np.int64)
+        # made on first use (views, build): add_population allocates nothing per neuron
+        self._indices: npt.NDArray[np.int64] | None = None
         self._init: list[tuple[str, npt.NDArray[np.int64], Any]] = []
         #: ``set`` calls so far: (parameter, local indices, value)
         self._param_sets: list[tuple[str, npt.NDArray[np.int64], ParamValue]] = []
@@ -205,7 +209,13 @@ class Population(_Neurons):
 
     @property
     def indices(self) -> npt.NDArray[np.int64]:  # noqa: D102
+        if self._indices is None:
+            self._indices = np.arange(self._size, dtype=np.int64)
         return self._indices
+
+    @property
+    def size(self) -> int:  # noqa: D102
+        return self._size
 
     @property
     def model(self) -> NeuronModel:  # noqa: D102

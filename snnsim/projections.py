@@ -23,6 +23,7 @@ delays), with exactly the values given.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.connectors import Connector
-from snnsim.distributions import Distribution
+from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.streams import STREAM_SET, key_of
 from snnsim.synapses import MAX_DELAY_STEPS, ProjectionTable, resolve_projection
@@ -79,6 +80,128 @@ class Projection:
             f"Projection({self.label!r}, {self.pre.population.label} -> "
             f"{self.post.population.label}, {type(self.connector).__name__})"
         )
+
+    # ------------------------------------------------------------------ checks
+    def known_synapse_count(self) -> int | None:
+        """Return the synapse count when the connector fixes it without drawing, else None.
+
+        Known for ``FromList``, ``OneToOne``, ``AllToAll`` and the fixed-degree and
+        fixed-total connectors; ``FixedProbability`` draws it.
+        """
+        from snnsim.connectors import (
+            AllToAll,
+            FixedInDegree,
+            FixedOutDegree,
+            FixedTotalNumber,
+            FromList,
+            OneToOne,
+        )
+
+        conn, n_pre, n_post = self.connector, self.pre.size, self.post.size
+        if isinstance(conn, FromList):
+            return int(conn.pre.size)
+        if isinstance(conn, OneToOne):
+            return n_pre
+        if isinstance(conn, AllToAll):
+            if conn.allow_self or self.pre.population is not self.post.population:
+                return n_pre * n_post
+            if self.pre is self.post.population or self.post is self.pre.population:
+                overlap = min(n_pre, n_post)  # one side is the whole population
+            else:
+                overlap = np.intersect1d(self.pre.indices, self.post.indices).size
+            return n_pre * n_post - int(overlap)
+        if isinstance(conn, FixedInDegree):
+            return conn.k * n_post
+        if isinstance(conn, FixedOutDegree):
+            return conn.k * n_pre
+        if isinstance(conn, FixedTotalNumber):
+            return conn.n
+        return None
+
+    def check_description(self, what: str) -> None:
+        """Check everything that does not need the drawn connectivity (at ``connect``).
+
+        Value types (real numbers or distributions), ``FromList`` index ranges against the
+        pre/post sizes, ``OneToOne`` sizes, array lengths when the synapse count is known
+        without drawing, finite weights with the receptor's sign, and delays (finite, on
+        the grid unless rounded, at least one step, at most ``MAX_DELAY_STEPS``). Values of
+        distributions, and of matrices whose unused entries the connector decides, are
+        checked when the network is built.
+
+        Raises
+        ------
+        ParameterError
+            For values that are not real numbers (strings, complex numbers, None...).
+        ConnectivityError
+            For everything else, naming the value and the fix.
+        """
+        from snnsim.connectors import AllToAll, FixedInDegree, FixedOutDegree, FromList, OneToOne
+
+        conn, n_pre, n_post = self.connector, self.pre.size, self.post.size
+        if isinstance(conn, (FixedInDegree, FixedOutDegree)):
+            side, n_avail = ("pre", n_pre) if isinstance(conn, FixedInDegree) else ("post", n_post)
+            if conn.k > n_avail:
+                raise ConnectivityError(
+                    f"{what}: {type(conn).__name__}(k={conn.k}) needs {conn.k} distinct "
+                    f"{side}synaptic neurons but the {side} side has {n_avail}; use k <= {n_avail}"
+                )
+        if isinstance(conn, OneToOne) and n_pre != n_post:
+            raise ConnectivityError(
+                f"{what}: OneToOne needs equal sizes, but pre has {n_pre} neurons and post "
+                f"{n_post}; use views (pop[a:b]) to select matching subsets"
+            )
+        if isinstance(conn, FromList):
+            for side, idx, n in (("pre", conn.pre, n_pre), ("post", conn.post, n_post)):
+                if idx.size and (idx.min() < 0 or idx.max() >= n):
+                    bad = int(idx.min()) if idx.min() < 0 else int(idx.max())
+                    raise ConnectivityError(
+                        f"{what}: FromList {side} index {bad} is out of range for a "
+                        f"{side}synaptic side of {n} neurons (valid: 0..{n - 1})"
+                    )
+        n_syn = self.known_synapse_count()
+        every_entry = isinstance(conn, AllToAll) and n_syn == n_pre * n_post
+        net = self.pre.network
+        rec = self.post.model.receptor_index(self.receptor, what)
+        listed = conn if isinstance(conn, FromList) else None
+        weights = listed.weight if listed is not None and listed.weight is not None else self.weight
+        delays = listed.delay if listed is not None and listed.delay is not None else self.delay
+        w = _given_values(weights, "weight", what, n_syn, n_pre, n_post, every_entry)
+        if w is not None and w.size:
+            if not np.all(np.isfinite(w)):
+                bad = int(np.flatnonzero(~np.isfinite(w))[0])
+                where = ""
+                if w.size > 1:  # 1-D: in table order; a full matrix: row-major, the same
+                    where = f" at synapse index {bad} of the projection"
+                    if np.ndim(weights) == 2:
+                        where += f" (pre {bad // n_post}, post {bad % n_post})"
+                raise ConnectivityError(
+                    f"{what}: weight {float(w[bad])!r}{where}; weights must be finite (NaN or "
+                    "Inf found): give finite numbers"
+                )
+            self.post.model.check_weight_range(float(w.min()), float(w.max()), rec, what)
+        if isinstance(weights, Distribution):
+            lo, hi = weights.bounds()
+            if math.isfinite(lo) and math.isfinite(hi):  # the declared range, all drawable
+                self.post.model.check_weight_range(
+                    lo, hi, rec, f"{what}: weight={weights!r} can draw [{lo:g}, {hi:g}], so"
+                )
+        if delays is not None:
+            d = _given_values(delays, "delay", what, n_syn, n_pre, n_post, every_entry)
+            if d is not None and d.size:
+                _delay_steps(d, net.dt, self.round_delays, what)
+            if isinstance(delays, (Uniform, Normal)):
+                lo, hi = delays.bounds()
+                if not self.round_delays and lo != hi:
+                    raise ConnectivityError(
+                        f"{what}: delay={delays!r} draws continuous values, which are not "
+                        f"multiples of dt={net.dt} ms; pass round_delays=True to round them "
+                        "to the nearest step"
+                    )
+                finite = [x for x in (lo, hi) if math.isfinite(x)]
+                if finite:
+                    _delay_steps(
+                        np.array(finite), net.dt, True, f"{what}: delay={delays!r} can draw"
+                    )
 
     # ------------------------------------------------------------------ access
     def table(self) -> ProjectionTable:
@@ -176,6 +299,7 @@ class Projection:
         if engine is None:
             from snnsim.connectors import FromList
 
+            before = (self.connector, self.weight, self.delay)
             if isinstance(self.connector, FromList):
                 # values given here replace the list's own (the table order is the same)
                 self.connector = self.connector.without_values(
@@ -185,6 +309,11 @@ class Projection:
                 self.weight = weight
             if delay is not None:
                 self.delay = delay
+            try:
+                self.check_description(f"{self!r}.set")
+            except Exception:
+                self.connector, self.weight, self.delay = before
+                raise
             return
         table = self.table()
         n = len(table)
@@ -244,21 +373,62 @@ class Projection:
         )
 
 
+def _given_values(
+    value: Any, name: str, what: str, n_syn: int | None, n_pre: int, n_post: int, every: bool
+) -> npt.NDArray[np.float64] | None:
+    """Return the values of ``value`` every synapse will use, checked for type and length.
+
+    Returns the values as a flat float64 array, or None when they are only known once the
+    connectivity is drawn (a distribution, or a matrix whose entries the connector picks).
+    """
+    _check_value_type(value, f"{what}: {name}={_short(value)}")
+    if isinstance(value, Distribution):
+        return None
+    arr = np.asarray(value)
+    if arr.ndim == 0:
+        return np.asarray(arr, dtype=np.float64).reshape(1)
+    if arr.ndim == 1:
+        if n_syn is not None and arr.size != n_syn:
+            raise ConnectivityError(
+                f"{what}: {name} array of {arr.size} values for {n_syn} synapses; give a "
+                f"scalar, a distribution, one value per synapse (sorted by pre, then post) or "
+                f"a ({n_pre}, {n_post}) matrix"
+            )
+        return np.asarray(arr, dtype=np.float64)
+    if arr.ndim == 2:
+        if arr.shape != (n_pre, n_post):
+            raise ConnectivityError(
+                f"{what}: {name} matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) "
+                "(pre x post)"
+            )
+        return np.asarray(arr, dtype=np.float64).reshape(-1) if every else None
+    raise ConnectivityError(
+        f"{what}: {name} must be a scalar, a 1-D or 2-D array or a distribution, got a "
+        f"{arr.ndim}-D array"
+    )
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value for a message, shortened for arrays."""
+    if isinstance(value, np.ndarray) and value.size > 4:
+        return f"<array of shape {value.shape}>"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _check_value_type(value: Any, what: str) -> None:
     """Refuse strings, complex numbers and other non-numbers where a number is expected."""
     if isinstance(value, Distribution):
         return
-    if isinstance(value, (str, bytes, bool, np.bool_)):
-        raise ParameterError(f"{what}: {value!r} is not a number")
+    fix = "give a real number, an array of real numbers or a distribution such as snn.Uniform"
+    if value is None or isinstance(value, (str, bytes, bool, np.bool_)):
+        raise ParameterError(f"{what}: {type(value).__name__} is not a number; {fix}")
     try:
         arr = np.asarray(value)
     except (TypeError, ValueError) as exc:
-        raise ParameterError(f"{what}: cannot read {value!r} as numbers ({exc})") from None
+        raise ParameterError(f"{what}: cannot read the value as numbers ({exc}); {fix}") from None
     if arr.dtype.kind not in "iuf":
-        raise ParameterError(
-            f"{what}: values of type {arr.dtype} are not allowed; give real numbers (or a "
-            "distribution)"
-        )
+        raise ParameterError(f"{what}: values of type {arr.dtype} are not numbers; {fix}")
 
 
 def _delay_steps(
@@ -268,7 +438,8 @@ def _delay_steps(
     if not np.all(np.isfinite(d_ms)):
         bad = int(np.flatnonzero(~np.isfinite(d_ms))[0])
         raise ConnectivityError(
-            f"{what}: synapse {bad} has delay {float(d_ms[bad])!r}; must be finite"
+            f"{what}: synapse {bad} has delay {float(d_ms[bad])!r}; delays must be finite "
+            "(NaN or Inf found)"
         )
     x = d_ms / dt
     steps = np.rint(x)
@@ -276,8 +447,9 @@ def _delay_steps(
         off = np.abs(x - steps) > 1e-9 * np.maximum(1.0, np.abs(x))
         if off.any():
             bad = int(np.flatnonzero(off)[0])
+            where = f" (synapse {bad})" if d_ms.size > 1 else ""
             raise ConnectivityError(
-                f"{what}: delay {float(d_ms[bad])!r} ms (synapse {bad}) is not a multiple of "
+                f"{what}: delay {float(d_ms[bad])!r} ms{where} is not a multiple of "
                 f"dt={dt} ms; use multiples of dt or connect with round_delays=True"
             )
     if steps.size and steps.min() < 1:

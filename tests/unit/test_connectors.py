@@ -93,11 +93,10 @@ def test_one_to_one_with_views_and_receptor():
 
 
 def test_one_to_one_size_mismatch():
-    """OneToOne between views of different sizes raises ConnectivityError naming both sizes."""
+    """OneToOne between views of different sizes: ConnectivityError at connect, both sizes."""
     net, a, b = _net()
-    net.connect(a[:3], b[:4], snn.OneToOne(), weight=0.1)
     with pytest.raises(snn.errors.ConnectivityError, match=r"3.*4"):
-        net.build()
+        net.connect(a[:3], b[:4], snn.OneToOne(), weight=0.1)
 
 
 def test_fixed_probability_extremes():

@@ -112,10 +112,9 @@ def test_unknown_parameter_lists_valid_ones(model, bad, valid):
 
 
 def test_tau_refrac_off_grid():
-    """tau_refrac off the dt grid raises ParameterError at build, naming value and dt."""
-    net, _ = _lif_net(model=snn.LIF(tau_refrac=0.15))
+    """tau_refrac off the dt grid raises ParameterError at add_population, naming value and dt."""
     with _raises(ParameterError, "tau_refrac", "0.15", "dt=0.1"):
-        net.build()
+        _lif_net(model=snn.LIF(tau_refrac=0.15))
 
 
 # ------------------------------------------------------------------------ network, populations
@@ -200,12 +199,11 @@ def test_negative_or_fractional_counts(cls):
 
 
 def test_one_to_one_size_mismatch():
-    """OneToOne between populations of different sizes: ConnectivityError naming both sizes."""
+    """OneToOne between populations of different sizes: ConnectivityError at connect."""
     net, a = _lif_net(3)
     b = net.add_population(4, snn.LIF())
-    net.connect(a, b, snn.OneToOne(), weight=0.1)
     with _raises(ConnectivityError, "OneToOne", "3", "4"):
-        net.build()
+        net.connect(a, b, snn.OneToOne(), weight=0.1)
 
 
 def test_from_list_size_mismatches():
@@ -347,17 +345,17 @@ def test_missing_weight():
 
 # ------------------------------------------------------------------------ resources
 def test_memory_estimate_too_large_fails_fast():
-    """AllToAll on 2e6 x 2e6 raises ResourceError with an estimate, fast, before allocating."""
+    """AllToAll on 2e6 x 2e6 raises ResourceError at connect with an estimate, fast."""
     net = snn.Network(dt=DT)
     a = net.add_population(2_000_000, snn.LIF())
     b = net.add_population(2_000_000, snn.LIF())
-    net.connect(a, b, snn.AllToAll(), weight=0.1)
     t0 = time.perf_counter()
     with _raises(ResourceError, "GiB", "4e+12 synapses"):
-        net.build()
+        net.connect(a, b, snn.AllToAll(), weight=0.1)
     assert time.perf_counter() - t0 < 2.0
     with pytest.raises(MemoryError):
-        net.build()
+        net.connect(a, b, snn.AllToAll(), weight=0.1)
+    assert net.projections == []  # the refused projection was not kept
 
 
 # ------------------------------------------------------------------------ inputs and sources
@@ -370,21 +368,19 @@ def test_poisson_input_errors():
     with _raises(ParameterError, "weight=nan", "finite"):
         snn.PoissonInput(1, 20.0, NAN)
     net, a = _lif_net()
-    net.add_input(a, snn.PoissonInput(10, 20000.0, 0.1))
     with _raises(ParameterError, "20000.0 Hz", "> 1"):
-        net.build()
+        net.add_input(a, snn.PoissonInput(10, 20000.0, 0.1))
 
 
 def test_step_current_errors():
-    """StepCurrent refuses mismatched lengths, NaN values and off-grid times (at build)."""
+    """StepCurrent refuses mismatched lengths, NaN values and off-grid times (at add_input)."""
     with _raises(ParameterError, "times has 2 entries", "amplitudes 1"):
         snn.StepCurrent([1.0, 2.0], [0.1])
     with _raises(ParameterError, "finite"):
         snn.StepCurrent([1.0], [NAN])
     net, a = _lif_net()
-    net.add_input(a, snn.StepCurrent([0.15], [1.0]))
     with _raises(ParameterError, "0.15", "dt=0.1"):
-        net.build()
+        net.add_input(a, snn.StepCurrent([0.15], [1.0]))
 
 
 def test_spike_source_errors():
@@ -400,13 +396,11 @@ def test_spike_source_errors():
         snn.SpikeSource([1.0, 2.0])
     for t in (0.0, -1.0):
         net = snn.Network(dt=DT)
-        net.add_population(2, snn.SpikeSource([[0.5], [t, 1.0]]))
         with _raises(ParameterError, "times[1]", f"{t}", ">= dt=0.1"):
-            net.build()
+            net.add_population(2, snn.SpikeSource([[0.5], [t, 1.0]]))
     net = snn.Network(dt=DT)
-    net.add_population(1, snn.SpikeSource([[1.05]]))
     with _raises(ParameterError, "times[0]", "1.05", "dt=0.1", "round_times=True"):
-        net.build()
+        net.add_population(1, snn.SpikeSource([[1.05]]))
 
 
 def test_spike_source_round_times():

@@ -25,6 +25,7 @@ LAYERS: dict[str, int] = {
     "snnsim.timegrid": 1,
     "snnsim.streams": 1,
     "snnsim.compilation": 1,
+    "snnsim.paths": 1,
     # engine: compiled arrays, run loop, synapse blocks (no description object)
     "snnsim.engine": 2,
     "snnsim.synapse_blocks": 2,

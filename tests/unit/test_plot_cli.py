@@ -226,6 +226,7 @@ def test_plot_subcommand(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         },
     )
     png = tmp_path / "sub" / "raster.png"
+    png.parent.mkdir()  # plot -o does not create folders
     assert main(["plot", str(path), "-o", str(png)]) == 0
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "4 spikes in 2 population(s)" in capsys.readouterr().out

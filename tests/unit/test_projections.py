@@ -164,6 +164,7 @@ def test_write_through_gives_the_spikes_of_a_fresh_build(seed: int) -> None:
     np.testing.assert_array_equal(spikes.ids, ref_spikes.ids)
 
 
+@pytest.mark.filterwarnings("ignore:Network\\(threads=:UserWarning")  # 3 threads on 2 cores
 @pytest.mark.parametrize("threads", [2, 3])
 def test_mutable_blocks_are_thread_invariant(seed: int, threads: int) -> None:
     results = []

@@ -130,6 +130,7 @@ def chunked() -> tuple[snn.Network, dict]:
     return _run(d_min=1.0)
 
 
+@pytest.mark.filterwarnings("ignore:Network\\(threads=:UserWarning")  # 3 threads on 2 cores
 @pytest.mark.parametrize("threads", [2, 3])
 def test_thread_count_with_longer_chunks(threads, chunked):
     """With min_delay = 10 steps (chunked delivery) 1, 2 and 3 threads agree bit for bit."""

@@ -371,7 +371,11 @@ def test_weight_by_receptor_edge_cases() -> None:
 
 
 def test_invalid_values_still_checked_when_not_stored() -> None:
-    """Weights and delays that are not stored per synapse are validated all the same."""
+    """Weights and delays that are not stored per synapse are validated all the same.
+
+    connect refuses these values already; the build checks them again for descriptions
+    that did not come through connect (the values are put on the projection directly).
+    """
     for kwargs, match in (
         ({"weight": -0.1, "delay": 0.1}, "excitatory weights must be >= 0"),
         ({"weight": 0.1, "delay": 0.15}, "not a multiple of dt"),
@@ -382,7 +386,8 @@ def test_invalid_values_still_checked_when_not_stored() -> None:
     ):
         net = snn.Network(dt=DT, seed=1, threads=1)
         a = net.add_population(10, snn.LIF(), label="a")
-        net.connect(a, a, snn.AllToAll(), **kwargs)
+        proj = net.connect(a, a, snn.AllToAll(), weight=0.1)
+        proj.weight, proj.delay = kwargs["weight"], kwargs["delay"]
         with pytest.raises(ConnectivityError, match=match):
             build(net)
 
