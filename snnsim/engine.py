@@ -243,6 +243,49 @@ class Engine:
             return self._current_block(pop)[k * n : (k + 1) * n]
         return view.copy()
 
+    def set_state(
+        self, pop: Population, name: str, local: npt.NDArray[np.int64], values: npt.NDArray[Any]
+    ) -> None:
+        """Write ``values`` into state variable ``name`` of neurons ``local`` of ``pop``.
+
+        The values apply from the next step, as if the neurons had reached them at the
+        current step. In event-driven mode the selected neurons are first brought up to the
+        current step in place (their other variables advance over the gap they skipped, so
+        the whole state of each neuron refers to now), and they are marked busy, so the next
+        step updates them and decides again whether they may rest: a neuron put close to
+        threshold is never left skipped. The other neurons are not touched.
+
+        Parameters
+        ----------
+        pop : Population
+        name : str
+            A float or integer state variable of the population's model.
+        local : int64[k]
+            Local indices (within the population), unique.
+        values : array[k]
+            New values, already validated (finite; integral and in range for integer state).
+        """
+        view = self.state_view(pop, name)
+        p = pop.index
+        start = int(self.pop_start[p])
+        if (
+            self.uses_event_driven()
+            and self.pop_event[p] > 0
+            and self.ev_last.size == self.n
+            and local.size
+        ):
+            pops, state, _, _, _, _ = self.kernel_arrays()
+            evd = _event_off()._replace(on=True, last=self.ev_last, blk_stamp=self.ev_blk)
+            gids = np.sort(local) + start
+            # runs of consecutive neurons: one in-place catch-up call per run
+            cuts = np.flatnonzero(np.diff(gids) != 1) + 1
+            for run in np.split(gids, cuts):
+                catch_up_partition(int(run[0]), int(run[-1]) + 1, self.step, pops, state, evd)
+            bits = np.zeros(self.ev_busy.size * 64, dtype=bool)
+            bits[gids] = True
+            self.ev_busy |= np.packbits(bits, bitorder="little").view(np.uint64)
+        view[local] = values.astype(view.dtype)
+
     def set_population_arrays(self, p: int, arrays: dict[str, npt.NDArray[Any]]) -> None:
         """Give population ``p`` new model arrays (one population's :func:`model_arrays`).
 
