@@ -30,7 +30,7 @@ if TYPE_CHECKING:
     from snnsim.models import NeuronModel
     from snnsim.network import Network
 
-__all__ = ["MAX_NEURONS", "build_engine", "check_memory", "model_arrays"]
+__all__ = ["MAX_NEURONS", "build_engine", "check_memory", "initial_state", "model_arrays"]
 
 
 def _next_pow2(x: int) -> int:
@@ -161,6 +161,50 @@ def model_arrays(
             "pop_event": pop_event}  # fmt: skip
 
 
+def initial_state(
+    model: NeuronModel,
+    size: int,
+    index: int,
+    calls: Sequence[tuple[str, npt.NDArray[np.int64], Any]],
+    seed: int,
+    dt: float,
+    step: int,
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]:
+    """Return the initial state of population ``index``, as the build writes it.
+
+    The model's defaults (:meth:`~snnsim.models.NeuronModel.initial_state`,
+    :meth:`~snnsim.models.NeuronModel.initial_int_state`), then ``calls`` in order:
+    ``(variable, local indices, value)`` from ``initialize`` or ``set_state`` before the
+    build. A distribution is sampled for the whole population from the stream
+    ``(seed, STREAM_INIT, 64 * index + k)`` of variable ``k`` (float variables first, then
+    integer ones) and the selected neurons take their values.
+
+    Returns
+    -------
+    floats : float64[n_float_vars, size]
+    ints : int64[n_int_vars, size]
+    """
+    defaults = model.initial_state()
+    floats = np.empty((len(model.float_vars), size))
+    for k, var in enumerate(model.float_vars):
+        floats[k] = defaults[var]
+    int_defaults = model.initial_int_state(size, dt, step)
+    ints = np.zeros((len(model.int_vars), size), dtype=np.int64)
+    for k, var in enumerate(model.int_vars):
+        ints[k] = int_defaults[var]
+    names = model.float_vars + model.int_vars
+    for var, idx, value in calls:
+        k = names.index(var)
+        if isinstance(value, Distribution):
+            skey = stream_key(np.uint64(seed), np.uint64(stream_id(STREAM_INIT, index * 64 + k)))
+            value = value.sample(skey, size)[idx]
+        if k < floats.shape[0]:
+            floats[k, idx] = value
+        else:
+            ints[k - floats.shape[0], idx] = np.rint(value).astype(np.int64)
+    return floats, ints
+
+
 def build_engine(net: Network, progress: bool = False) -> Engine:
     """Turn a network description into an :class:`Engine` (validates everything first).
 
@@ -217,22 +261,10 @@ def _build_arrays(net: Network) -> Engine:
         ioffs.append(io_)
         doffs.append(do)
         keys.append(stream_key(seed, np.uint64(stream_id(STREAM_SOURCE, p.index))))
-        init = model.initial_state()
-        block = np.empty((len(model.float_vars), p.size))
-        for k, var in enumerate(model.float_vars):
-            block[k] = init[var]
-        for var, idx, value in p.initial_values:
-            k = model.float_vars.index(var)
-            if isinstance(value, Distribution):
-                skey = stream_key(seed, np.uint64(stream_id(STREAM_INIT, p.index * 64 + k)))
-                block[k, idx] = value.sample(skey, p.size)[idx]
-            else:
-                block[k, idx] = value
+        block, iblock = initial_state(
+            model, p.size, p.index, p.initial_values, net.seed, dt, net.step
+        )
         f_parts.append(block.reshape(-1))
-        ints = model.initial_int_state(p.size, dt, net.step)
-        iblock = np.zeros((len(model.int_vars), p.size), dtype=np.int64)
-        for k, var in enumerate(model.int_vars):
-            iblock[k] = ints[var]
         i_parts.append(iblock.reshape(-1))
         sdata = model.static_data(dt, net.step)
         d_parts.append(sdata)

@@ -18,7 +18,9 @@ Layout (see design.md sections 4-6):
 from __future__ import annotations
 
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -252,6 +254,49 @@ class Engine:
             k = pop.model.float_vars.index(name)
             return self._current_block(pop)[k * n : (k + 1) * n]
         return view.copy()
+
+    def set_state(
+        self, pop: Population, name: str, local: npt.NDArray[np.int64], values: npt.NDArray[Any]
+    ) -> None:
+        """Write ``values`` into state variable ``name`` of neurons ``local`` of ``pop``.
+
+        The values apply from the next step, as if the neurons had reached them at the
+        current step. In event-driven mode the selected neurons are first brought up to the
+        current step in place (their other variables advance over the gap they skipped, so
+        the whole state of each neuron refers to now), and they are marked busy, so the next
+        step updates them and decides again whether they may rest: a neuron put close to
+        threshold is never left skipped. The other neurons are not touched.
+
+        Parameters
+        ----------
+        pop : Population
+        name : str
+            A float or integer state variable of the population's model.
+        local : int64[k]
+            Local indices (within the population), unique.
+        values : array[k]
+            New values, already validated (finite; integral and in range for integer state).
+        """
+        view = self.state_view(pop, name)
+        p = pop.index
+        start = int(self.pop_start[p])
+        if (
+            self.uses_event_driven()
+            and self.pop_event[p] > 0
+            and self.ev_last.size == self.n
+            and local.size
+        ):
+            pops, state, _, _, _, _ = self.kernel_arrays()
+            evd = _event_off()._replace(on=True, last=self.ev_last, blk_stamp=self.ev_blk)
+            gids = np.sort(local) + start
+            # runs of consecutive neurons: one in-place catch-up call per run
+            cuts = np.flatnonzero(np.diff(gids) != 1) + 1
+            for run in np.split(gids, cuts):
+                catch_up_partition(int(run[0]), int(run[-1]) + 1, self.step, pops, state, evd)
+            bits = np.zeros(self.ev_busy.size * 64, dtype=bool)
+            bits[gids] = True
+            self.ev_busy |= np.packbits(bits, bitorder="little").view(np.uint64)
+        view[local] = values.astype(view.dtype)
 
     def set_population_arrays(self, p: int, arrays: dict[str, npt.NDArray[Any]]) -> None:
         """Give population ``p`` new model arrays (one population's :func:`model_arrays`).
@@ -508,67 +553,78 @@ class Engine:
         reporter = _Progress(n_steps * self.dt, self.dt) if progress else None
         wall0 = time.perf_counter()
         done = 0
-        while done < n_steps:
-            seg = min(n_steps - done, seg_len)
-            t0 = self.step
-            rec_base = np.array([t0 // sr.every + 1 for sr in state_recs], dtype=i64)
-            rows = np.array(
-                [(t0 + seg) // sr.every - t0 // sr.every for sr in state_recs], dtype=i64
-            )
-            rec_off = np.zeros(len(state_recs), dtype=i64)
-            if len(state_recs) > 1:
-                rec_off[1:] = np.cumsum(rows * rec_width)[:-1]
-            rec_out = np.zeros(int((rows * rec_width).sum()), dtype=np.float64)
-            rate_counts = np.zeros((seg if rate_pops else 0, len(rate_pops)), dtype=i64)
-            counters[:] = 0
-            t_seg = time.perf_counter()
-            probes = Probes(
-                addr=p_addr, gid=p_gid, rec=p_rec, col=p_col, every=rec_every, width=rec_width,
-                off=rec_off, base=rec_base, out=rec_out, is_int=p_int,
-            )  # fmt: skip
-            rec = Recording(
-                rate_col=rate_col, rate_counts=rate_counts, rec_mask=rec_mask,
-                rec_steps=rec_steps, rec_ids=rec_ids, spike_count=self.spike_count,
-                counters=counters,
-            )  # fmt: skip
-            steps = int(
-                segment(t0, seg, chunk, per_chunk, bufs, pops, state, syn, mut, ring, evd,
-                        inputs, probes, rec)
-            )  # fmt: skip
-            seg_wall = time.perf_counter() - t_seg
-            self.step = t0 + steps
-            self.total_spikes += int(counters[0])
-            self.total_events += int(counters[1])
-            stats.spikes += int(counters[0])
-            stats.synaptic_events += int(counters[1])
-            n_rec = int(counters[2])
-            if n_rec:
-                st, ids = rec_steps[:n_rec], rec_ids[:n_rec]
-                for r, m in zip(spike_recs, rec_masks, strict=True):
-                    sel = m[ids]
-                    r.consume(st[sel].copy(), ids[sel] - r.population.start)
-            for ri, sr in enumerate(state_recs):
-                got = (t0 + steps) // sr.every - t0 // sr.every
-                if got:
-                    block = rec_out[rec_off[ri] : rec_off[ri] + rows[ri] * rec_width[ri]]
-                    block = block.reshape(int(rows[ri]), int(rec_width[ri]))[:got].copy()
-                    first = (t0 // sr.every + 1) * sr.every
-                    sr.consume(first + sr.every * np.arange(got, dtype=i64), block)
-            for rr in rate_recs:
-                col = rate_col[rr.population.index]
-                rr.consume(t0 + 1, rate_counts[:steps, col].copy())
-            done += steps
-            if reporter is not None:
-                reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
-            # aim for ~0.5 s of wall time per segment (progress) within the memory cap
-            if steps == seg and seg_wall > 0:
-                seg_len = int(min(max_seg, max(1, seg * min(4.0, 0.5 / seg_wall))))
-        stats.wall_s = time.perf_counter() - wall0
-        stats.sim_ms = n_steps * self.dt
-        stats.neuron_updates = n_steps * self.n
-        if reporter is not None:
-            reporter.finish(stats)
-        self.last_run = stats
+        # Ctrl-C: compiled code does not see signals, and the Python bookkeeping after a
+        # segment must not be cut in half (state advanced but not the step, or the step but
+        # not the recorders). SIGINT is held while a segment runs and while its results are
+        # booked, and delivered at the end of that, a consistent point: the state, the step,
+        # the recorders and the spikes in flight then agree, so `run` continues exactly and
+        # a checkpoint is consistent.
+        with _HeldInterrupt() as sigint:
+            try:
+                while done < n_steps:
+                    seg = min(n_steps - done, seg_len)
+                    t0 = self.step
+                    rec_base = np.array([t0 // sr.every + 1 for sr in state_recs], dtype=i64)
+                    rows = np.array(
+                        [(t0 + seg) // sr.every - t0 // sr.every for sr in state_recs], dtype=i64
+                    )
+                    rec_off = np.zeros(len(state_recs), dtype=i64)
+                    if len(state_recs) > 1:
+                        rec_off[1:] = np.cumsum(rows * rec_width)[:-1]
+                    rec_out = np.zeros(int((rows * rec_width).sum()), dtype=np.float64)
+                    rate_counts = np.zeros((seg if rate_pops else 0, len(rate_pops)), dtype=i64)
+                    counters[:] = 0
+                    t_seg = time.perf_counter()
+                    probes = Probes(
+                        addr=p_addr, gid=p_gid, rec=p_rec, col=p_col, every=rec_every,
+                        width=rec_width, off=rec_off, base=rec_base, out=rec_out, is_int=p_int,
+                    )  # fmt: skip
+                    rec = Recording(
+                        rate_col=rate_col, rate_counts=rate_counts, rec_mask=rec_mask,
+                        rec_steps=rec_steps, rec_ids=rec_ids, spike_count=self.spike_count,
+                        counters=counters,
+                    )  # fmt: skip
+                    steps = int(
+                        segment(t0, seg, chunk, per_chunk, bufs, pops, state, syn, mut, ring,
+                                evd, inputs, probes, rec)
+                    )  # fmt: skip
+                    seg_wall = time.perf_counter() - t_seg
+                    self.step = t0 + steps
+                    self.total_spikes += int(counters[0])
+                    self.total_events += int(counters[1])
+                    stats.spikes += int(counters[0])
+                    stats.synaptic_events += int(counters[1])
+                    n_rec = int(counters[2])
+                    if n_rec:
+                        st, ids = rec_steps[:n_rec], rec_ids[:n_rec]
+                        for r, m in zip(spike_recs, rec_masks, strict=True):
+                            sel = m[ids]
+                            r.consume(st[sel].copy(), ids[sel] - r.population.start)
+                    for ri, sr in enumerate(state_recs):
+                        got = (t0 + steps) // sr.every - t0 // sr.every
+                        if got:
+                            block = rec_out[rec_off[ri] : rec_off[ri] + rows[ri] * rec_width[ri]]
+                            block = block.reshape(int(rows[ri]), int(rec_width[ri]))[:got].copy()
+                            first = (t0 // sr.every + 1) * sr.every
+                            sr.consume(first + sr.every * np.arange(got, dtype=i64), block)
+                    for rr in rate_recs:
+                        col = rate_col[rr.population.index]
+                        rr.consume(t0 + 1, rate_counts[:steps, col].copy())
+                    done += steps
+                    if reporter is not None:
+                        reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
+                    # aim for ~0.5 s of wall time per segment (progress) within the memory cap
+                    if steps == seg and seg_wall > 0:
+                        seg_len = int(min(max_seg, max(1, seg * min(4.0, 0.5 / seg_wall))))
+                    # a consistent point: a Ctrl-C held since the segment began stops here
+                    sigint.deliver()
+            finally:
+                stats.wall_s = time.perf_counter() - wall0
+                stats.sim_ms = done * self.dt
+                stats.neuron_updates = done * self.n
+                self.last_run = stats
+                if reporter is not None:
+                    reporter.finish(stats, done < n_steps)
         return stats
 
 
@@ -579,6 +635,51 @@ def _event_off() -> EventState:
     return EventState(
         on=False, inbits=z.reshape(1, 1), busy=z, pinned=z.copy(), last=e, blk_stamp=e.copy()
     )
+
+
+class _HeldInterrupt:
+    """Hold SIGINT (Ctrl-C) inside a ``with`` block and deliver it where the code says.
+
+    While the block runs, SIGINT only sets :attr:`pending`; :meth:`deliver` (called at
+    consistent points) and the end of the block then call the handler that was installed
+    before (Python's default raises :class:`KeyboardInterrupt`). Nothing is changed outside
+    the main thread (signals are handled there only) or when SIGINT is ignored or left to
+    the operating system (``SIG_IGN``, ``SIG_DFL``).
+    """
+
+    def __init__(self) -> None:
+        self.pending = False
+        self._frame: Any = None
+        self._previous: Any = None
+
+    def __enter__(self) -> _HeldInterrupt:
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if callable(previous):
+                try:
+                    signal.signal(signal.SIGINT, self._hold)
+                except ValueError:  # pragma: no cover - not the main interpreter
+                    return self
+                self._previous = previous
+        return self
+
+    def _hold(self, signum: int, frame: Any) -> None:
+        self.pending = True
+        self._frame = frame
+
+    def deliver(self) -> None:
+        """Call the previous SIGINT handler if a SIGINT arrived (may raise KeyboardInterrupt)."""
+        if self.pending and self._previous is not None:
+            self.pending = False
+            self._previous(signal.SIGINT, self._frame)
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        if self._previous is None:
+            return
+        signal.signal(signal.SIGINT, self._previous)
+        if exc_type is None:
+            self.deliver()
+        self._previous = None
 
 
 class _Progress:
@@ -601,9 +702,14 @@ class _Progress:
         )
         sys.stderr.flush()
 
-    def finish(self, stats: RunStats) -> None:
+    def finish(self, stats: RunStats, stopped: bool = False) -> None:
+        if stopped:
+            pct = 100.0 * stats.sim_ms / self.total_ms if self.total_ms > 0 else 100.0
+            head = f"stopped at {pct:.1f}% | {stats.sim_ms:.1f}/{self.total_ms:.1f} ms"
+        else:
+            head = f"100.0% | {stats.sim_ms:.1f} ms"
         sys.stderr.write(
-            f"\r[snnsim] 100.0% | {stats.sim_ms:.1f} ms in {stats.wall_s:.3g} s | "
+            f"\r[snnsim] {head} in {stats.wall_s:.3g} s | "
             f"RTF {stats.real_time_factor:.3g} | {stats.spikes} spikes\n"
         )
         sys.stderr.flush()

@@ -28,8 +28,9 @@ class Recorder:
     ----------
     start_step : int
         Network step at which recording began (the network's ``step`` when the recorder
-        was created). The recorded time span is ``[start_step * dt, network.t]``; whoever
-        feeds a recorder from a later step (e.g. a recorder restored from a file) sets it.
+        was created: 0 before the first run, the current step for a recorder added between
+        runs). The recorded time span is ``[start_step * dt, network.t]``; whoever feeds a
+        recorder from a later step (e.g. a recorder restored from a file) sets it.
     """
 
     kind = ""
@@ -272,7 +273,9 @@ class RateRecorder(Recorder):
     .. math:: r_k = \frac{c_k}{N \, w_k \, dt \cdot 10^{-3}}
 
     with :math:`w_k` the number of its steps actually recorded (between ``start_step`` and
-    the network's current step): :math:`B` except in a partial first or last bin.
+    the network's current step): :math:`B` except in a partial first or last bin. Bins are
+    numbered from step 0 also for a recorder added between runs: its bins before
+    ``start_step`` have width 0 and rate 0.
     Records the whole population. Memory: 8 bytes per step during a run segment, 8 bytes
     per bin afterwards.
     """

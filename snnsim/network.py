@@ -366,8 +366,11 @@ class Network:
 
     # ----------------------------------------------------------------- recording
     def record_spikes(self, target: Target) -> SpikeRecorder:
-        """Record every spike of ``target``; returns a :class:`SpikeRecorder`."""
-        self.require_unbuilt("record_spikes")
+        """Record every spike of ``target``; returns a :class:`SpikeRecorder`.
+
+        Recorders can be added at any time; one added after a run records from the current
+        step on (its ``start_step``), as a NEST recorder created between ``Simulate`` calls.
+        """
         rec = SpikeRecorder(self._check_target(target, "record_spikes"), self.dt)
         self._recorders.append(rec)
         return rec
@@ -375,15 +378,20 @@ class Network:
     def record_state(
         self, target: Target, variables: list[str] | str, every: int = 1
     ) -> StateRecorder:
-        """Record state variables of ``target`` every ``every`` steps (see StateRecorder)."""
-        self.require_unbuilt("record_state")
+        """Record state variables of ``target`` every ``every`` steps (see StateRecorder).
+
+        Also between runs: the first sample is then the first multiple of ``every`` after
+        the current step.
+        """
         rec = StateRecorder(self._check_target(target, "record_state"), variables, every, self.dt)
         self._recorders.append(rec)
         return rec
 
     def record_rates(self, target: Population, bin_size: float = 1.0) -> RateRecorder:
-        """Record the population rate in bins of ``bin_size`` ms (see :class:`RateRecorder`)."""
-        self.require_unbuilt("record_rates")
+        """Record the population rate in bins of ``bin_size`` ms (see :class:`RateRecorder`).
+
+        Also between runs: bins before the current step hold no recorded steps.
+        """
         rec = RateRecorder(self._check_target(target, "record_rates"), bin_size, self.dt)
         self._recorders.append(rec)
         return rec

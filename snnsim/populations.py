@@ -7,12 +7,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
-from snnsim.build import model_arrays
+from snnsim.build import initial_state, model_arrays
 from snnsim.distributions import Distribution
-from snnsim.errors import ParameterError
+from snnsim.errors import ParameterError, SimulationError
+from snnsim.kernels.random_streams import stream_key
 from snnsim.models import NeuronModel
 from snnsim.parameters import ParamValue, coerce_array, coerce_parameter, resolve_values
-from snnsim.streams import STREAM_PARAM, key_of
+from snnsim.streams import STREAM_INIT, STREAM_PARAM, key_of
 
 if TYPE_CHECKING:
     from snnsim.network import Network
@@ -143,6 +144,128 @@ class _Neurons:
             engine.set_population_arrays(pop.index, model_arrays([model], [pop.size], engine.dt))
         pop._param_sets = staged
 
+    def _state_name(self, name: object, what: str) -> str:
+        model = self.population.model
+        names = model.float_vars + model.int_vars
+        if not isinstance(name, str) or name not in names:
+            raise ParameterError(
+                f"{self.population.label}.{what}({name!r}): {model.name} has no state variable "
+                f"{name!r}; state variables: {', '.join(names) or 'none'}"
+            )
+        return name
+
+    def get_state(self, name: str) -> npt.NDArray[Any]:
+        """Return the values of state variable ``name``, one per selected neuron (a copy).
+
+        Parameters
+        ----------
+        name : str
+            A float variable of the model (``v`` in mV, ``i_exc``/``i_inh`` in nA for
+            ``LIF``) or an integer one (``refrac``: refractory steps left).
+
+        Returns
+        -------
+        ndarray
+            The network's state dtype (float64, float32 with ``precision="single"``; int64 or
+            int32 for integer variables). Before the first run: the initial values the build
+            will use (model defaults, then ``initialize``/``set_state`` calls); reading them
+            does not build the network, so the description stays open. After a run: the
+            values as of the current step (neurons skipped by event-driven updates are
+            advanced on a copy; reading never changes the simulation).
+        """
+        name = self._state_name(name, "get_state")
+        pop = self.population
+        engine = self.network.built_engine()
+        if engine is None:
+            full = pop._initial_state(name)
+        else:
+            full = engine.get_state(pop, name)
+        out: npt.NDArray[Any] = full[self.indices].copy()
+        return out
+
+    def set_state(self, name: str, values: InitValue) -> None:
+        """Set state variable ``name`` of the selected neurons (NEST ``SetStatus``), at any time.
+
+        Parameters
+        ----------
+        name : str
+            A float variable of the model (``v`` in mV, currents in nA) or an integer one
+            (``refrac``, in steps).
+        values : float, array or Distribution
+            A number, one value per selected neuron, or a distribution (sampled once per
+            neuron). Floats must be finite; integer variables take integral values in the
+            range the model allows (``refrac`` in ``[0, tau_refrac / dt]``).
+
+        Notes
+        -----
+        Before the first run this is :meth:`initialize` (it also takes integer variables):
+        the value becomes the initial state and the description stays open. On a built
+        network (after a run or a load) the new values hold from the current step on: the
+        next step starts from them. In event-driven mode the selected neurons are first
+        brought up to the current step (the variables not set advance exactly over the steps
+        they skipped) and are then updated in the next step whatever their input, so a
+        neuron set near threshold is not left resting. A distribution given after the build
+        draws from a stream keyed by the population, the variable, the step and the number
+        of earlier ``set_state`` calls on the population in this session.
+        A refused call changes nothing.
+        """
+        name = self._state_name(name, "set_state")
+        pop = self.population
+        model = pop.model
+        owner = f"{pop.label}.set_state"
+        is_int = name in model.int_vars
+        unit = model.units.get(name, "")
+        engine = self.network.built_engine()
+        if isinstance(values, Distribution):
+            if engine is None:
+                stored: Any = values
+                k = (model.float_vars + model.int_vars).index(name)
+                key = key_of(self.network.seed, STREAM_INIT, 64 * pop.index + k)  # as build
+                arr = values.sample(key, pop.size)[self.indices]
+            else:
+                arr = values.sample(pop._set_state_key(name, self.network.step), self.size)
+            arr = np.asarray(arr, dtype=np.float64)
+        else:
+            arr = _state_values(owner, name, values, unit, self.size)
+            stored = arr
+        if not np.all(np.isfinite(arr)):
+            bad = int(np.flatnonzero(~np.isfinite(arr))[0])
+            raise ParameterError(
+                f"{owner}({name!r}): value {bad} is {float(arr[bad])!r}; state must be finite"
+            )
+        if is_int:
+            if np.any(arr != np.rint(arr)):
+                bad = int(np.flatnonzero(arr != np.rint(arr))[0])
+                raise ParameterError(
+                    f"{owner}({name!r}): value {bad} is {float(arr[bad])!r}; {name} is an integer "
+                    f"variable ({unit or 'count'}): give whole numbers"
+                )
+            if np.any(np.abs(arr) > 2**31 - 1):
+                raise ParameterError(
+                    f"{owner}({name!r}): values must be within +-(2**31 - 1), got "
+                    f"{float(np.max(np.abs(arr)))!r}"
+                )
+        # check the state the population would have (the model's own rules, e.g. refractory
+        # counters within the refractory period)
+        floats: dict[str, npt.NDArray[Any]] = {}
+        ints: dict[str, npt.NDArray[Any]] = {}
+        for var in model.float_vars + model.int_vars:
+            current = self.population.get_state(var)
+            if var == name:
+                current = current.astype(np.int64 if is_int else np.float64)
+                current[self.indices] = arr
+            (ints if var in model.int_vars else floats)[var] = current
+        problem = pop.resolved_model().check_state(floats, ints, self.network.dt, self.network.step)
+        if problem:
+            raise ParameterError(
+                f"{owner}({name!r}, ...): {problem} (values from {float(arr.min())!r} to "
+                f"{float(arr.max())!r}); give values the model allows"
+            )
+        if engine is None:
+            pop._init.append((name, self.indices.copy(), stored))
+        else:
+            engine.set_state(pop, name, self.indices, np.rint(arr) if is_int else arr)
+
     def initialize(self, **values: InitValue) -> None:
         """Set initial values of state variables (before the first run).
 
@@ -154,7 +277,12 @@ class _Neurons:
             in the variable's unit (``v`` in mV, currents in nA).
         """
         pop = self.population
-        self.network.require_unbuilt(f"{pop.label}.initialize")
+        if self.network.built_engine() is not None:
+            raise SimulationError(
+                f"{pop.label}.initialize: the network was already built (it has run or been "
+                "loaded) and initial values apply before the first run; to change the state "
+                f"now use {pop.label}.set_state(name, values)"
+            )
         valid = pop.model.float_vars
         for name, value in values.items():
             if name not in valid:
@@ -179,6 +307,32 @@ class _Neurons:
                     f"a distribution or shape ({self.size},)"
                 )
             pop._init.append((name, self.indices.copy(), arr))
+
+
+def _state_values(owner: str, name: str, raw: Any, unit: str, size: int) -> npt.NDArray[np.float64]:
+    """Check a ``set_state`` value (number or one per neuron) and return ``size`` floats."""
+    if isinstance(raw, (str, bytes, bool, np.bool_)) or raw is None:
+        raise ParameterError(
+            f"{owner}({name!r}, {raw!r}): give a number in {unit or 'its unit'}, one value per "
+            "neuron, or a distribution such as snn.Uniform(...)"
+        )
+    try:
+        arr = np.asarray(raw)
+    except (TypeError, ValueError):
+        arr = np.asarray([object()])
+    if arr.dtype.kind not in "iuf":
+        raise ParameterError(
+            f"{owner}({name!r}, ...): values of type {arr.dtype} are not numbers; give a number "
+            f"in {unit or 'its unit'}, one value per neuron, or a distribution"
+        )
+    if arr.ndim == 0:
+        return np.full(size, float(arr))
+    if arr.shape != (size,):
+        raise ParameterError(
+            f"{owner}({name!r}, array of shape {arr.shape}): need a number, a distribution or "
+            f"one value per selected neuron, shape ({size},)"
+        )
+    return np.asarray(arr, dtype=np.float64)
 
 
 class Population(_Neurons):
@@ -206,6 +360,8 @@ class Population(_Neurons):
         #: ``set`` calls already folded into the model (a loaded network's model holds the
         #: values its calls gave); distributions of later calls draw from streams after them
         self.set_calls_before = 0
+        #: ``set_state`` calls with a distribution on the built network (their streams)
+        self._state_calls = 0
 
     @property
     def indices(self) -> npt.NDArray[np.int64]:  # noqa: D102
@@ -261,9 +417,26 @@ class Population(_Neurons):
     def __repr__(self) -> str:
         return f"Population({self._size}, {self.model_.name}, label={self.label!r})"
 
-    def get_state(self, name: str) -> npt.NDArray[Any]:
-        """Return the current value of a state variable, one entry per neuron (a copy)."""
-        return self.network.build().get_state(self, name)
+    def _initial_state(self, name: str) -> npt.NDArray[Any]:
+        """Return the initial values of ``name`` for every neuron, as the build will write them."""
+        net = self.network
+        model = self.resolved_model()  # distributions sampled, set() calls applied
+        floats, ints = initial_state(model, self._size, self.index, self._init, net.seed, net.dt, 0)
+        single = net.precision == "single"
+        out: npt.NDArray[Any]
+        if name in model.int_vars:
+            out = ints[model.int_vars.index(name)].astype(np.int32 if single else np.int64)
+        else:
+            out = floats[model.float_vars.index(name)].astype(np.float32 if single else np.float64)
+        return out
+
+    def _set_state_key(self, name: str, step: int) -> np.uint64:
+        """Random key of a ``set_state`` call with a distribution on a built network."""
+        self._state_calls += 1
+        k = (self.model_.float_vars + self.model_.int_vars).index(name)
+        index = (self._state_calls << 24) | (64 * self.index + k)
+        base = key_of(self.network.seed, STREAM_INIT, index)
+        return np.uint64(stream_key(base, np.uint64(step)))
 
 
 class PopulationView(_Neurons):
