@@ -38,6 +38,8 @@ class RecorderDesc:
     variables: list[str]
     every: int
     bin_steps: int
+    #: step at which the recorder started (recorders can be added between runs)
+    start_step: int = 0
 
 
 # ====================================================================== write
@@ -52,6 +54,8 @@ def write_recorders(f: Any, net: Network) -> None:
         g = g_all.create_group(str(i))
         g.attrs["kind"] = rec.kind
         g.attrs["population"] = rec.label
+        g.attrs["start_step"] = np.int64(rec.start_step)
+        g.attrs["start_step_units"] = "steps"
         h5safe.write_dataset(g, "indices", rec.indices.astype(np.int64), "1 (index in population)")
         state = rec.recorded()
         if isinstance(rec, SpikeRecorder):
@@ -96,12 +100,17 @@ def read_recorders(r: Reader, pops: list[PopulationDesc], step: int) -> list[Rec
         arrays: dict[str, Array] = {}
         variables: list[str] = []
         every = bin_steps = 1
+        start = r.attr_int(g, "start_step", 0, step)
         if kind == "spikes":
-            s_ds = r.dataset(g, "steps", np.int64, (AtMost(step * indices.size),))
+            s_ds = r.dataset(g, "steps", np.int64, (AtMost((step - start) * indices.size),))
             i_ds = r.dataset(g, "ids", np.int64, (s_ds.shape[0],))
             steps, ids = r.read(s_ds), r.read(i_ds)
-            if steps.size and (steps.min() < 1 or steps.max() > step or np.any(np.diff(steps) < 0)):
-                raise r.fail(f"{g.name}/steps", f"must be non-decreasing and in [1, {step}]")
+            if steps.size and (
+                steps.min() < start + 1 or steps.max() > step or np.any(np.diff(steps) < 0)
+            ):
+                raise r.fail(
+                    f"{g.name}/steps", f"must be non-decreasing and in [{start + 1}, {step}]"
+                )
             if ids.size and not np.all(np.isin(ids, indices)):
                 raise r.fail(f"{g.name}/ids", "holds ids of neurons that are not recorded")
             arrays = {"steps": steps, "ids": ids}
@@ -110,19 +119,21 @@ def read_recorders(r: Reader, pops: list[PopulationDesc], step: int) -> list[Rec
             if not variables or len(set(variables)) != len(variables):
                 raise r.fail(f"{g.name} attribute 'variables'", "must be unique and non-empty")
             for v in variables:
-                if v not in pop.model.float_vars:
+                if v not in pop.model.float_vars + pop.model.int_vars:
                     raise r.fail(
                         f"{g.name} attribute 'variables'", f"{pop.model.name} has no {v!r}"
                     )
             every = r.attr_int(g, "every", 1, 1 << 62)
-            n_samples = step // every
+            first, last = start // every + 1, step // every
+            n_samples = max(0, last - first + 1)
             width = len(variables) * indices.size
             s_ds = r.dataset(g, "steps", np.int64, (n_samples,))
             d_ds = r.dataset(g, "data", np.float64, (n_samples, width))
             steps = r.read(s_ds)
-            if not np.array_equal(steps, every * np.arange(1, n_samples + 1, dtype=np.int64)):
+            want = every * np.arange(first, last + 1, dtype=np.int64)
+            if not np.array_equal(steps, want):
                 raise r.fail(
-                    f"{g.name}/steps", f"must be every*(1..{n_samples}) with every={every}"
+                    f"{g.name}/steps", f"must be every*({first}..{last}) with every={every}"
                 )
             data = r.read(d_ds)
             if not np.all(np.isfinite(data)):
@@ -139,7 +150,7 @@ def read_recorders(r: Reader, pops: list[PopulationDesc], step: int) -> list[Rec
             arrays = {"counts": counts}
         else:
             raise r.fail(f"{g.name} attribute 'kind'", f"unknown recorder kind {kind!r}")
-        out.append(RecorderDesc(kind, p, indices, arrays, variables, every, bin_steps))
+        out.append(RecorderDesc(kind, p, indices, arrays, variables, every, bin_steps, start))
     return out
 
 
@@ -161,5 +172,6 @@ def restore_recorders(
             if rec.bin_steps != rd.bin_steps:
                 raise r.fail("/recorders", f"bin of {rd.bin_steps} steps cannot be rebuilt")
         rec.restore(**rd.arrays)
+        rec.start_step = rd.start_step
         if not np.array_equal(rec.indices, rd.indices):
             raise r.fail("/recorders", "recorder indices could not be restored")

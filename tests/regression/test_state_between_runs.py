@@ -215,12 +215,6 @@ def test_recorders_added_between_runs_record_from_then_on():
     np.testing.assert_array_equal(late_r.recorded()["counts"][20:], in_window)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="checkpoints do not store Recorder.start_step yet (io.py / recordings_io.py: "
-    "write it as an attribute of /recorders/<i>, check it on load, set it on the restored "
-    "recorder, and accept state samples from it on)",
-)
 def test_checkpoint_keeps_the_start_step_of_a_recorder_added_between_runs(tmp_path: Path):
     """A recorder added between runs keeps its start_step and its samples through save/load."""
     net = snn.Network(dt=DT, seed=5)
