@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.jit_options import JIT, JIT_INLINE
 
 #: Neurons per bit word of the event-driven bookkeeping (one uint64 per 64 neurons).
 WORD = 64
@@ -405,7 +405,7 @@ def lif_dense_het(v, ie, ii, refrac, i_ext, ring_row, lo, hi, gid0, C, n, use_ie
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def lif_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes, n_out):
     """Clock-driven step of neurons ``lo <= i < hi`` of a LIF population (pieces of LIF_PIECE).
 
@@ -433,7 +433,7 @@ def lif_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def lif_event_population(
     g_lo, g_hi, start, size, foff, ioff, coeffs, gap, state, ring_row, stamp, inbits_row, evd,
     spikes, n_out,
@@ -448,7 +448,7 @@ def lif_event_population(
     )  # fmt: skip
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def lif_catch_up_population(g_lo, g_hi, start, size, foff, coeffs, gap, state, stamp, evd):
     """Advance the skipped neurons with global ids in ``[g_lo, g_hi)`` to ``stamp``."""
     fstate = state.fstate

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.jit_options import JIT, JIT_INLINE
 
 
 @njit(**JIT)
@@ -50,7 +50,7 @@ def lif_delta_step(v, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_o
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def lif_delta_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes, n_out):
     """Clock-driven step of neurons ``lo <= i < hi`` of a LIFDelta population.
 

@@ -25,7 +25,7 @@ each dispatch function here, and the model class in :mod:`snnsim.models`.
 from __future__ import annotations
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.jit_options import JIT_INLINE
 from snnsim.kernels.lif import (
     DENSE_MIN,
     LIF_PIECE,
@@ -85,7 +85,7 @@ KIND_POISSON_SOURCE = 3
 KIND_SPIKE_SOURCE = 4
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def update_population(
     kind, lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes,
     n_out,
@@ -110,7 +110,7 @@ def update_population(
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def event_update_population(
     kind, g_lo, g_hi, start, size, foff, ioff, coeffs, gap, state, ring_row, stamp, inbits_row,
     evd, spikes, n_out,
@@ -124,7 +124,7 @@ def event_update_population(
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def catch_up_population(kind, g_lo, g_hi, start, size, foff, coeffs, gap, state, stamp, evd):
     """Advance the skipped neurons ``[g_lo, g_hi)`` of an event-driven population to ``stamp``."""
     if kind == KIND_LIF:

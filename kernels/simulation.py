@@ -87,7 +87,14 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
     evd : EventState
         In event-driven mode the target's bit is also set in ``inbits`` of that slot.
     """
-    buf = ring.buffer
+    # the structures' fields are read into locals once: the loops below are the hottest
+    # code of a run, and a helper call per synapse (struct arguments) halved its speed
+    indptr, syn_code, syn_weight, w_table, syn_delay = (
+        syn.indptr, syn.code, syn.weight, syn.w_table, syn.delay,
+    )  # fmt: skip
+    w_mode, delay_const = syn.w_mode, syn.delay_const
+    buf, mask = ring.buffer, ring.mask
+    ev_on, inbits = evd.on, evd.inbits
     n_all = buf.shape[1] // N_RECEPTOR_PLANES
     n_thr = cnt.shape[0]
     n_blk = mut.lo.shape[0]
@@ -102,48 +109,69 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
             q0 = cursor[j]
             for q in range(q0, q0 + c):
                 g = spk[j, q]
-                a = syn.indptr[g]
-                e = syn.indptr[g + 1]
+                a = indptr[g]
+                e = indptr[g + 1]
                 if not whole_rows:
-                    a = search_sorted(syn.code, c_lo, a, e)
-                    e = search_sorted(syn.code, c_hi, a, e)
+                    a = search_sorted(syn_code, c_lo, a, e)
+                    e = search_sorted(syn_code, c_hi, a, e)
                 for sy in range(a, e):
-                    d = syn.delay_const if syn.delay_const > 0 else np.int64(syn.delay[sy])
-                    code = np.int64(syn.code[sy])
+                    d = delay_const if delay_const > 0 else np.int64(syn_delay[sy])
+                    slot = (stamp + d) & mask
+                    code = np.int64(syn_code[sy])
+                    t = code >> RECEPTOR_SHIFT
                     rec = code & RECEPTOR_MASK
-                    if syn.w_mode == 0:
-                        w = np.float32(syn.weight[sy])
-                    elif syn.w_mode == 1:
-                        w = syn.w_table[np.int64(syn.weight[sy])]
+                    if w_mode == 0:
+                        w = np.float32(syn_weight[sy])
+                    elif w_mode == 1:
+                        w = w_table[np.int64(syn_weight[sy])]
                     else:
-                        w = syn.w_table[rec]
-                    add_input(buf, evd, (stamp + d) & ring.mask, code, n_all, w)
-                for b in range(n_blk):
-                    if mut.lo[b] <= g < mut.hi[b]:
-                        r = mut.row[b] + g - mut.lo[b]
-                        a = mut.indptr[r]
-                        e = mut.indptr[r + 1]
-                        if not whole_rows:
-                            a = search_sorted(mut.code, c_lo, a, e)
-                            e = search_sorted(mut.code, c_hi, a, e)
-                        for sy in range(a, e):
-                            d = np.int64(mut.delay[sy])
-                            code = np.int64(mut.code[sy])
-                            add_input(
-                                buf, evd, (stamp + d) & ring.mask, code, n_all, mut.weight[sy]
-                            )
+                        w = w_table[rec]
+                    buf[slot, rec * n_all + t] += w
+                    if ev_on and w != 0:
+                        inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                if n_blk > 0:
+                    deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
+                                    ev_on, inbits)  # fmt: skip
             cursor[j] = q0 + c
     return 0
 
 
 @njit(**JIT)
-def add_input(buf, evd, slot, code, n_all, w):
-    """Add weight ``w`` for synapse ``code`` to ring slot ``slot`` (and mark it, event-driven)."""
-    t = code >> RECEPTOR_SHIFT
-    rec = code & RECEPTOR_MASK
-    buf[slot, rec * n_all + t] += w
-    if evd.on and w != 0:
-        evd.inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_on, inbits):
+    """:func:`deliver_spikes` for the synapses of spike source ``g`` in the mutable blocks.
+
+    A function of its own, called only when there are mutable blocks: the static-only
+    delivery loop then reads none of their arrays.
+    """
+    m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
+    m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
+    for b in range(m_lo.shape[0]):
+        if m_lo[b] <= g < m_hi[b]:
+            r = m_row[b] + g - m_lo[b]
+            a = m_indptr[r]
+            e = m_indptr[r + 1]
+            if not whole_rows:
+                a = search_sorted(m_code, c_lo, a, e)
+                e = search_sorted(m_code, c_hi, a, e)
+            for sy in range(a, e):
+                slot = (stamp + np.int64(m_delay[sy])) & mask
+                code = np.int64(m_code[sy])
+                t = code >> RECEPTOR_SHIFT
+                w = m_weight[sy]
+                buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                if ev_on and w != 0:
+                    inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+
+
+@njit(**JIT)
+def mutable_out_degree(g, mut):
+    """Return the number of synapses of source ``g`` in the mutable blocks."""
+    n = 0
+    for b in range(mut.lo.shape[0]):
+        if mut.lo[b] <= g < mut.hi[b]:
+            r = mut.row[b] + g - mut.lo[b]
+            n += mut.indptr[r + 1] - mut.indptr[r]
+    return n
 
 
 @njit(**JIT)
@@ -155,8 +183,16 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     populations when ``evd.on``), then write state probes. Spikes go to ``spk[k]`` and their
     per-step counts to ``cnt[k]``.
     """
+    # fields are read into locals once (a field read in the per-step loop costs a
+    # reference-count update each time)
     pop_kind, pop_start, pop_size, pop_foff = pops.kind, pops.start, pops.size, pops.foff
-    fstate, i_ext = state.fstate, state.i_ext
+    pop_ioff, pop_doff, pop_key, coeffs, gap = pops.ioff, pops.doff, pops.key, pops.coeffs, pops.gap
+    pop_event, pop_noff, ncoeffs = pops.event, pops.noff, pops.ncoeffs
+    n_coeffs = coeffs.shape[1]
+    fstate, istate, i_ext = state.fstate, state.istate, state.i_ext
+    probe_every, probe_base, probe_off, probe_width, probe_out, probe_int = (
+        probes.every, probes.base, probes.off, probes.width, probes.out, probes.is_int,
+    )  # fmt: skip
     buf, mask = ring.buffer, ring.mask
     ev_on, inbits = evd.on, evd.inbits
     ev_step, ev_gid, ev_value = inputs.ev_step, inputs.ev_gid, inputs.ev_value
@@ -219,31 +255,19 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             if lo >= hi:
                 continue
             kind = pop_kind[p]
-            if ev_on and pops.event[p] > 0:
+            if ev_on and pop_event[p] > 0:
                 n_out = event_update_population(
-                    kind, start + lo, start + hi, start, size, pop_foff[p], pops.ioff[p],
-                    pops.coeffs[p], pops.gap[p], state, ring_row, stamp, inbits[slot], evd,
-                    spikes, n_out,
+                    kind, start + lo, start + hi, start, size, pop_foff[p], pop_ioff[p],
+                    coeffs[p], gap[p], state, ring_row, stamp, inbits[slot], evd, spikes, n_out,
                 )  # fmt: skip
             else:
+                o = pop_noff[p]
+                # per-neuron coefficients of a heterogeneous population, else nothing
+                het = ncoeffs[o : o + n_coeffs * size] if o >= 0 else ncoeffs[0:0]
                 n_out = update_population(
-                    kind,
-                    lo,
-                    hi,
-                    size,
-                    start,
-                    pop_foff[p],
-                    pops.ioff[p],
-                    pops.doff[p],
-                    pops.coeffs[p],
-                    het_coefficients(pops, p),
-                    pops.key[p],
-                    state,
-                    ring_row,
-                    stamp,
-                    spikes,
-                    n_out,
-                )
+                    kind, lo, hi, size, start, pop_foff[p], pop_ioff[p], pop_doff[p], coeffs[p],
+                    het, pop_key[p], state, ring_row, stamp, spikes, n_out,
+                )  # fmt: skip
         if ev_on:
             inbits[slot, w_lo:w_hi] = 0
         cnt[k, s] = n_out - before
@@ -251,24 +275,15 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             g = probe_gid[q]
             if k_lo <= g < k_hi:
                 r = probe_rec[q]
-                every = probes.every[r]
+                every = probe_every[r]
                 if stamp % every == 0:
-                    row = stamp // every - probes.base[r]
-                    at = probes.off[r] + row * probes.width[r] + probe_col[q]
-                    if probes.is_int[q]:
-                        probes.out[at] = state.istate[probe_addr[q]]
+                    row = stamp // every - probe_base[r]
+                    at = probe_off[r] + row * probe_width[r] + probe_col[q]
+                    if probe_int[q]:
+                        probe_out[at] = istate[probe_addr[q]]
                     else:
-                        probes.out[at] = fstate[probe_addr[q]]
+                        probe_out[at] = fstate[probe_addr[q]]
     return n_out
-
-
-@njit(**JIT)
-def het_coefficients(pops, p):
-    """Per-neuron coefficients of population ``p`` (empty when it is homogeneous)."""
-    o = pops.noff[p]
-    if o < 0:
-        return pops.ncoeffs[0:0]
-    return pops.ncoeffs[o : o + pops.coeffs.shape[1] * pops.size[p]]
 
 
 @njit(**JIT)
@@ -320,6 +335,8 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec
     for j in range(n_thr):
         cursor[j] = 0
     n_rec = counters[2]
+    indptr = syn.indptr
+    n_blk = mut.lo.shape[0]
     for s in range(n_steps):
         stamp = t0 + s + 1
         for j in range(n_thr):
@@ -329,11 +346,9 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec
                 g = spk[j, q]
                 spike_count[g] += 1
                 counters[0] += 1
-                counters[1] += syn.indptr[g + 1] - syn.indptr[g]
-                for b in range(mut.lo.shape[0]):
-                    if mut.lo[b] <= g < mut.hi[b]:
-                        r = mut.row[b] + g - mut.lo[b]
-                        counters[1] += mut.indptr[r + 1] - mut.indptr[r]
+                counters[1] += indptr[g + 1] - indptr[g]
+                if n_blk > 0:
+                    counters[1] += mutable_out_degree(g, mut)
                 if rate_counts.shape[1] > 0:
                     p = search_sorted(pop_start, g + 1, 0, n_pop) - 1
                     col = rate_col[p]

@@ -8,7 +8,7 @@ schedule in the static integer data ``idata``).
 from __future__ import annotations
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.jit_options import JIT, JIT_INLINE
 from snnsim.kernels.random_streams import uniform
 
 
@@ -49,7 +49,7 @@ def spike_source_step(pointer, indptr, steps, lo, hi, gid0, step, spikes, n_out)
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def poisson_source_update(lo, hi, n, gid0, coeffs, het, key, step, spikes, n_out):
     """Poisson sources ``lo <= i < hi``: ``p_spike`` is ``coeffs[0]`` or per neuron ``het[i]``."""
     if het.shape[0] == 0:
@@ -62,7 +62,7 @@ def poisson_source_update(lo, hi, n, gid0, coeffs, het, key, step, spikes, n_out
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
 def spike_source_update(lo, hi, n, gid0, ioff, doff, state, step, spikes, n_out):
     """Emit this step's scheduled spikes of neurons ``lo <= i < hi`` of a SpikeSource."""
     idata = state.idata
