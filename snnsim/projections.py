@@ -167,18 +167,22 @@ class Projection:
         delays = listed.delay if listed is not None and listed.delay is not None else self.delay
         w = _given_values(weights, "weight", what, n_syn, n_pre, n_post, every_entry)
         if w is not None and w.size:
-            if not np.all(np.isfinite(w)):
-                bad = int(np.flatnonzero(~np.isfinite(w))[0])
-                where = ""
-                if w.size > 1:  # 1-D: in table order; a full matrix: row-major, the same
-                    where = f" at synapse index {bad} of the projection"
-                    if np.ndim(weights) == 2:
-                        where += f" (pre {bad // n_post}, post {bad % n_post})"
-                raise ConnectivityError(
-                    f"{what}: weight {float(w[bad])!r}{where}; weights must be finite (NaN or "
-                    "Inf found): give finite numbers"
-                )
-            self.post.model.check_weight_range(float(w.min()), float(w.max()), rec, what)
+            w_min, w_max = np.inf, -np.inf
+            # in chunks: a list of 10^7 synapses must not cost full-length temporaries
+            for at, part in _float_chunks(w):
+                if not np.all(np.isfinite(part)):
+                    bad = at + int(np.flatnonzero(~np.isfinite(part))[0])
+                    where = ""
+                    if w.size > 1:  # 1-D: in table order; a full matrix: row-major, the same
+                        where = f" at synapse index {bad} of the projection"
+                        if np.ndim(weights) == 2:
+                            where += f" (pre {bad // n_post}, post {bad % n_post})"
+                    raise ConnectivityError(
+                        f"{what}: weight {float(w[bad])!r}{where}; weights must be finite (NaN "
+                        "or Inf found): give finite numbers"
+                    )
+                w_min, w_max = min(w_min, float(part.min())), max(w_max, float(part.max()))
+            self.post.model.check_weight_range(w_min, w_max, rec, what)
         if isinstance(weights, Distribution):
             lo, hi = weights.bounds()
             if math.isfinite(lo) and math.isfinite(hi):  # the declared range, all drawable
@@ -188,7 +192,9 @@ class Projection:
         if delays is not None:
             d = _given_values(delays, "delay", what, n_syn, n_pre, n_post, every_entry)
             if d is not None and d.size:
-                _delay_steps(d, net.dt, self.round_delays, what)
+                for at, part in _float_chunks(d):
+                    _delay_steps(part, net.dt, self.round_delays, what, offset=at,
+                                 many=d.size > 1)  # fmt: skip
             if isinstance(delays, (Uniform, Normal)):
                 lo, hi = delays.bounds()
                 if not self.round_delays and lo != hi:
@@ -394,18 +400,28 @@ def _given_values(
                 f"scalar, a distribution, one value per synapse (sorted by pre, then post) or "
                 f"a ({n_pre}, {n_post}) matrix"
             )
-        return np.asarray(arr, dtype=np.float64)
+        return arr  # its own dtype: checked in chunks (no full-length float64 copy)
     if arr.ndim == 2:
         if arr.shape != (n_pre, n_post):
             raise ConnectivityError(
                 f"{what}: {name} matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) "
                 "(pre x post)"
             )
-        return np.asarray(arr, dtype=np.float64).reshape(-1) if every else None
+        return arr.reshape(-1) if every else None
     raise ConnectivityError(
         f"{what}: {name} must be a scalar, a 1-D or 2-D array or a distribution, got a "
         f"{arr.ndim}-D array"
     )
+
+
+#: Values checked per pass by the connect-time checks (bounds their temporaries).
+_CHECK_CHUNK = 1 << 20
+
+
+def _float_chunks(values: npt.NDArray[Any]) -> Any:
+    """Yield ``(offset, float64 chunk)`` over a 1-D array of any real dtype."""
+    for at in range(0, values.size, _CHECK_CHUNK):
+        yield at, np.asarray(values[at : at + _CHECK_CHUNK], dtype=np.float64)
 
 
 def _short(value: Any) -> str:
@@ -432,14 +448,25 @@ def _check_value_type(value: Any, what: str) -> None:
 
 
 def _delay_steps(
-    d_ms: npt.NDArray[np.float64], dt: float, round_delays: bool, what: str
+    d_ms: npt.NDArray[np.float64],
+    dt: float,
+    round_delays: bool,
+    what: str,
+    offset: int = 0,
+    many: bool | None = None,
 ) -> npt.NDArray[np.int64]:
-    """Delays in ms to steps: finite, on the grid (unless rounded), >= 1 step, <= the maximum."""
+    """Delays in ms to steps: finite, on the grid (unless rounded), >= 1 step, <= the maximum.
+
+    ``d_ms`` may be a chunk of a longer array starting at synapse ``offset`` (messages name
+    the synapse in the whole array); ``many`` says whether to name it at all (default: when
+    ``d_ms`` holds more than one value).
+    """
+    many = d_ms.size > 1 if many is None else many
     if not np.all(np.isfinite(d_ms)):
         bad = int(np.flatnonzero(~np.isfinite(d_ms))[0])
         raise ConnectivityError(
-            f"{what}: synapse {bad} has delay {float(d_ms[bad])!r}; delays must be finite "
-            "(NaN or Inf found)"
+            f"{what}: synapse {offset + bad} has delay {float(d_ms[bad])!r}; delays must be "
+            "finite (NaN or Inf found)"
         )
     x = d_ms / dt
     steps = np.rint(x)
@@ -447,7 +474,7 @@ def _delay_steps(
         off = np.abs(x - steps) > 1e-9 * np.maximum(1.0, np.abs(x))
         if off.any():
             bad = int(np.flatnonzero(off)[0])
-            where = f" (synapse {bad})" if d_ms.size > 1 else ""
+            where = f" (synapse {offset + bad})" if many else ""
             raise ConnectivityError(
                 f"{what}: delay {float(d_ms[bad])!r} ms{where} is not a multiple of "
                 f"dt={dt} ms; use multiples of dt or connect with round_delays=True"
