@@ -459,8 +459,7 @@ class Network:
 
         n_steps = steps_on_grid(float(duration), self.dt, "run: duration")
         need, biggest = recording_bytes(self._recorders, self.step, n_steps)
-        # reading the free memory costs a file read: only when the recordings could matter
-        avail = available_memory() if need > (64 << 20) else need
+        avail = available_memory()
         if need > avail:
             raise ResourceError(
                 f"run({duration!r}): the recorders would accumulate about {need / 2**30:.3g} "
