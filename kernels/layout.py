@@ -48,6 +48,9 @@ class Populations(NamedTuple):
     #: float64: per-neuron coefficients of heterogeneous populations, coefficient ``k`` of
     #: neuron ``i`` of population ``p`` at ``noff[p] + k * size[p] + i``
     ncoeffs: Any
+    #: the model set (``snnsim.kernels.neurons.model_set``): which kinds, and which of their
+    #: variants, the dispatch compiles; an empty array whose *dtype* Numba specialises on
+    models: Any
 
 
 class NeuronState(NamedTuple):
@@ -82,6 +85,9 @@ class StaticSynapses(NamedTuple):
 
 class MutableSynapses(NamedTuple):
     """Per-projection mutable blocks, concatenated (``B`` blocks, ``S`` synapses).
+
+    The run loop gets ``None`` instead when there are no blocks, so a static network
+    compiles none of their code.
 
     Block ``b`` is a CSR over the global source ids ``[lo[b], hi[b])``: row ``g`` is
     ``indptr[row[b] + g - lo[b]] : indptr[row[b] + g - lo[b] + 1]`` (absolute positions in

@@ -406,22 +406,19 @@ def lif_dense_het(v, ie, ii, refrac, i_ext, ring_row, lo, hi, gid0, C, n, use_ie
 
 
 @njit(**JIT_INLINE)
-def lif_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes, n_out):
+def lif_update(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
     """Clock-driven step of neurons ``lo <= i < hi`` of a LIF population (pieces of LIF_PIECE).
 
-    ``het`` holds per-neuron coefficients (``[n_coeffs * n]``) of a heterogeneous
-    population, or nothing: then every neuron uses ``coeffs``.
+    Every neuron uses ``coeffs``; the arguments are the dispatch's (``het``, ``key``,
+    ``doff`` and ``step`` are not used).
     """
     fstate = state.fstate
     v = fstate[foff : foff + n]
     ie = fstate[foff + n : foff + 2 * n]
     ii = fstate[foff + 2 * n : foff + 3 * n]
     refrac = state.istate[ioff : ioff + n]
-    if het.shape[0] > 0:
-        return lif_dense_het(
-            v, ie, ii, refrac, state.i_ext, ring_row, lo, hi, gid0, het, n, state.use_iext,
-            spikes, n_out,
-        )  # fmt: skip
     p = lo
     while p < hi:
         q = min(p + LIF_PIECE, hi)
@@ -431,6 +428,28 @@ def lif_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes
         )  # fmt: skip
         p = q
     return n_out
+
+
+@njit(**JIT_INLINE)
+def lif_update_het(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
+    """:func:`lif_update` where ``het`` may hold per-neuron coefficients (``[n_coeffs * n]``).
+
+    Compiled only for networks with a heterogeneous LIF population; an empty ``het`` (a
+    homogeneous population of such a network) takes the vectorised path.
+    """
+    if het.shape[0] == 0:
+        return lif_update(
+            lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes,
+            n_out,
+        )  # fmt: skip
+    fstate = state.fstate
+    return lif_dense_het(
+        fstate[foff : foff + n], fstate[foff + n : foff + 2 * n],
+        fstate[foff + 2 * n : foff + 3 * n], state.istate[ioff : ioff + n], state.i_ext,
+        ring_row, lo, hi, gid0, het, n, state.use_iext, spikes, n_out,
+    )  # fmt: skip
 
 
 @njit(**JIT_INLINE)

@@ -51,15 +51,27 @@ def lif_delta_step(v, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_o
 
 
 @njit(**JIT_INLINE)
-def lif_delta_update(lo, hi, n, gid0, foff, ioff, coeffs, het, state, ring_row, spikes, n_out):
-    """Clock-driven step of neurons ``lo <= i < hi`` of a LIFDelta population.
-
-    ``het``: per-neuron coefficients ``[7 * n]`` of a heterogeneous population, or empty.
-    """
+def lif_delta_update(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
+    """Clock-driven step of neurons ``lo <= i < hi`` of a LIFDelta population."""
     v = state.fstate[foff : foff + n]
     refrac = state.istate[ioff : ioff + n]
+    return lif_delta_step(v, refrac, state.i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out)
+
+
+@njit(**JIT_INLINE)
+def lif_delta_update_het(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
+    """:func:`lif_delta_update` where ``het`` may hold per-neuron coefficients ``[7 * n]``."""
     if het.shape[0] == 0:
-        return lif_delta_step(v, refrac, state.i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out)
+        return lif_delta_update(
+            lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes,
+            n_out,
+        )  # fmt: skip
+    v = state.fstate[foff : foff + n]
+    refrac = state.istate[ioff : ioff + n]
     row = np.empty(7)
     for i in range(lo, hi):  # one neuron at a time, each with its own coefficients
         for k in range(7):

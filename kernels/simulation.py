@@ -78,9 +78,10 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
         Scratch, overwritten.
     syn : StaticSynapses
         The compacted static block.
-    mut : MutableSynapses
+    mut : MutableSynapses or None
         The per-projection mutable blocks; a spike's static synapses are delivered first,
-        then its synapses in each mutable block, in block order.
+        then its synapses in each mutable block, in block order. ``None`` when there are
+        none: Numba then prunes the mutable-block code at compile time.
     ring : Ring
         A synapse with ``code = 2*target + receptor`` adds its weight to
         ``ring.buffer[(stamp + delay) & mask, receptor * N + target]`` (receptor planes).
@@ -97,7 +98,6 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
     ev_on, inbits = evd.on, evd.inbits
     n_all = buf.shape[1] // N_RECEPTOR_PLANES
     n_thr = cnt.shape[0]
-    n_blk = mut.lo.shape[0]
     for j in range(n_thr):
         cursor[j] = 0
     c_lo = N_RECEPTOR_PLANES * k_lo
@@ -129,7 +129,7 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
                     buf[slot, rec * n_all + t] += w
                     if ev_on and w != 0:
                         inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
-                if n_blk > 0:
+                if mut is not None:
                     deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
                                     ev_on, inbits)  # fmt: skip
             cursor[j] = q0 + c
@@ -187,7 +187,7 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     # reference-count update each time)
     pop_kind, pop_start, pop_size, pop_foff = pops.kind, pops.start, pops.size, pops.foff
     pop_ioff, pop_doff, pop_key, coeffs, gap = pops.ioff, pops.doff, pops.key, pops.coeffs, pops.gap
-    pop_event, pop_noff, ncoeffs = pops.event, pops.noff, pops.ncoeffs
+    pop_event, pop_noff, ncoeffs, models = pops.event, pops.noff, pops.ncoeffs, pops.models
     n_coeffs = coeffs.shape[1]
     fstate, istate, i_ext = state.fstate, state.istate, state.i_ext
     probe_every, probe_base, probe_off, probe_width, probe_out, probe_int = (
@@ -257,7 +257,7 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             kind = pop_kind[p]
             if ev_on and pop_event[p] > 0:
                 n_out = event_update_population(
-                    kind, start + lo, start + hi, start, size, pop_foff[p], pop_ioff[p],
+                    models, kind, start + lo, start + hi, start, size, pop_foff[p], pop_ioff[p],
                     coeffs[p], gap[p], state, ring_row, stamp, inbits[slot], evd, spikes, n_out,
                 )  # fmt: skip
             else:
@@ -265,8 +265,8 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                 # per-neuron coefficients of a heterogeneous population, else nothing
                 het = ncoeffs[o : o + n_coeffs * size] if o >= 0 else ncoeffs[0:0]
                 n_out = update_population(
-                    kind, lo, hi, size, start, pop_foff[p], pop_ioff[p], pop_doff[p], coeffs[p],
-                    het, pop_key[p], state, ring_row, stamp, spikes, n_out,
+                    models, kind, lo, hi, size, start, pop_foff[p], pop_ioff[p], pop_doff[p],
+                    coeffs[p], het, pop_key[p], state, ring_row, stamp, spikes, n_out,
                 )  # fmt: skip
         if ev_on:
             inbits[slot, w_lo:w_hi] = 0
@@ -293,8 +293,8 @@ def catch_up_neuron(g, stamp, pops, state, evd):
     if pops.event[p] == 0:
         return
     catch_up_population(
-        pops.kind[p], g, g + 1, pops.start[p], pops.size[p], pops.foff[p], pops.coeffs[p],
-        pops.gap[p], state, stamp, evd,
+        pops.models, pops.kind[p], g, g + 1, pops.start[p], pops.size[p], pops.foff[p],
+        pops.coeffs[p], pops.gap[p], state, stamp, evd,
     )  # fmt: skip
 
 
@@ -312,8 +312,8 @@ def catch_up_partition(k_lo, k_hi, stamp, pops, state, evd):
         hi = min(k_hi, start + size)
         if lo < hi and pops.event[p] > 0:
             catch_up_population(
-                pops.kind[p], lo, hi, start, size, pops.foff[p], pops.coeffs[p], pops.gap[p],
-                state, stamp, evd,
+                pops.models, pops.kind[p], lo, hi, start, size, pops.foff[p], pops.coeffs[p],
+                pops.gap[p], state, stamp, evd,
             )  # fmt: skip
     return 0
 
@@ -336,7 +336,6 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec
         cursor[j] = 0
     n_rec = counters[2]
     indptr = syn.indptr
-    n_blk = mut.lo.shape[0]
     for s in range(n_steps):
         stamp = t0 + s + 1
         for j in range(n_thr):
@@ -347,7 +346,7 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec
                 spike_count[g] += 1
                 counters[0] += 1
                 counters[1] += indptr[g + 1] - indptr[g]
-                if n_blk > 0:
+                if mut is not None:
                     counters[1] += mutable_out_degree(g, mut)
                 if rate_counts.shape[1] > 0:
                     p = search_sorted(pop_start, g + 1, 0, n_pop) - 1

@@ -50,8 +50,18 @@ def spike_source_step(pointer, indptr, steps, lo, hi, gid0, step, spikes, n_out)
 
 
 @njit(**JIT_INLINE)
-def poisson_source_update(lo, hi, n, gid0, coeffs, het, key, step, spikes, n_out):
-    """Poisson sources ``lo <= i < hi``: ``p_spike`` is ``coeffs[0]`` or per neuron ``het[i]``."""
+def poisson_source_update(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
+    """Poisson sources ``lo <= i < hi`` with one ``p_spike = coeffs[0]`` (dispatch arguments)."""
+    return poisson_source_step(lo, hi, gid0, coeffs[0], key, step, spikes, n_out)
+
+
+@njit(**JIT_INLINE)
+def poisson_source_update_het(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
+    """:func:`poisson_source_update` where ``het`` may hold ``p_spike`` per neuron."""
     if het.shape[0] == 0:
         return poisson_source_step(lo, hi, gid0, coeffs[0], key, step, spikes, n_out)
     for i in range(lo, hi):
@@ -63,7 +73,9 @@ def poisson_source_update(lo, hi, n, gid0, coeffs, het, key, step, spikes, n_out
 
 
 @njit(**JIT_INLINE)
-def spike_source_update(lo, hi, n, gid0, ioff, doff, state, step, spikes, n_out):
+def spike_source_update(
+    lo, hi, n, gid0, foff, ioff, doff, coeffs, het, key, state, ring_row, step, spikes, n_out,
+):  # fmt: skip
     """Emit this step's scheduled spikes of neurons ``lo <= i < hi`` of a SpikeSource."""
     idata = state.idata
     n_steps = idata[doff + n]

@@ -43,6 +43,7 @@ from snnsim.kernels.layout import (
     Ring,
     StaticSynapses,
 )
+from snnsim.kernels.neurons import model_set
 from snnsim.kernels.simulation import (
     catch_up_partition,
     run_segment_parallel,
@@ -286,7 +287,7 @@ class Engine:
             and self.ev_last.size == self.n
             and local.size
         ):
-            pops, state, _, _, _, _ = self.kernel_arrays()
+            pops, state, _, _, _, _ = self.kernel_arrays(catch_up=True)
             evd = _event_off()._replace(on=True, last=self.ev_last, blk_stamp=self.ev_blk)
             gids = np.sort(local) + start
             # runs of consecutive neurons: one in-place catch-up call per run
@@ -305,7 +306,7 @@ class Engine:
         the old coefficients, so the new ones apply from the next step for every neuron.
         """
         if self.uses_event_driven() and self.ev_last.size == self.n and self.pop_event[p] > 0:
-            pops, state, _, _, _, _ = self.kernel_arrays()
+            pops, state, _, _, _, _ = self.kernel_arrays(catch_up=True)
             evd = _event_off()._replace(on=True, last=self.ev_last, blk_stamp=self.ev_blk)
             start = int(self.pop_start[p])
             catch_up_partition(start, start + int(self.pop_size[p]), self.step, pops, state, evd)
@@ -376,14 +377,27 @@ class Engine:
             return bool(self.event_driven) and bool(np.any(self.pop_event > 0))
         return bool(np.any(self.pop_event == 2))
 
-    def kernel_arrays(self) -> tuple[Populations, NeuronState, StaticSynapses, MutableSynapses,
-                                     Ring, Inputs]:  # fmt: skip
-        """Return the run-loop structures made of the engine's own arrays."""
+    def kernel_arrays(
+        self, catch_up: bool = False
+    ) -> tuple[Populations, NeuronState, StaticSynapses, MutableSynapses | None, Ring, Inputs]:
+        """Return the run-loop structures made of the engine's own arrays.
+
+        The model set (``pops.models``) names the kernels the run loop compiles: the kinds
+        of the populations, their per-neuron-coefficient variants, and the event-driven
+        kernels of the populations that run event-driven (with ``catch_up``: of every
+        population that has event-driven state, for catching skipped neurons up). The
+        mutable blocks are ``None`` when there are none.
+        """
         use_iext = bool(self.ev_step.size) or bool(np.any(self.i_ext != 0))
+        if catch_up:
+            event = self.pop_event > 0
+        else:
+            event = (self.pop_event > 0) & self.uses_event_driven()
         pops = Populations(
             kind=self.pop_kind, start=self.pop_start, size=self.pop_size, foff=self.pop_foff,
             ioff=self.pop_ioff, doff=self.pop_doff, key=self.pop_key, coeffs=self.coeffs,
             gap=self.gap, event=self.pop_event, noff=self.pop_noff, ncoeffs=self.ncoeffs,
+            models=model_set(self.pop_kind, self.pop_noff >= 0, event),
         )  # fmt: skip
         state = NeuronState(
             fstate=self.fstate, istate=self.istate, idata=self.idata, i_ext=self.i_ext,
@@ -393,10 +407,12 @@ class Engine:
             indptr=self.indptr, code=self.syn_code, weight=self.syn_weight, w_table=self.w_table,
             delay=self.syn_delay, w_mode=self.w_mode, delay_const=self.delay_const,
         )  # fmt: skip
-        mut = MutableSynapses(
-            lo=self.mb_lo, hi=self.mb_hi, row=self.mb_row, indptr=self.mb_indptr,
-            code=self.mb_code, weight=self.mb_weight, delay=self.mb_delay,
-        )  # fmt: skip
+        mut = None
+        if self.mb_lo.size:
+            mut = MutableSynapses(
+                lo=self.mb_lo, hi=self.mb_hi, row=self.mb_row, indptr=self.mb_indptr,
+                code=self.mb_code, weight=self.mb_weight, delay=self.mb_delay,
+            )  # fmt: skip
         ring = Ring(buffer=self.ring, mask=self.mask)
         inputs = Inputs(
             ev_step=self.ev_step, ev_gid=self.ev_gid, ev_value=self.ev_value,
@@ -449,7 +465,7 @@ class Engine:
         block = self.fstate[foff : foff + len(pop.model.float_vars) * n].copy()
         if self.pop_event[pop.index] == 0 or self.ev_last.size != self.n:
             return block
-        pops, state, _, _, _, _ = self.kernel_arrays()
+        pops, state, _, _, _, _ = self.kernel_arrays(catch_up=True)
         one = slice(pop.index, pop.index + 1)
         # this population alone; its float block starts at offset 0
         pops = pops._replace(

@@ -11,11 +11,10 @@ hold no model-specific branches. Units are PyNN's: ms, mV, nA, nF, Hz.
 
 Adding a model touches three places:
 
-1. a kernel module in ``kernels/`` with its update entry point (``kernels/lif_delta.py``
-   is the smallest example);
-2. a ``KIND_`` constant and one line in ``update_population`` (plus
-   ``event_update_population`` / ``catch_up_population`` for event-driven kernels) in
-   ``kernels/neurons.py``;
+1. a kernel module in ``kernels/`` with its update entry point, of the dispatch signature
+   (``kernels/lif_delta.py`` is the smallest example);
+2. a ``KIND_`` constant and one line in ``MODEL_KERNELS`` (update, and optionally the
+   per-neuron-coefficient, event-driven and catch-up kernels) in ``kernels/neurons.py``;
 3. a :class:`NeuronModel` subclass here, added to :data:`MODELS`.
 """
 

@@ -45,7 +45,8 @@ def _cache_files(folders: list[Path]) -> dict[Path, int]:
 
 
 def _env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("NUMBA_CACHE_DIR", "SNNSIM_NO_CACHE")}
+    dropped = ("NUMBA_CACHE_DIR", "SNNSIM_NO_CACHE", "SNNSIM_CACHE_DIR")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(extra)
     return env
 
