@@ -60,6 +60,8 @@ LAYERS: dict[str, int] = {
     "snnsim": 8,
     "snnsim.demo": 8,
     "snnsim.bench": 8,
+    # hardware: design rules and exporters read the public description (network, tables)
+    "snnsim.hardware": 8,
     "snnsim.cli": 9,
 }
 
@@ -72,7 +74,8 @@ def _module_name(path: Path) -> str:
     if rel.parts[0] == "kernels":
         return "snnsim.kernels"
     if rel.parts[0] == "hardware":
-        return "snnsim.hardware"
+        name = ".".join(("snnsim", *rel.with_suffix("").parts))
+        return name[: -len(".__init__")] if name.endswith(".__init__") else name
     name = ".".join(rel.with_suffix("").parts)
     return name[: -len(".__init__")] if name.endswith(".__init__") else name
 
@@ -108,6 +111,7 @@ def _imports(tree: ast.AST) -> list[tuple[int, str]]:
 
 def _package_files() -> list[Path]:
     files = sorted((ROOT / "snnsim").rglob("*.py")) + sorted((ROOT / "kernels").rglob("*.py"))
+    files += sorted((ROOT / "hardware").rglob("*.py"))
     return [f for f in files if "__pycache__" not in f.parts]
 
 
