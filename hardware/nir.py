@@ -397,6 +397,19 @@ def export_nir(
             delay = _node_name(f"{lin}.delay", used)
             nodes[delay] = nir.Delay(delay=np.full(post.size, (d - 1) * net.dt * ms_to_s))
             edges += [(lin, delay), (delay, pop_node[post.index])]
+    neurons = [pop_node[p.index] for p in net.populations if p.index in pop_node]
+    if neurons and not any(type(x).__name__ == "Input" for x in nodes.values()):
+        # nir's type inference starts at an Input node: a network driven only by its own
+        # currents gets a one-channel placeholder input with zero weights (skipped by
+        # import_nir)
+        first = nodes[neurons[0]]
+        size = int(np.asarray(first.v_threshold).size)
+        src, lin = _node_name("snnsim_no_input", used), _node_name("snnsim_no_input.w", used)
+        nodes[src] = nir.Input(
+            input_type={"input": np.array([1])}, metadata={"snnsim_placeholder": 1}
+        )
+        nodes[lin] = nir.Linear(weight=np.zeros((size, 1)))
+        edges += [(src, lin), (lin, neurons[0])]
     from snnsim import __version__
 
     metadata = {
@@ -477,6 +490,11 @@ def import_nir(
     order = json.loads(meta["snnsim_order"]) if "snnsim_order" in meta else []
     names = [n for n in order if n in graph.nodes] + [n for n in graph.nodes if n not in order]
     kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
+    placeholders = {
+        n for n in names if kinds[n] == "Input" and _meta(graph.nodes[n], "snnsim_placeholder")
+    }
+    placeholders |= {b for a, b in graph.edges if a in placeholders}
+    names = [n for n in names if n not in placeholders]
     input_names = [n for n in names if kinds[n] == "Input"]
     pops: dict[str, Population] = {}
     factors: dict[str, _F64] = {}
@@ -507,6 +525,8 @@ def import_nir(
     succ: dict[str, list[str]] = {n: [] for n in graph.nodes}
     pred: dict[str, list[str]] = {n: [] for n in graph.nodes}
     for a, b in graph.edges:
+        if a in placeholders:
+            continue
         succ[a].append(b)
         pred[b].append(a)
     for name in names:

@@ -172,7 +172,7 @@ def test_export_refuses_first_and_reports_a_missing_exporter(
     monkeypatch.setitem(
         hw.EXPORT_FORMATS, "fake", ("snnsim.hardware.not_written_yet", "export_fake", "nir")
     )
-    with pytest.raises(MissingDependencyError, match="not_written_yet.export_fake"):
+    with pytest.raises(MissingDependencyError, match=r"not_written_yet\.export_fake"):
         hw.export(net, "fake", "x", drop=["plasticity"])
 
 
