@@ -62,7 +62,7 @@ def dense_mantissas(weights: Any, num_weight_bits: int = 8) -> npt.NDArray[np.in
 
 
 def snnsim_delay_steps(lava_delay: Any) -> npt.NDArray[np.int64]:
-    """snnsim delays (steps) of Lava ``DelayDense`` delays: ``d + 1`` (``Dense``: 1 step)."""
+    """Delays in snnsim steps of Lava ``DelayDense`` delays: ``d + 1`` (``Dense``: 1 step)."""
     d = np.asarray(lava_delay, dtype=np.int64)
     if d.size and (d.min() < 0 or d.max() > 62):
         raise ConnectivityError("Lava DelayDense delays must be in 0..62")

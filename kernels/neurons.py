@@ -3,9 +3,9 @@
 Every population has a model ``kind`` (declared by its model class in
 :mod:`snnsim.models`); the run loop calls the three functions below and nothing else that
 knows about models. Each model's kernels live in their own module (:mod:`.lif`,
-:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`) and are listed once, in :data:`MODEL_KERNELS`. Every
-kernel advances neurons of one population by one time step of length ``dt`` in the order
-fixed by the design (NEST order):
+:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`) and are listed once, in
+:data:`MODEL_KERNELS`. Every kernel advances neurons of one population by one time step
+of length ``dt`` in the order fixed by the design (NEST order):
 
 1. membrane update from the state at the start of the step (skipped while refractory);
 2. synaptic currents decay, then the input arriving in this step is added;

@@ -323,7 +323,12 @@ def _read_projections(r: Reader, pops: list[PopulationDesc]) -> list[ProjectionD
             raise r.fail(f"{g.name} attribute 'weight_exp'", f"{model.name} takes no exponent")
         out.append(
             ProjectionDesc(
-                r.attr_str(g, "label"), pre, post, receptor, r.attr_bool(g, "round_delays"), conn,
+                r.attr_str(g, "label"),
+                pre,
+                post,
+                receptor,
+                r.attr_bool(g, "round_delays"),
+                conn,
                 weight_exp,
             )
         )

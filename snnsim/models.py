@@ -991,9 +991,7 @@ class LoihiLIF(NeuronModel):
                 key in ("du", "dv", "vth") and not isinstance(value, float)
             ):
                 if key in ("du", "dv", "vth"):
-                    raise self._error(
-                        key, "one integer for the whole population (Lava shares it)"
-                    )
+                    raise self._error(key, "one integer for the whole population (Lava shares it)")
                 raise self._error(key, "an integer or one integer per neuron, not a distribution")
             self._require(
                 key,

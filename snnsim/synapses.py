@@ -624,9 +624,7 @@ def _fill_values(
         + f"{MAX_DELAY_STEPS} steps ({MAX_DELAY_STEPS * dt:g} ms at dt={dt} ms)",
     )  # fmt: skip
     if job.n_syn:
-        check_model_delays(
-            job.proj.post.model, np.array([int(dstats[:, 1].max())]), dt, what
-        )
+        check_model_delays(job.proj.post.model, np.array([int(dstats[:, 1].max())]), dt, what)
     if np.any(bad_q[:, _ka.BAD_WEIGHT_NOT_IN_TABLE] >= 0):  # pragma: no cover - invariant
         raise RuntimeError(f"{what}: a weight is missing from the weight table (internal error)")
     return delay, int(dstats[:, 0].min()), int(dstats[:, 1].max())

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from snnsim.hardware.lava import dense_mantissas, lava_delay, snnsim_delay_steps
 
 import snnsim as snn
 from snnsim.errors import ConnectivityError, FileFormatError, ParameterError
-from snnsim.hardware.lava import dense_mantissas, lava_delay, snnsim_delay_steps
 
 GOLDEN = Path(__file__).parents[1] / "reference_data" / "loihi_golden.npz"
 
