@@ -3,9 +3,9 @@
 Every population has a model ``kind`` (declared by its model class in
 :mod:`snnsim.models`); the run loop calls the three functions below and nothing else that
 knows about models. Each model's kernels live in their own module (:mod:`.lif`,
-:mod:`.lif_delta`, :mod:`.sources`) and are listed once, in :data:`MODEL_KERNELS`. Every
-kernel advances neurons of one population by one time step of length ``dt`` in the order
-fixed by the design (NEST order):
+:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`) and are listed once, in
+:data:`MODEL_KERNELS`. Every kernel advances neurons of one population by one time step
+of length ``dt`` in the order fixed by the design (NEST order):
 
 1. membrane update from the state at the start of the step (skipped while refractory);
 2. synaptic currents decay, then the input arriving in this step is added;
@@ -60,6 +60,7 @@ from snnsim.kernels.lif import (
     popcount,
 )
 from snnsim.kernels.lif_delta import lif_delta_step, lif_delta_update, lif_delta_update_het
+from snnsim.kernels.loihi import loihi_lif_step, loihi_lif_update, loihi_lif_update_het
 from snnsim.kernels.sources import (
     poisson_source_step,
     poisson_source_update,
@@ -73,6 +74,7 @@ __all__ = [
     "KINDS",
     "KIND_LIF",
     "KIND_LIF_DELTA",
+    "KIND_LOIHI_LIF",
     "KIND_POISSON_SOURCE",
     "KIND_SPIKE_SOURCE",
     "LIF_PIECE",
@@ -90,6 +92,7 @@ __all__ = [
     "lif_gap_advance",
     "lif_is_busy",
     "lif_step_one",
+    "loihi_lif_step",
     "lowest_bit",
     "model_set",
     "poisson_source_step",
@@ -103,6 +106,7 @@ KIND_LIF = 1
 KIND_LIF_DELTA = 2
 KIND_POISSON_SOURCE = 3
 KIND_SPIKE_SOURCE = 4
+KIND_LOIHI_LIF = 5
 
 
 class ModelKernels(NamedTuple):
@@ -129,6 +133,7 @@ MODEL_KERNELS: dict[int, ModelKernels] = {
     KIND_LIF_DELTA: ModelKernels(lif_delta_update, lif_delta_update_het),
     KIND_POISSON_SOURCE: ModelKernels(poisson_source_update, poisson_source_update_het),
     KIND_SPIKE_SOURCE: ModelKernels(spike_source_update),
+    KIND_LOIHI_LIF: ModelKernels(loihi_lif_update, loihi_lif_update_het),
 }
 
 #: Kinds in the order of a model set's entries.

@@ -30,7 +30,7 @@ from snnsim.connectors import (
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.engine import RunStats
 from snnsim.inputs import PoissonInput, StepCurrent
-from snnsim.models import LIF, LIFDelta, NeuronModel, PoissonSource, SpikeSource
+from snnsim.models import LIF, LIFDelta, LoihiLIF, NeuronModel, PoissonSource, SpikeSource
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
 from snnsim.populations import Population, PopulationView
@@ -82,6 +82,7 @@ __all__ = [
     "FixedTotalNumber",
     "FromList",
     "LIFDelta",
+    "LoihiLIF",
     "Network",
     "NeuronModel",
     "Normal",

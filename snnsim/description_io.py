@@ -101,6 +101,8 @@ def write_description(f: Any, net: Network) -> None:
         g.attrs["post"] = proj.post.population.label
         g.attrs["receptor"] = proj.receptor or ""
         g.attrs["round_delays"] = bool(proj.round_delays)
+        if proj.weight_exp is not None:  # fixed-point weights: the mantissas' exponent
+            g.attrs["weight_exp"] = np.int64(proj.weight_exp)
         g.attrs["weight"] = _describe_value(proj.weight)
         g.attrs["delay"] = _describe_value(proj.delay)
         g.attrs["pre_whole"] = _is_whole(proj.pre)
@@ -216,6 +218,8 @@ class ProjectionDesc:
     receptor: str | None
     round_delays: bool
     connector: dict[str, Any]
+    #: exponent of fixed-point weights (onto LoihiLIF), else None
+    weight_exp: int | None = None
 
 
 def pop_index(r: Reader, pops: list[PopulationDesc], label: str, where: str) -> int:
@@ -311,9 +315,21 @@ def _read_projections(r: Reader, pops: list[PopulationDesc]) -> list[ProjectionD
         receptor = _read_receptor(r, g, model)
         conn_g = r.group(f"{g.name}/connector")
         conn: dict[str, Any] = dict(r.attr_scalars(conn_g))
+        weight_exp = None
+        if model.weight_exp_range is not None:
+            lo, hi = model.weight_exp_range
+            weight_exp = r.attr_int(g, "weight_exp", lo, hi)
+        elif r.has_attr(g, "weight_exp"):
+            raise r.fail(f"{g.name} attribute 'weight_exp'", f"{model.name} takes no exponent")
         out.append(
             ProjectionDesc(
-                r.attr_str(g, "label"), pre, post, receptor, r.attr_bool(g, "round_delays"), conn
+                r.attr_str(g, "label"),
+                pre,
+                post,
+                receptor,
+                r.attr_bool(g, "round_delays"),
+                conn,
+                weight_exp,
             )
         )
     return out

@@ -260,6 +260,7 @@ def _load_open(r: Reader) -> Network:
                     pd.receptor,
                     pd.round_delays,
                     pd.label,
+                    weight_exp=pd.weight_exp,
                 )
             )
         for t, inp in desc.inputs:

@@ -234,6 +234,7 @@ class Network:
             label = _check_label(label, used)
         model = model.on_grid(self.dt)
         model.check_dt(self.dt)
+        model.check_precision(self.precision)
         pop = Population(self, index, int(size), model, label, self._size)
         self.populations.append(pop)
         self._size += int(size)
@@ -264,6 +265,7 @@ class Network:
         receptor: str | None = None,
         round_delays: bool = False,
         label: str | None = None,
+        weight_exp: int | None = None,
     ) -> Projection:
         """Connect ``pre`` to ``post`` with ``connector``.
 
@@ -284,6 +286,10 @@ class Network:
         round_delays : bool
             Round off-grid delays to the nearest step instead of refusing them.
         label : str, optional
+        weight_exp : int, optional
+            Only onto fixed-point models (:class:`~snnsim.models.LoihiLIF`): the weights are
+            integer mantissas and each synapse brings ``weight * 2**weight_exp`` (Lava's
+            ``Dense`` weight exponent; default 0, range ``-7..7``).
         """
         self.require_unbuilt("connect")
         pre = self._check_target(pre, "connect(pre=...)")
@@ -319,6 +325,7 @@ class Network:
                 "or omit it for an automatic one"
             )
         post.model.receptor_index(receptor, "connect")
+        weight_exp = _check_weight_exp(weight_exp, post.model)
         index = len(self.projections)
         proj = Projection(
             index,
@@ -330,6 +337,7 @@ class Network:
             receptor,
             bool(round_delays),
             label or f"{pre.population.label}->{post.population.label}#{index}",
+            weight_exp=weight_exp,
         )
         what = f"connect({pre.population.label} -> {post.population.label})"
         proj.check_description(what)
@@ -347,6 +355,12 @@ class Network:
         target = self._check_target(target, "add_input(target=...)")
         if not isinstance(inp, (PoissonInput, StepCurrent)):
             raise ParameterError(f"add_input: expected PoissonInput or StepCurrent, got {inp!r}")
+        if isinstance(inp, StepCurrent) and not target.model.current_input:
+            raise ParameterError(
+                f"add_input({target.population.label}, StepCurrent): {target.model.name} "
+                "neurons take no current input; drive them with spikes (a SpikeSource or "
+                "PoissonSource population) or a PoissonInput"
+            )
         receptor = inp.receptor if isinstance(inp, PoissonInput) else None
         rec = target.model.receptor_index(receptor, f"add_input({type(inp).__name__})")
         what = f"add_input({target.population.label}, {type(inp).__name__})"
@@ -471,6 +485,32 @@ class Network:
         engine = self.build(progress=progress)
         stats = engine.run(n_steps, self._recorders, progress=progress)
         return stats
+
+
+def _check_weight_exp(weight_exp: object, model: NeuronModel) -> int | None:
+    """Return the projection's weight exponent: None for real-valued weights, else an int."""
+    allowed = model.weight_exp_range
+    if allowed is None:
+        if weight_exp is not None:
+            raise ConnectivityError(
+                f"connect(weight_exp={weight_exp!r}): {model.name} weights are real numbers "
+                "without an exponent; weight_exp is only for fixed-point models such as "
+                "LoihiLIF: omit it"
+            )
+        return None
+    if weight_exp is None:
+        return 0
+    lo, hi = allowed
+    if (
+        isinstance(weight_exp, bool)
+        or not isinstance(weight_exp, (int, np.integer))
+        or not lo <= int(weight_exp) <= hi
+    ):
+        raise ConnectivityError(
+            f"connect(weight_exp={weight_exp!r}): the weight exponent onto {model.name} "
+            f"neurons must be an integer in [{lo}, {hi}]"
+        )
+    return int(weight_exp)
 
 
 def _check_label(label: object, used: dict[str, Population]) -> str:

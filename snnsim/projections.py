@@ -35,7 +35,12 @@ from snnsim.connectors import Connector
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.streams import STREAM_SET, key_of
-from snnsim.synapses import MAX_DELAY_STEPS, ProjectionTable, resolve_projection
+from snnsim.synapses import (
+    MAX_DELAY_STEPS,
+    ProjectionTable,
+    check_model_delays,
+    resolve_projection,
+)
 
 if TYPE_CHECKING:
     from snnsim.populations import Target
@@ -62,6 +67,8 @@ class Projection:
     receptor: str | None
     round_delays: bool
     label: str
+    #: weight exponent onto fixed-point models (weights are mantissas), else None
+    weight_exp: int | None = None
     #: calls of :meth:`set` with a distribution so far (each draws from its own stream)
     set_calls: int = field(default=0, repr=False, compare=False)
 
@@ -182,7 +189,10 @@ class Projection:
                         "or Inf found): give finite numbers"
                     )
                 w_min, w_max = min(w_min, float(part.min())), max(w_max, float(part.max()))
-            self.post.model.check_weight_range(w_min, w_max, rec, what)
+            if self.weight_exp is None:
+                self.post.model.check_weight_range(w_min, w_max, rec, what)
+        if self.weight_exp is not None:
+            self._check_mantissas(weights, w, what)
         if isinstance(weights, Distribution):
             lo, hi = weights.bounds()
             if math.isfinite(lo) and math.isfinite(hi):  # the declared range, all drawable
@@ -193,8 +203,9 @@ class Projection:
             d = _given_values(delays, "delay", what, n_syn, n_pre, n_post, every_entry)
             if d is not None and d.size:
                 for at, part in _float_chunks(d):
-                    _delay_steps(part, net.dt, self.round_delays, what, offset=at,
-                                 many=d.size > 1)  # fmt: skip
+                    steps = _delay_steps(part, net.dt, self.round_delays, what, offset=at,
+                                         many=d.size > 1)  # fmt: skip
+                    check_model_delays(self.post.model, steps, net.dt, what)
             if isinstance(delays, (Uniform, Normal)):
                 lo, hi = delays.bounds()
                 if not self.round_delays and lo != hi:
@@ -209,6 +220,22 @@ class Projection:
                         np.array(finite), net.dt, True, f"{what}: delay={delays!r} can draw"
                     )
 
+    @property
+    def weight_scale(self) -> float:
+        """Factor from a given weight to the stored one: ``2**weight_exp`` (1 without one)."""
+        return 1.0 if self.weight_exp is None else math.ldexp(1.0, self.weight_exp)
+
+    def _check_mantissas(self, weights: Any, w: npt.NDArray[Any] | None, what: str) -> None:
+        """Check fixed-point mantissas (all values given, also a matrix's unused entries)."""
+        if isinstance(weights, Distribution):
+            raise ConnectivityError(
+                f"{what}: weight={weights!r}; weights onto {self.post.model.name} neurons are "
+                "integer mantissas: give numbers, one per synapse or a (pre, post) matrix"
+            )
+        values = np.asarray(weights, dtype=np.float64) if w is None else w
+        values = values[np.isfinite(values)] if w is None else values
+        self.post.model.check_weight_values(values, self.weight_exp, what)
+
     # ------------------------------------------------------------------ access
     def table(self) -> ProjectionTable:
         """Return the projection's synapses as they are now (the weights the simulation uses).
@@ -217,12 +244,14 @@ class Projection:
         random streams as ``build``, so the same synapses); afterwards it is read from the
         engine. Weights of synapses in the static block are the float32 values the engine
         stores; those of a mutable block (after :meth:`set` on a built network) are float64.
+        Onto fixed-point models the weights are the mantissas (the engine stores
+        ``mantissa * 2**weight_exp``).
         """
         net = self.pre.network
         engine = net.built_engine()
         if engine is None:
             table = resolve_projection(net, self)
-            weight = table.weight.astype(np.float32).astype(np.float64)
+            weight = table.weight.astype(np.float32).astype(np.float64) / self.weight_scale
             return ProjectionTable(
                 self.index, table.pre, table.post, weight, table.delay, table.receptor, net.dt
             )
@@ -230,6 +259,7 @@ class Projection:
         pre, post, weight, delay = engine.projection_synapses(
             self.index, self.pre.global_ids, self.post.global_ids, rec
         )
+        weight = weight / self.weight_scale
         return ProjectionTable(self.index, pre, post, weight, delay, rec, net.dt)
 
     def __len__(self) -> int:
@@ -334,16 +364,19 @@ class Projection:
                     f"{self!r}.set(weight=...): synapse {bad} (pre {table.pre[bad]}, post "
                     f"{table.post[bad]}) has weight {float(w[bad])!r}; weights must be finite"
                 )
-            if n:
+            if n and self.weight_exp is not None:
+                self._check_mantissas(weight, w, f"{self!r}.set")
+            elif n:
                 self.post.model.check_weight_range(
                     float(w.min()), float(w.max()), table.receptor, f"{self!r}.set"
                 )
         if delay is not None:
             d_ms = self._values(delay, table, "delay", 2 * self.set_calls + 1)
             d_steps = _delay_steps(d_ms, net.dt, self.round_delays, f"{self!r}.set(delay=...)")
+            check_model_delays(self.post.model, d_steps, net.dt, f"{self!r}.set(delay=...)")
         engine.set_projection(
             self.index, self.pre.global_ids, self.post.global_ids, table.receptor, table.pre,
-            table.post, w, d_steps,
+            table.post, w * self.weight_scale, d_steps,
         )  # fmt: skip
 
     def _values(

@@ -60,6 +60,7 @@ from snnsim.streams import STREAM_CONNECT, STREAM_DELAY, STREAM_WEIGHT, stream_i
 
 if TYPE_CHECKING:
     from snnsim.connectors import RowPlan
+    from snnsim.models import NeuronModel
     from snnsim.network import Network
     from snnsim.projections import Projection
 
@@ -245,6 +246,29 @@ def _spec(spec: Any, what: str, n_syn: int, key: np.uint64, n_pre: int, n_post: 
     raise ConnectivityError(f"{what}: expected a scalar, 1-D or 2-D array, got {arr.ndim}-D")
 
 
+def check_model_delays(model: NeuronModel, steps: npt.NDArray[Any], dt: float, what: str) -> None:
+    """Refuse delays (steps) above the target model's ``max_delay_steps``."""
+    limit = model.max_delay_steps
+    if limit is None or not steps.size or int(steps.max()) <= limit:
+        return
+    raise ConnectivityError(
+        f"{what}: delay of {int(steps.max())} steps ({int(steps.max()) * dt:g} ms) onto "
+        f"{model.name} neurons; they take at most {limit} steps ({limit * dt:g} ms at "
+        f"dt={dt} ms)"
+    )
+
+
+def _scaled(spec: _Spec, factor: float) -> _Spec:
+    """Return ``spec`` with its values multiplied by ``factor`` (a power of two: exact)."""
+    if spec.kind == KIND_CONST:
+        return _Spec(KIND_CONST, spec.par * np.array([factor, 1.0, 1.0, 1.0]))
+    if spec.kind == KIND_ARRAY:
+        return _Spec(KIND_ARRAY, arr=spec.arr * factor, perm=spec.perm)
+    if spec.kind == KIND_MATRIX:
+        return _Spec(KIND_MATRIX, mat=spec.mat * factor)
+    raise ConnectivityError("weights onto fixed-point neurons cannot be drawn from a distribution")
+
+
 # -------------------------------------------------------------------------- assembly
 @dataclass
 class _Job:
@@ -297,6 +321,8 @@ def _prepare(
     else:
         wkey = np.uint64(stream_key(seed, np.uint64(stream_id(STREAM_WEIGHT, proj.index))))
         wspec = _spec(proj.weight, what + " weight", n_syn, wkey, n_pre, n_post)
+    if proj.weight_exp:  # fixed-point mantissas: the engine stores mantissa * 2**weight_exp
+        wspec = _scaled(wspec, proj.weight_scale)
     if listed is not None and listed.delay is not None:
         dspec = _Spec(KIND_ARRAY, arr=listed.delay, perm=order)
     elif proj.delay is None:
@@ -597,6 +623,8 @@ def _fill_values(
         what + ": delay " + _BAD + " ms exceeds the supported maximum of "
         + f"{MAX_DELAY_STEPS} steps ({MAX_DELAY_STEPS * dt:g} ms at dt={dt} ms)",
     )  # fmt: skip
+    if job.n_syn:
+        check_model_delays(job.proj.post.model, np.array([int(dstats[:, 1].max())]), dt, what)
     if np.any(bad_q[:, _ka.BAD_WEIGHT_NOT_IN_TABLE] >= 0):  # pragma: no cover - invariant
         raise RuntimeError(f"{what}: a weight is missing from the weight table (internal error)")
     return delay, int(dstats[:, 0].min()), int(dstats[:, 1].max())

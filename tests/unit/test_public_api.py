@@ -19,6 +19,7 @@ EXPECTED_ALL = [
     "FixedTotalNumber",
     "FromList",
     "LIFDelta",
+    "LoihiLIF",
     "Network",
     "NeuronModel",
     "Normal",
