@@ -1,4 +1,4 @@
-"""The ``snnsim`` command line: ``demo``, ``run``, ``info`` and ``plot``.
+"""The ``snnsim`` command line: ``demo``, ``run``, ``info``, ``plot``, ``check`` and ``export``.
 
 Errors raised by snnsim on purpose (:class:`~snnsim.errors.SnnsimError`) print one line to
 stderr and exit with status 2; anything else is a bug and keeps its traceback.
@@ -168,6 +168,38 @@ def _cache_dir() -> str:
     return f"{jit_options.CACHE_DIR} ({jit_options.CACHE_SOURCE})"
 
 
+def _load_checkpoint(path: str, command: str, quiet: bool) -> Any:
+    import snnsim
+    from snnsim.compilation import watch_compilation
+
+    if not os.path.isfile(path):
+        raise ParameterError(f"snnsim {command} {path}: no such file")
+    with watch_compilation(not quiet) as (watch, _):
+        net = snnsim.load(path)
+    watch.report()
+    return net
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from snnsim import hardware
+
+    net = _load_checkpoint(args.file, "check", quiet=True)
+    report = hardware.check(net, args.target)
+    print(report)
+    return 0 if report.ok else 1
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    from snnsim import hardware
+
+    check_output_file(args.out, "snnsim export --out")
+    net = _load_checkpoint(args.file, "export", quiet=args.quiet)
+    written = hardware.export(net, args.to, args.out, drop=tuple(args.drop))
+    if not args.quiet:
+        print(f"wrote {written}")
+    return 0
+
+
 def _cmd_info(args: argparse.Namespace) -> int:
     data = info()
     width = max(map(len, data))
@@ -275,6 +307,32 @@ def build_parser() -> argparse.ArgumentParser:
         help="image to write (.png, .pdf, .svg...; the folder must exist)",
     )
     plot.set_defaults(func=_cmd_plot)
+
+    chk = sub.add_parser(
+        "check", help="check a saved network against a board's design rules (exit 1: violations)"
+    )
+    chk.add_argument("file", metavar="FILE", help="snnsim HDF5 checkpoint")
+    chk.add_argument(
+        "--target",
+        required=True,
+        choices=["spinnaker1", "loihi1", "loihi2", "nir"],
+        help="board or format whose limits to check",
+    )
+    chk.set_defaults(func=_cmd_check)
+
+    exp = sub.add_parser("export", help="export a saved network to NIR, Lava-DL NetX or PyNN")
+    exp.add_argument("file", metavar="FILE", help="snnsim HDF5 checkpoint")
+    exp.add_argument("--to", required=True, choices=["nir", "netx", "pynn"], help="file format")
+    exp.add_argument("--out", required=True, metavar="PATH", help="file to write")
+    exp.add_argument(
+        "--drop",
+        nargs="*",
+        default=[],
+        metavar="RULE",
+        help="design rules whose violations to leave out (recorded in the file)",
+    )
+    exp.add_argument("--quiet", action="store_true", help="print nothing")
+    exp.set_defaults(func=_cmd_export)
 
     bench = sub.add_parser(
         "bench",
