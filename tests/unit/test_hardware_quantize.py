@@ -1,8 +1,11 @@
 """hw.quantize: float LIF networks onto Loihi fixed-point LoihiLIF networks.
 
 The agreement test runs the float and the quantized network on the same input (inside
-``quantize(duration=...)``) and asserts the measured spike agreement; its numbers at the
-time of writing are in the assertion messages' neighbourhood (see the report of the commit).
+``quantize(duration=...)``). Measured with this test's fixture seed (dt = 1 ms, 300 ms,
+hid ~35 Hz, out ~63 Hz): hid 96.2 % of spikes matched within one step (91.1 % in the same
+step), out 82.2 % (64.4 %), 90.9 % overall; count correlations 1.000 and 0.996. Seeds 1..3
+give 94.8-99.8 % overall. The second layer inherits the first layer's moved spikes, so its
+bound is lower.
 """
 
 from __future__ import annotations
@@ -33,9 +36,9 @@ def feed_forward(seed: int, dt: float = 1.0, **lif: float) -> snn.Network:
     src = net.add_population(40, snn.SpikeSource(times=times), label="in")
     hid = net.add_population(30, snn.LIF(**{**LIF, **lif}), label="hid")
     out = net.add_population(10, snn.LIF(**{**LIF, **lif}), label="out")
-    net.connect(src, hid, snn.FixedProbability(0.5), weight=snn.Uniform(1.0, 4.0),
+    net.connect(src, hid, snn.FixedProbability(0.5), weight=snn.Uniform(0.05, 0.3),
                 delay=snn.Uniform(dt, 3 * dt), round_delays=True)  # fmt: skip
-    net.connect(hid, out, snn.FixedProbability(0.6), weight=snn.Uniform(2.0, 6.0), delay=dt)
+    net.connect(hid, out, snn.FixedProbability(0.6), weight=snn.Uniform(0.1, 0.5), delay=dt)
     return net
 
 
@@ -46,10 +49,12 @@ def test_quantized_network_builds_runs_and_agrees(seed: int) -> None:
     assert [p.model.name for p in qnet.populations] == ["SpikeSource", "LoihiLIF", "LoihiLIF"]
     assert net.built_engine() is None  # the given network was not run
     for label, agr in report.agreement.items():
-        assert agr.n_a > 50, f"{label}: the float network should spike ({agr})"
-        assert agr.match_fraction >= 0.9, str(report)
-        assert agr.count_correlation >= 0.9, str(report)
-    assert report.match_fraction >= 0.95, str(report)
+        assert agr.n_a > 100, f"{label}: the float network should spike ({agr})"
+        assert abs(agr.n_a - agr.n_b) <= 0.02 * agr.n_a, str(report)
+        assert agr.count_correlation >= 0.95, str(report)
+    assert report.agreement["hid"].match_fraction >= 0.9, str(report)
+    assert report.agreement["out"].match_fraction >= 0.75, str(report)
+    assert report.match_fraction >= 0.85, str(report)
     assert report.approximations == [] and report.rules.ok
     # the returned network is unbuilt: it records and runs like any other
     rec = qnet.record_spikes(qnet.population("out"))
