@@ -4,12 +4,14 @@
 >>> report = hw.check(net, "loihi2")               # doctest: +SKIP
 >>> hw.export(net, "nir", "net.nir")               # doctest: +SKIP
 >>> net2 = hw.import_nir("net.nir")                # doctest: +SKIP
+>>> qnet, qreport = hw.quantize(net, "loihi2")     # doctest: +SKIP
 
 :func:`check` tests a network against a board's limits (:mod:`snnsim.hardware.targets`,
 :mod:`snnsim.hardware.rules`); :func:`export` runs the check of the format's target first
 and refuses what it cannot run, naming the rule, unless the rule is named in
 ``drop=[...]`` (recorded in the file). Exporters are imported on first use, so the optional
-packages they need (``nir``) are only required when they are used.
+packages they need (``nir``) are only required when they are used. :func:`quantize`
+(:mod:`snnsim.hardware.quantize`) turns float LIF networks into LoihiLIF networks.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from snnsim.hardware.quantize import QuantizationReport, QuantizedNetwork, quantize
 from snnsim.hardware.rules import Report, Violation, check
 from snnsim.hardware.targets import TARGETS, Target, get_target
 
@@ -30,6 +33,8 @@ if TYPE_CHECKING:
 __all__ = [
     "EXPORT_FORMATS",
     "TARGETS",
+    "QuantizationReport",
+    "QuantizedNetwork",
     "Report",
     "Target",
     "Violation",
@@ -37,6 +42,7 @@ __all__ = [
     "export",
     "get_target",
     "import_nir",
+    "quantize",
 ]
 
 #: Export format -> (module, function, design-rule target checked before writing).
