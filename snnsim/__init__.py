@@ -30,7 +30,16 @@ from snnsim.connectors import (
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.engine import RunStats
 from snnsim.inputs import PoissonInput, StepCurrent
-from snnsim.models import LIF, LIFDelta, NeuronModel, PoissonSource, SpikeSource
+from snnsim.models import (
+    LIF,
+    CubaLIF,
+    Leaky,
+    LIFDelta,
+    NeuronModel,
+    PoissonSource,
+    RLeaky,
+    SpikeSource,
+)
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
 from snnsim.populations import Population, PopulationView
@@ -75,6 +84,7 @@ __all__ = [
     "LIF",
     "AllToAll",
     "Connector",
+    "CubaLIF",
     "Distribution",
     "FixedInDegree",
     "FixedOutDegree",
@@ -82,6 +92,7 @@ __all__ = [
     "FixedTotalNumber",
     "FromList",
     "LIFDelta",
+    "Leaky",
     "Network",
     "NeuronModel",
     "Normal",
@@ -91,6 +102,7 @@ __all__ = [
     "Population",
     "PopulationView",
     "Projection",
+    "RLeaky",
     "RateRecorder",
     "RunStats",
     "SpikeRecorder",
