@@ -310,3 +310,174 @@ def test_save_load_round_trip(tmp_path: Path, rng: np.random.Generator) -> None:
     assert isinstance(s1, snn.StateRecorder) and isinstance(s2, snn.StateRecorder)
     assert np.array_equal(s1.data, s2.data)
     assert np.array_equal(net2.engine.fstate, full.engine.fstate)
+
+
+# ------------------------------------------------------------------- against snnTorch 1.0
+def _torch_forward(
+    cls_name: str, x: np.ndarray, beta: np.ndarray, thr: np.ndarray, reset: str, delay: bool,
+    alpha: np.ndarray | None = None, V: np.ndarray | None = None, dtype: str = "float64",
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:  # fmt: skip
+    """Run snnTorch's ``cls_name`` over ``x[T, n]`` (explicit state); ``(spk, mem, syn)``.
+
+    Parameters are passed as tensors of ``dtype`` (a Python float would become a float32
+    tensor in snnTorch). The recurrent classes get a full ``V`` (``all_to_all=True``,
+    ``linear_features=n``, bias zero) and a Heaviside surrogate that keeps the membrane's
+    dtype (snnTorch's surrogates return float32 spikes, which a float64 ``nn.Linear``
+    refuses); the feed-forward classes use snnTorch's default surrogate.
+    """
+    torch = pytest.importorskip("torch")
+    snntorch = pytest.importorskip("snntorch")
+    tdt = getattr(torch, dtype)
+
+    class Step(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, u: Any) -> Any:
+            return (u > 0).to(u.dtype)
+
+        @staticmethod
+        def backward(ctx: Any, g: Any) -> Any:
+            return g
+
+    def t(a: np.ndarray) -> Any:
+        return torch.tensor(np.asarray(a), dtype=tdt)
+
+    T, n = x.shape
+    common: dict[str, Any] = {
+        "beta": t(beta), "threshold": t(thr), "reset_mechanism": reset, "reset_delay": delay
+    }  # fmt: skip
+    if alpha is not None:
+        common["alpha"] = t(alpha)
+    if V is not None:
+        common.update(all_to_all=True, linear_features=n, spike_grad=Step.apply)
+    neuron = getattr(snntorch, cls_name)(**common).to(tdt)
+    if V is not None:
+        with torch.no_grad():
+            neuron.recurrent.weight.copy_(t(V))
+            neuron.recurrent.bias.zero_()
+    spk, mem, syn = (torch.zeros(n, dtype=tdt) for _ in range(3))
+    out = np.zeros((3, T, n))
+    with torch.no_grad():
+        for k in range(T):
+            xt = t(x[k])
+            if cls_name == "Leaky":
+                spk, mem = neuron(xt, mem)
+            elif cls_name == "Synaptic":
+                spk, syn, mem = neuron(xt, syn, mem)
+            elif cls_name == "RLeaky":
+                spk, mem = neuron(xt, spk, mem)
+            else:
+                spk, syn, mem = neuron(xt, spk, syn, mem)
+            assert mem.dtype == tdt
+            out[:, k] = spk.double().numpy(), mem.double().numpy(), syn.double().numpy()
+    return out[0], out[1], out[2]
+
+
+def _compare(
+    core: tuple[np.ndarray, np.ndarray], ref: tuple[np.ndarray, np.ndarray, np.ndarray],
+    cuba: bool,
+) -> tuple[int, float]:  # fmt: skip
+    """Differing spikes and the largest state difference (mem, and syn for CubaLIF)."""
+    spk, state = core
+    n_diff = int(np.sum(spk != ref[0]))
+    err = float(np.max(np.abs(state[:, 0] - ref[1])))
+    if cuba:
+        err = max(err, float(np.max(np.abs(state[:, 1] - ref[2]))))
+    return n_diff, err
+
+
+@pytest.mark.parametrize(("reset", "delay"), CASES)
+@pytest.mark.parametrize("cls_name", ["Leaky", "Synaptic"])
+def test_feed_forward_matches_snntorch(
+    rng: np.random.Generator, cls_name: str, reset: str, delay: bool
+) -> None:
+    """SpikeSource -> Leaky / CubaLIF equals snn.Leaky / snn.Synaptic in float64.
+
+    50 neurons x 300 steps (1.5e4 neuron-steps) per case, per-neuron beta, alpha and
+    threshold; torch's input at step ``t`` is what arrives in core step ``t + 2``.
+    """
+    pytest.importorskip("snntorch")
+    T, n_in, n = 300, 20, 50
+    in_spk, W = _random_problem(rng, T, n_in, n)
+    beta, thr = rng.uniform(0.6, 1.0, n), rng.uniform(0.5, 1.5, n)
+    alpha = rng.uniform(0.3, 0.9, n) if cls_name == "Synaptic" else None
+    if alpha is None:
+        model: snn.NeuronModel = snn.Leaky(beta, thr, reset=reset, reset_delay=delay)
+    else:
+        model = snn.CubaLIF(alpha, beta, thr, reset=reset, reset_delay=delay)
+    _, _, sp, st = _input_net(model, in_spk, W)
+    core = _core_result(sp, st, T, n)
+    ref = _torch_forward(cls_name, in_spk @ W.T, beta, thr, reset, delay, alpha)
+    n_diff, err = _compare(core, ref, alpha is not None)
+    print(f"float64 {cls_name} {reset} delay={delay}: {n_diff} spikes differ, max |diff| {err:.3g}")
+    assert n_diff == 0 and err <= 1e-12, (n_diff, err)
+    assert 200 < core[0].sum() < 0.5 * T * n
+
+
+@pytest.mark.parametrize(("reset", "delay"), CASES)
+@pytest.mark.parametrize("cls_name", ["RLeaky", "RSynaptic"])
+def test_recurrent_matches_snntorch(
+    rng: np.random.Generator, cls_name: str, reset: str, delay: bool
+) -> None:
+    """RLeaky / RSynaptic with a full V equal RLeaky / CubaLIF plus a one-step projection.
+
+    Time mapping: torch step ``t`` is core step ``t + 2``; ``V(S[t-1])`` is the recurrent
+    projection (``V[j, i]`` from ``i`` to ``j``, delay one step) delivering the spikes of
+    core step ``t + 1``. snnTorch 1.0's ``RSynaptic(reset_delay=False)`` with explicit state
+    acts as ``reset_delay=True`` (its reset writes a local variable), so it is compared with
+    ``CubaLIF(reset_delay=True)``. float64; 40 neurons x 300 steps per case.
+    """
+    pytest.importorskip("snntorch")
+    T, n_in, n = 300, 20, 40
+    in_spk, W = _random_problem(rng, T, n_in, n)
+    V = rng.normal(0.0, 0.3, (n, n)).astype(np.float32).astype(np.float64)
+    beta, thr = rng.uniform(0.6, 1.0, n), rng.uniform(0.5, 1.5, n)
+    alpha = rng.uniform(0.3, 0.9, n) if cls_name == "RSynaptic" else None
+    if alpha is None:
+        model: snn.NeuronModel = snn.RLeaky(beta, thr, reset=reset, reset_delay=delay)
+    else:
+        model = snn.CubaLIF(alpha, beta, thr, reset=reset, reset_delay=True)
+    _, _, sp, st = _input_net(model, in_spk, W, recurrent=V)
+    core = _core_result(sp, st, T, n)
+    ref = _torch_forward(cls_name, in_spk @ W.T, beta, thr, reset, delay, alpha, V=V)
+    n_diff, err = _compare(core, ref, alpha is not None)
+    print(f"float64 {cls_name} {reset} delay={delay}: {n_diff} spikes differ, max |diff| {err:.3g}")
+    # the ring sums input and recurrent weights in delivery order, torch in its own order
+    assert n_diff == 0 and err <= 1e-12, (n_diff, err)
+    assert 200 < core[0].sum() < 0.6 * T * n
+
+
+def test_leaky_zero_reset_is_not_rleaky(rng: np.random.Generator) -> None:
+    """Leaky's zero reset differs from RLeaky's (snnTorch itself), and each class matches."""
+    T, n_in, n = 200, 20, 30
+    in_spk, W = _random_problem(rng, T, n_in, n)
+    beta, thr = np.full(n, 0.9), np.full(n, 0.8)
+    x = in_spk @ W.T
+    zero_V = np.zeros((n, n))
+    ref_leaky = _torch_forward("Leaky", x, beta, thr, "zero", True)
+    ref_rleaky = _torch_forward("RLeaky", x, beta, thr, "zero", True, V=zero_V)
+    assert not np.array_equal(ref_leaky[1], ref_rleaky[1])
+    for model, ref in ((snn.Leaky, ref_leaky), (snn.RLeaky, ref_rleaky)):
+        _, _, sp, st = _input_net(model(beta, thr, reset="zero"), in_spk, W)
+        assert _compare(_core_result(sp, st, T, n), ref, False) == (0, 0.0)
+
+
+@pytest.mark.parametrize("cls_name", ["Leaky", "Synaptic", "RLeaky"])
+def test_float32_agreement_with_snntorch(rng: np.random.Generator, cls_name: str) -> None:
+    """Network(precision="single") against snnTorch in float32 (measured, see the README)."""
+    T, n_in, n = 300, 20, 50
+    in_spk, W = _random_problem(rng, T, n_in, n)
+    beta, thr = rng.uniform(0.6, 1.0, n), rng.uniform(0.5, 1.5, n)
+    alpha = rng.uniform(0.3, 0.9, n) if cls_name == "Synaptic" else None
+    V = rng.normal(0.0, 0.3, (n, n)).astype(np.float32) if cls_name == "RLeaky" else None
+    cls = {"Leaky": snn.Leaky, "RLeaky": snn.RLeaky}.get(cls_name)
+    model = snn.CubaLIF(alpha, beta, thr) if cls is None else cls(beta, thr)
+    _, _, sp, st = _input_net(model, in_spk, W, "single", recurrent=V)
+    core = _core_result(sp, st, T, n)
+    ref = _torch_forward(cls_name, in_spk @ W.T, beta, thr, "subtract", True, alpha, V, "float32")
+    n_diff, err = _compare(core, ref, alpha is not None)
+    print(f"float32 {cls_name}: {n_diff} differing spikes of {T * n}, max |diff| {err:.3g}")
+    if V is None:  # the same float32 operations in the same order
+        assert (n_diff, err) == (0, 0.0)
+    else:
+        # the recurrent sums (50 terms) are added in another order: ~1e-5 measured
+        assert n_diff <= 0.001 * T * n and (n_diff > 0 or err <= 1e-4)
