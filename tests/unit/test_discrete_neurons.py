@@ -481,3 +481,18 @@ def test_float32_agreement_with_snntorch(rng: np.random.Generator, cls_name: str
     else:
         # the recurrent sums (50 terms) are added in another order: ~1e-5 measured
         assert n_diff <= 0.001 * T * n and (n_diff > 0 or err <= 1e-4)
+
+
+def test_set_after_run_switches_to_per_neuron_kernels() -> None:
+    """pop.set(beta=array) between runs: the population continues with per-neuron values."""
+    net = snn.Network(dt=1.0, seed=2)
+    pop = net.add_population(3, snn.CubaLIF(0.5, 0.9, threshold=100.0), label="p")
+    net.add_input(pop, snn.StepCurrent(times=[0.0], amplitudes=[1.0]))
+    st = net.record_state(pop, ["mem", "syn"])
+    net.run(2.0)
+    pop.set(beta=[0.0, 0.5, 1.0])
+    net.run(1.0)
+    mem = np.asarray(st.data)[:, :3]
+    # syn: 1, 1.5, 1.75; mem: 1, 0.9 + 1.5 = 2.4, then beta * 2.4 + 1.75
+    np.testing.assert_allclose(mem[:2], [[1.0] * 3, [2.4] * 3])
+    np.testing.assert_allclose(mem[2], [1.75, 2.95, 4.15])
