@@ -3,8 +3,8 @@
 Every population has a model ``kind`` (declared by its model class in
 :mod:`snnsim.models`); the run loop calls the three functions below and nothing else that
 knows about models. Each model's kernels live in their own module (:mod:`.lif`,
-:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`) and are listed once, in
-:data:`MODEL_KERNELS`. Every kernel advances neurons of one population by one time step
+:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`, :mod:`.discrete`) and are listed once,
+in :data:`MODEL_KERNELS`. Every kernel advances neurons of one population by one time step
 of length ``dt`` in the order fixed by the design (NEST order):
 
 1. membrane update from the state at the start of the step (skipped while refractory);
@@ -40,6 +40,12 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 from numba.extending import overload
+from snnsim.kernels.discrete import (
+    cuba_lif_update,
+    cuba_lif_update_het,
+    leaky_update,
+    leaky_update_het,
+)
 from snnsim.kernels.lif import (
     DENSE_MIN,
     LIF_PIECE,
@@ -72,6 +78,8 @@ from snnsim.kernels.sources import (
 __all__ = [
     "DENSE_MIN",
     "KINDS",
+    "KIND_CUBA_LIF",
+    "KIND_LEAKY",
     "KIND_LIF",
     "KIND_LIF_DELTA",
     "KIND_LOIHI_LIF",
@@ -107,6 +115,8 @@ KIND_LIF_DELTA = 2
 KIND_POISSON_SOURCE = 3
 KIND_SPIKE_SOURCE = 4
 KIND_LOIHI_LIF = 5
+KIND_LEAKY = 6
+KIND_CUBA_LIF = 7
 
 
 class ModelKernels(NamedTuple):
@@ -134,6 +144,8 @@ MODEL_KERNELS: dict[int, ModelKernels] = {
     KIND_POISSON_SOURCE: ModelKernels(poisson_source_update, poisson_source_update_het),
     KIND_SPIKE_SOURCE: ModelKernels(spike_source_update),
     KIND_LOIHI_LIF: ModelKernels(loihi_lif_update, loihi_lif_update_het),
+    KIND_LEAKY: ModelKernels(leaky_update, leaky_update_het),
+    KIND_CUBA_LIF: ModelKernels(cuba_lif_update, cuba_lif_update_het),
 }
 
 #: Kinds in the order of a model set's entries.

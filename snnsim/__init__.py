@@ -30,7 +30,17 @@ from snnsim.connectors import (
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.engine import RunStats
 from snnsim.inputs import PoissonInput, StepCurrent
-from snnsim.models import LIF, LIFDelta, LoihiLIF, NeuronModel, PoissonSource, SpikeSource
+from snnsim.models import (
+    LIF,
+    CubaLIF,
+    Leaky,
+    LIFDelta,
+    LoihiLIF,
+    NeuronModel,
+    PoissonSource,
+    RLeaky,
+    SpikeSource,
+)
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
 from snnsim.populations import Population, PopulationView
@@ -75,6 +85,7 @@ __all__ = [
     "LIF",
     "AllToAll",
     "Connector",
+    "CubaLIF",
     "Distribution",
     "FixedInDegree",
     "FixedOutDegree",
@@ -82,6 +93,7 @@ __all__ = [
     "FixedTotalNumber",
     "FromList",
     "LIFDelta",
+    "Leaky",
     "LoihiLIF",
     "Network",
     "NeuronModel",
@@ -92,6 +104,7 @@ __all__ = [
     "Population",
     "PopulationView",
     "Projection",
+    "RLeaky",
     "RateRecorder",
     "RunStats",
     "SpikeRecorder",

@@ -42,7 +42,7 @@ __all__ = [
 
 Array = npt.NDArray[Any]
 #: Units of input weights and currents.
-INPUT_UNITS = "nA (mV for LIFDelta targets)"
+INPUT_UNITS = "nA (mV for LIFDelta, 1 for Leaky, RLeaky and CubaLIF targets)"
 
 
 # ====================================================================== write

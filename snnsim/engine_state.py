@@ -70,7 +70,7 @@ ShapeRule = Callable[[Layout], tuple[int | AtMost | None, ...]]
 Validator = Callable[[Array, StateCheck], None]
 
 _FLOAT_UNITS = "mV/nA (per variable, see description)"
-_INPUT_UNITS = "nA (mV for LIFDelta targets)"
+_INPUT_UNITS = "nA (mV for LIFDelta, 1 for Leaky, RLeaky and CubaLIF targets)"
 #: Largest ring: D = max_delay_steps + 1 slots rounded up to a power of two.
 _MAX_RING_SLOTS = 1 << (MAX_DELAY_STEPS + 1 - 1).bit_length()
 

@@ -457,3 +457,57 @@ def simulate_ref(
         traces["i_exc"][stamp - 1] = i_exc
         traces["i_inh"][stamp - 1] = i_inh
     return spikes, traces
+
+
+def discrete_lif_ref(
+    x: np.ndarray,
+    beta: Any,
+    threshold: Any,
+    reset: str,
+    reset_delay: bool,
+    alpha: Any = None,
+    zero_new: bool = False,
+    mem0: Any = 0.0,
+    syn0: Any = 0.0,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """snnTorch 1.0 ``Leaky`` (``alpha=None``) / ``Synaptic`` forward over ``x[T, n]``.
+
+    Transcribed from snnTorch's ``forward``, step by step, in the dtype of ``x`` (NumPy
+    elementwise arithmetic, which is IEEE like torch's). ``zero_new``: the zero reset of
+    ``RLeaky`` (the whole new membrane) instead of ``Leaky``'s (the previous membrane);
+    ``Synaptic`` always zeroes the new membrane. Returns ``(spk, mem, syn)``, each ``[T, n]``.
+    """
+    f = x.dtype.type
+    n = x.shape[1]
+    beta = np.broadcast_to(np.asarray(beta, dtype=x.dtype), (n,))
+    thr = np.broadcast_to(np.asarray(threshold, dtype=x.dtype), (n,))
+    mem = np.broadcast_to(np.asarray(mem0, dtype=x.dtype), (n,)).copy()
+    syn = np.broadcast_to(np.asarray(syn0, dtype=x.dtype), (n,)).copy()
+    spk_out, mem_out, syn_out = (np.zeros_like(x) for _ in range(3))
+    for t in range(x.shape[0]):
+        reset_sig = (mem - thr > 0).astype(x.dtype)  # from the previous membrane
+        if alpha is not None:
+            a = np.broadcast_to(np.asarray(alpha, dtype=x.dtype), (n,))
+            syn = a * syn + x[t]
+            drive = syn
+        else:
+            drive = x[t]
+        if reset == "zero" and alpha is None and not zero_new:  # Leaky._base_zero
+            mem = (f(1) - reset_sig) * mem
+            new = beta * mem + drive
+        else:
+            new = beta * mem + drive
+            if reset == "subtract":
+                new = new - reset_sig * thr
+            elif reset == "zero":  # RLeaky / Synaptic: base - R * base
+                new = new - new * reset_sig
+        spk = (new - thr > 0).astype(x.dtype)
+        if not reset_delay:
+            do_reset = spk - reset_sig
+            if reset == "subtract":
+                new = new - do_reset * thr
+            elif reset == "zero":
+                new = new - do_reset * new
+        mem = new
+        spk_out[t], mem_out[t], syn_out[t] = spk, mem, syn
+    return spk_out, mem_out, syn_out
