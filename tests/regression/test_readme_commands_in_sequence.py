@@ -1,6 +1,7 @@
 """Issue 8, section 1: the README's two commands, one after the other, in one fresh clone.
 
-``pip install . && snnsim demo``, then ``pip install -q -e ".[test]"`` and test collection in
+``pip install . && snnsim demo``, then ``pip install -q torch==2.13.0 && pip install -q -e
+".[test,torch]"`` and test collection in
 the same virtual environment. Before the fix, the demo left Numba cache files in
 ``site-packages/snnsim/kernels/__pycache__``; the uninstall before the editable install kept
 ``site-packages/snnsim/`` as a folder without ``__init__.py``, and collection failed with
@@ -50,7 +51,7 @@ def _link_dependencies(target: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_install_demo_then_editable_install_and_collect(tmp_path: Path) -> None:
-    """``pip install . && snnsim demo`` then ``pip install -e .[test]`` and pytest collection."""
+    """``pip install . && snnsim demo`` then the test extras and pytest collection."""
     git = shutil.which("git")
     if git is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout of snnsim")
@@ -99,7 +100,9 @@ def test_install_demo_then_editable_install_and_collect(tmp_path: Path) -> None:
     in_user_cache = list((tmp_path / "xdg" / "snnsim" / "numba").rglob("*.nbi"))
 
     # --- second README command in the same environment: editable install, collection -----
-    res = _sh([str(py), "-m", "pip", "install", "-q", "-e", ".[test]"], clone, env)
+    res = _sh([str(py), "-m", "pip", "install", "-q", "torch==2.13.0"], clone, env)
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = _sh([str(py), "-m", "pip", "install", "-q", "-e", ".[test,torch]"], clone, env)
     assert res.returncode == 0, res.stdout + res.stderr
     leftover = sorted(str(p.relative_to(installed)) for p in installed.rglob("*"))
     # what the tests see (importlib mode, the clone not on sys.path)

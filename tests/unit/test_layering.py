@@ -62,6 +62,7 @@ LAYERS: dict[str, int] = {
     "snnsim.bench": 8,
     # hardware: design rules and exporters read the public description (network, tables)
     "snnsim.hardware": 8,
+    "snnsim.torch": 8,
     "snnsim.cli": 9,
 }
 
