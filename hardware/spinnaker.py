@@ -640,10 +640,19 @@ def map_network(
             )
         s = slots[pp.post_pop]
         ticks = _ticks(pp.delay, net.dt)
-        for pre_m, (plo, phi) in enumerate(slices[pp.pre_pop]):
-            for post_m, (qlo, qhi) in enumerate(slices[pp.post_pop]):
-                sel = (pp.pre >= plo) & (pp.pre <= phi) & (pp.post >= qlo) & (pp.post <= qhi)
-                if not np.any(sel):
+        # synapses in the order sPyNNaker's FromListConnector gives them to each post
+        # core (its unstable argsort by core; the order within a row changes nothing on
+        # the board, it is kept so the words equal sPyNNaker's one for one)
+        post_core_of = np.zeros(pops[pp.post_pop].size, dtype=np.uint32)
+        for post_m, (qlo, qhi) in enumerate(slices[pp.post_pop]):
+            post_core_of[qlo : qhi + 1] = post_m
+        tv = post_core_of[pp.post]
+        order = np.argsort(tv)
+        for post_m, (qlo, _qhi) in enumerate(slices[pp.post_pop]):
+            on_core = order[tv[order] == post_m]
+            for pre_m, (plo, phi) in enumerate(slices[pp.pre_pop]):
+                sel = on_core[(pp.pre[on_core] >= plo) & (pp.pre[on_core] <= phi)]
+                if not sel.size:
                     continue
                 src = pp.pre[sel] - plo
                 d = ticks[sel]
