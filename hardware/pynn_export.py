@@ -219,6 +219,7 @@ def pynn_script(
             entry["every"] = rec.every
         else:
             entry["spikes"] |= ids
+    v_ids = {lab: sorted(e["v"]) for lab, e in recorded.items() if e["v"]}
     for lab, entry in recorded.items():
         for var in ("spikes", "v"):
             if not entry[var]:
@@ -233,6 +234,7 @@ def pynn_script(
         "def collect(pops):",
         '    """Recorded spikes and v of every recorded population, as named arrays."""',
         "    results = {}",
+        f"    v_ids = {v_ids!r}",
         f"    for label in {sorted(recorded)!r}:",
         "        block = pops[label].get_data().segments[0]",
         "        times, ids = [], []",
@@ -248,8 +250,7 @@ def pynn_script(
         "        for signal in block.analogsignals:",
         "            if signal.name == 'v':",
         "                results[label + '/v'] = np.asarray(signal.magnitude, dtype=float)",
-        "                results[label + '/v_ids'] = np.asarray(",
-        "                    signal.array_annotations['channel_index'], dtype=np.int64)",
+        "                results[label + '/v_ids'] = np.asarray(v_ids[label], dtype=np.int64)",
         "    return results",
         "",
         "",
