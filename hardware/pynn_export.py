@@ -47,9 +47,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from snnsim.hardware.spinnaker import CELL_TYPES, check_exportable, pynn_projections
 
 from snnsim.errors import HardwareConstraintError
-from snnsim.hardware.spinnaker import CELL_TYPES, check_exportable, pynn_projections
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ _SNN_NAME = {"tau_syn_E": "tau_syn_exc", "tau_syn_I": "tau_syn_inh"}
 
 
 def _literal(values: npt.NDArray[Any]) -> str:
-    """A Python literal for ``values``: one value when they are all equal, else a list."""
+    """Write ``values`` as a Python literal: one value when they are all equal, else a list."""
     flat = np.asarray(values).reshape(-1)
     if flat.size and np.all(flat == flat[0]):
         return repr(flat[0].item())
@@ -177,12 +177,9 @@ def pynn_script(
                 f"label={lab!r})"
             )
         else:
-            args = ", ".join(
-                f"{k}={_literal(pop.get(_SNN_NAME.get(k, k)))}" for k in _PARAMS[name]
-            )
+            args = ", ".join(f"{k}={_literal(pop.get(_SNN_NAME.get(k, k)))}" for k in _PARAMS[name])
             lines.append(
-                f"    pops[{lab!r}] = sim.Population({pop.size}, sim.{cell}({args}), "
-                f"label={lab!r})"
+                f"    pops[{lab!r}] = sim.Population({pop.size}, sim.{cell}({args}), label={lab!r})"
             )
             v0 = _literal(np.asarray(pop.get_state("v"), dtype=np.float64))
             lines.append(f"    pops[{lab!r}].initialize(v={v0})")
@@ -224,9 +221,9 @@ def pynn_script(
         for var in ("spikes", "v"):
             if not entry[var]:
                 continue
-            ids = sorted(entry[var])
+            id_list = sorted(entry[var])
             extra = f", sampling_interval={entry['every'] * dt!r}" if var == "v" else ""
-            lines.append(f"    pops[{lab!r}][{ids!r}].record({var!r}{extra})")
+            lines.append(f"    pops[{lab!r}][{id_list!r}].record({var!r}{extra})")
     lines += [
         "    return pops, projections",
         "",

@@ -358,7 +358,7 @@ class SpinnakerMapping:
 def delay_slots(n_atoms_max_core: int, max_delay_ticks: int) -> int:
     """Delay slots of a post population's cores (``max_delay_steps_incoming``)."""
     available = 2 ** (MAX_RING_BUFFER_BITS - get_n_bits(n_atoms_max_core) - 1)
-    return min(2 ** get_n_bits(max_delay_ticks), available)
+    return int(min(2 ** get_n_bits(max_delay_ticks), available))
 
 
 def weight_scale(shift: int) -> float:
@@ -391,7 +391,7 @@ class _RunningStats:
 
 
 def _upper_bound(w_mean: float, w_std: float, rate: float, n_in: int, steps_per_s: float) -> float:
-    r"""Expected maximal ring-buffer sum (``_ring_buffer_expected_upper_bound``).
+    r"""Return the expected maximal ring-buffer sum (``_ring_buffer_expected_upper_bound``).
 
     With :math:`\lambda = n\,\nu / f` spikes per tick and :math:`u = \mathrm{round}(\lambda
     + 3\sqrt\lambda)`: :math:`\lambda \bar w + \sigma\sqrt{\lambda \bar w^2 + V_w}`, where
@@ -401,7 +401,7 @@ def _upper_bound(w_mean: float, w_std: float, rate: float, n_in: int, steps_per_
     """
     lam = float(n_in * rate) / steps_per_s
     poisson_var = lam * w_mean**2
-    u = int(round(lam + _POISSON_SIGMA_SUMMATION_LIMIT * math.sqrt(lam)))
+    u = round(lam + _POISSON_SIGMA_SUMMATION_LIMIT * math.sqrt(lam))
     w_var = 0.0
     if w_std > 0:
         big_ratio = math.log(lam) * u - math.lgamma(1 + u)
@@ -452,7 +452,7 @@ def ring_buffer_shifts(projs: list[PynnProjection], dt: float) -> tuple[int, ...
 
 
 def _dt_ms(dt: float) -> float:
-    """The time step as sPyNNaker holds it: whole microseconds, in ms."""
+    """Return the time step as sPyNNaker holds it: whole microseconds, in ms."""
     return round(dt * 1000) / 1000.0
 
 
@@ -588,16 +588,18 @@ def map_network(
         )
     keys: dict[tuple[str, int], list[tuple[int, int]]] = {}
     for ap, ((kind, p, n_keys), a) in enumerate(zip(vertices, atom_bits, strict=True)):
-        mask = 0xFFFFFFFF - ((1 << a) - 1)
-        keys[kind, p] = [
-            ((((ap << (total_bits - a)) | m) << a), mask) for m in range(len(n_keys))
-        ]
+        v_mask = 0xFFFFFFFF - ((1 << a) - 1)
+        shift_m = total_bits - a
+        keys[kind, p] = [(((ap << shift_m) | m) << a, v_mask) for m in range(len(n_keys))]
 
     cores = []
     for i, pop in enumerate(pops):
         for m, (lo, hi) in enumerate(slices[i]):
             index = int(first_core[i] + m)
-            key, mask = keys["pop", i][m] if ("pop", i) in keys else (None, None)
+            key: int | None = None
+            mask: int | None = None
+            if ("pop", i) in keys:
+                key, mask = keys["pop", i][m]
             cores.append(
                 CoreMapping(index, pop.label, lo, hi, key, mask, slots[i], index // CORES_PER_CHIP)
             )
@@ -607,8 +609,8 @@ def map_network(
     for p, (n_st, per_stage) in stages.items():
         dcores = []
         for m, (lo, hi) in enumerate(slices[p]):
-            key, mask = keys["delay", p][m]
-            dcores.append(DelayCore(next_core, lo, hi, key, mask))
+            d_key, d_mask = keys["delay", p][m]
+            dcores.append(DelayCore(next_core, lo, hi, d_key, d_mask))
             next_core += 1
         extensions.append(DelayExtension(pops[p].label, n_st, per_stage, dcores))
         if n_st >= 2 and pops[p].size % NEURONS_PER_CORE:
@@ -647,9 +649,9 @@ def map_network(
         for post_m, (qlo, qhi) in enumerate(slices[pp.post_pop]):
             post_core_of[qlo : qhi + 1] = post_m
         tv = post_core_of[pp.post]
-        order = np.argsort(tv)
+        by_core = np.argsort(tv)
         for post_m, (qlo, _qhi) in enumerate(slices[pp.post_pop]):
-            on_core = order[tv[order] == post_m]
+            on_core = by_core[tv[by_core] == post_m]
             for pre_m, (plo, phi) in enumerate(slices[pp.pre_pop]):
                 sel = on_core[(pp.pre[on_core] >= plo) & (pp.pre[on_core] <= phi)]
                 if not sel.size:

@@ -15,18 +15,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from snnsim.hardware.pynn_export import export_pynn, pynn_script
 
 import snnsim as snn
 from snnsim.errors import HardwareConstraintError
-from snnsim.hardware.pynn_export import export_pynn, pynn_script
 
 
 def _network(rng: np.random.Generator, dt: float = 0.1) -> tuple[snn.Network, list[object]]:
     """SpikeSourceArray input, exc + inh projections with per-synapse weights and delays."""
     net = snn.Network(dt=dt, seed=3)
-    times = [
-        sorted({round(float(t), 1) for t in rng.integers(10, 800, 8) * dt}) for _ in range(20)
-    ]
+    times = [sorted({round(float(t), 1) for t in rng.integers(10, 800, 8) * dt}) for _ in range(20)]
     src = net.add_population(20, snn.SpikeSource(times=times), label="src")
     exc = net.add_population(30, snn.LIF(tau_refrac=2.0, v_thresh=-55.0), label="exc")
     inh = net.add_population(10, snn.LIF(tau_m=10.0, tau_syn_inh=3.0, cm=0.5), label="inh")
@@ -101,7 +99,7 @@ def test_refuses_what_pynn_cannot_express(rng: np.random.Generator) -> None:
 def test_spikes_equal_snnsim_on_pynn_nest(rng: np.random.Generator, tmp_path: Path) -> None:
     pytest.importorskip("pyNN")
     pytest.importorskip("nest")
-    net, (r_exc, r_inh, r_v) = _network(rng)
+    net, (r_exc, r_inh, _) = _network(rng)
     script = export_pynn(net, tmp_path / "net.py", duration=100.0)
     net.run(100.0)
     assert len(r_exc.times) > 20 and len(r_inh.times) > 20  # type: ignore[attr-defined]
@@ -118,7 +116,9 @@ def test_delta_network_on_pynn_nest(rng: np.random.Generator, tmp_path: Path) ->
     pytest.importorskip("pyNN")
     pytest.importorskip("nest")
     net = snn.Network(dt=0.1, seed=4)
-    times = [sorted({round(float(t), 1) for t in rng.integers(10, 500, 10) * 0.1}) for _ in range(8)]
+    times = [
+        sorted({round(float(t), 1) for t in rng.integers(10, 500, 10) * 0.1}) for _ in range(8)
+    ]
     src = net.add_population(8, snn.SpikeSource(times=times), label="src")
     post = net.add_population(6, snn.LIFDelta(v_rest=-60.0, v_thresh=-55.0), label="post")
     w = rng.uniform(-2.0, 4.0, (8, 6))

@@ -20,11 +20,11 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from snnsim.hardware import spinnaker as sp
+from snnsim.hardware.pynn_export import export_pynn
 
 import snnsim as snn
 from snnsim.errors import HardwareConstraintError
-from snnsim.hardware import spinnaker as sp
-from snnsim.hardware.pynn_export import export_pynn
 
 
 # ------------------------------------------------------------------ words
@@ -181,7 +181,7 @@ def test_summary_names_cores_and_extensions() -> None:
 
 
 # ------------------------------------------------------------------ equality with sPyNNaker
-_PROBE = r'''
+_PROBE = r"""
 import importlib.util, json, sys
 import numpy as np
 spec = importlib.util.spec_from_file_location("netscript", sys.argv[1])
@@ -231,7 +231,7 @@ for proj in projs:
             out[name].append([edge.pre_vertex.label, post.label, sl.lo_atom, words])
 sim.end()
 json.dump(out, open(sys.argv[2], "w"))
-'''
+"""
 
 
 def _mixed_network(dt: float = 1.0) -> snn.Network:
@@ -255,6 +255,14 @@ def _mixed_network(dt: float = 1.0) -> snn.Network:
         inh, exc, snn.FixedProbability(0.3), weight=snn.Uniform(-1.0, -0.2),
         delay=snn.Uniform(dt, 9 * dt), receptor="inh", round_delays=True,
     )  # fmt: skip
+    # a second source of 256 neurons with delays of 33..80 ticks: two extension stages
+    far = net.add_population(256, snn.SpikeSource(times=[[3.0]] * 256), label="far")
+    net.connect(
+        far, exc, snn.FixedProbability(0.05), weight=0.3,
+        delay=snn.Uniform(33 * dt, 80 * dt), round_delays=True,
+    )  # fmt: skip
+    noise = net.add_population(5, snn.PoissonSource(rate=10.0), label="noise")
+    net.connect(noise, inh, snn.AllToAll(), weight=0.1, delay=dt)
     net.record_spikes(exc)
     return net
 
@@ -282,7 +290,9 @@ def spynnaker_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, A
     return json.loads((tmp / "out.json").read_text()), elapsed
 
 
-def test_mapping_equals_spynnaker_virtual_board(spynnaker_run: tuple[dict[str, Any], float]) -> None:
+def test_mapping_equals_spynnaker_virtual_board(
+    spynnaker_run: tuple[dict[str, Any], float],
+) -> None:
     out, _ = spynnaker_run
     m = sp.map_network(_mixed_network())
     theirs = {
@@ -303,9 +313,9 @@ def test_mapping_equals_spynnaker_virtual_board(spynnaker_run: tuple[dict[str, A
         for c in e.cores
     }
     assert our_delay == their_delay and our_delay
+    assert {e.population: e.n_delay_stages for e in m.delay_extensions} == {"src": 1, "far": 2}
     assert sorted(out["delays"]) == sorted(
-        [f"{e.population}_delayed", e.n_delay_stages, e.delay_per_stage]
-        for e in m.delay_extensions
+        [f"{e.population}_delayed", e.n_delay_stages, e.delay_per_stage] for e in m.delay_extensions
     )
     for label, (shifts, slots) in out["shifts"].items():
         assert list(m.ring_buffer_shifts[label]) == shifts, label
@@ -352,3 +362,18 @@ def test_spynnaker_run_time(spynnaker_run: tuple[dict[str, Any], float]) -> None
     _, elapsed = spynnaker_run
     print(f"sPyNNaker virtual-board mapping of the test network: {elapsed:.1f} s")
     assert elapsed < 300
+
+
+def test_mapping_plot_writes_a_png(tmp_path: Path) -> None:
+    from snnsim.hardware.spinnaker_plot import plot_mapping
+
+    net = _chain(300, 300, 40)
+    post = net.populations[1]
+    net.connect(post, post, snn.FixedProbability(0.1), weight=0.1, delay=3.0)
+    fig = plot_mapping(sp.map_network(net, max_neurons_per_core=64), tmp_path / "map.png")
+    data = (tmp_path / "map.png").read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+    assert len(fig.axes) == 3
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
