@@ -50,6 +50,7 @@ import numpy.typing as npt
 from snnsim.hardware.spinnaker import CELL_TYPES, check_exportable, pynn_projections
 
 from snnsim.errors import HardwareConstraintError
+from snnsim.models import SpikeSource
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 
 if TYPE_CHECKING:
@@ -163,8 +164,12 @@ def pynn_script(
         name = pop.model.name
         cell = CELL_TYPES[name]
         lab = pop.label
-        if name == "SpikeSource":
-            times = [[float(t) for t in row] for row in pop.model.times]
+        if isinstance(pop.model, SpikeSource):
+            # the on-grid times snnsim uses (round_times=True sources round them)
+            indptr, steps = pop.model.schedule(dt)
+            times = [
+                [float(k * dt) for k in steps[indptr[i] : indptr[i + 1]]] for i in range(pop.size)
+            ]
             lines.append(f"    times = {times!r}")
             lines.append(
                 f"    pops[{lab!r}] = sim.Population({pop.size}, sim.{cell}(spike_times="

@@ -340,15 +340,19 @@ class SpinnakerMapping:
             key = "-" if c.key is None else f"{c.key:#010x}/{c.mask:#010x}"
             n_syn = sum(
                 sum(r.size for r in rows) for (a, _), rows in self.rows.items() if a == c.index
-            )
+            )  # synapses that leave through a delay extension are counted with it
             lines.append(
                 f"  core {c.index:3d} {c.population}[{c.lo_atom}:{c.hi_atom + 1}] key {key} "
                 f"slots {c.delay_slots} chip {c.chip} out-synapses {n_syn}"
             )
         for ext in self.delay_extensions:
+            idx = {dc.index for dc in ext.cores}
+            n_del = sum(
+                sum(r.size for r in rows) for (a, _), rows in self.delayed_rows.items() if a in idx
+            )
             lines.append(
                 f"  delay extension of {ext.population}: {ext.n_delay_stages} stage(s) of "
-                f"{ext.delay_per_stage} ticks on {len(ext.cores)} core(s)"
+                f"{ext.delay_per_stage} ticks on {len(ext.cores)} core(s), {n_del} synapses"
             )
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)

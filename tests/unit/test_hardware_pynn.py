@@ -147,3 +147,10 @@ def test_script_maps_on_spynnaker_virtual_board(rng: np.random.Generator, tmp_pa
     elapsed = _run_script(script, "--out", str(tmp_path / "s.npz"), env=env)
     print(f"sPyNNaker virtual-board run of the exported script: {elapsed:.1f} s")
     assert (tmp_path / "reports").is_dir()
+
+
+def test_rounded_source_times_are_written_on_the_grid() -> None:
+    net = snn.Network(dt=0.1, seed=1)
+    net.add_population(1, snn.SpikeSource(times=[[1.04, 2.26]], round_times=True), label="s")
+    text = pynn_script(net)
+    assert "times = [[1.0, 2.3000000000000003]]" in text or "times = [[1.0, 2.3]]" in text
