@@ -610,6 +610,12 @@ def map_network(
     extensions = []
     next_core = len(cores)
     warnings = []
+    if dt_ms < 1.0:
+        warnings.append(
+            f"at dt={dt_ms} ms (< 1 ms) sPyNNaker may run a population core as a neuron core "
+            "plus synapse core(s) (SplitterPopulationVertexNeuronsSynapses); `cores` lists "
+            "the neuron cores, which hold the routing keys"
+        )
     for p, (n_st, per_stage) in stages.items():
         dcores = []
         for m, (lo, hi) in enumerate(slices[p]):
