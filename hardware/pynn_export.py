@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from snnsim.hardware.spinnaker import CELL_TYPES, check_exportable, pynn_projections
+from snnsim.hardware.spinnaker_rules import CELL_TYPES, check_exportable, pynn_projections
 
 from snnsim.errors import HardwareConstraintError
 from snnsim.models import SpikeSource

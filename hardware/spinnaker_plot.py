@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from snnsim.hardware.spinnaker import CORES_PER_CHIP, MAX_ROW_LENGTH, SpinnakerMapping
+from snnsim.hardware.spinnaker import SpinnakerMapping
+from snnsim.hardware.spinnaker_rules import CORES_PER_CHIP, MAX_ROW_LENGTH
 
 from snnsim.plot import pyplot
 
