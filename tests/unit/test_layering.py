@@ -56,6 +56,8 @@ LAYERS: dict[str, int] = {
     "snnsim.description_io": 7,
     "snnsim.io": 7,
     "snnsim.plot": 7,
+    # hardware exporters and mappings (hardware/ folder) read the description and recorders
+    "snnsim.hardware": 8,
     # the public API and what is built on it
     "snnsim": 8,
     "snnsim.demo": 8,
