@@ -33,6 +33,7 @@ from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.models import LIF, LIFDelta, NeuronModel, PoissonSource, SpikeSource
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
+from snnsim.plasticity import STDP
 from snnsim.populations import Population, PopulationView
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ __all__ = [
     "Projection",
     "RateRecorder",
     "RunStats",
+    "STDP",
     "SpikeRecorder",
     "SpikeSource",
     "StateRecorder",
