@@ -46,7 +46,6 @@ __all__ = [
 ]
 
 
-
 @njit(**JIT)
 def facilitate(w, k, prm):
     r"""One facilitation: :math:`u + a_+ (1-u)^\mu k`, at most 1 (:math:`u = w/w_{max}`)."""
@@ -160,7 +159,8 @@ def _first_delay(post_syn, delay, a, z, value):
 @njit(**JIT)
 def flush_facilitation(k, k_lo, k_hi, c0, c1, mut, pl):
     """Apply the facilitations whose postsynaptic spike reached its synapse in ``(c0, c1]``
-    after the synapse's last presynaptic spike (targets ``[k_lo, k_hi)``, thread ``k``)."""
+    after the synapse's last presynaptic spike (targets ``[k_lo, k_hi)``, thread ``k``).
+    """
     hist_t, hist_n, hrow = pl.hist_t, pl.hist_n, pl.hrow
     cap = hist_t.shape[1]
     weight, delay = mut.weight, mut.delay

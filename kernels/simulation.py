@@ -35,12 +35,12 @@ import numpy as np
 from numba import njit, prange
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
-from snnsim.kernels.plasticity import advance_pre, flush_facilitation, history_append, stdp_pre
 from snnsim.kernels.neurons import (
     catch_up_population,
     event_update_population,
     update_population,
 )
+from snnsim.kernels.plasticity import advance_pre, flush_facilitation, history_append, stdp_pre
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
 
 
@@ -179,7 +179,8 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                     inbits):  # fmt: skip
     """:func:`deliver_mutable` when some blocks are plastic: each plastic synapse's weight
     is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`) before the spike transmits it,
-    then thread ``k``'s replica of the source's presynaptic state advances."""
+    then thread ``k``'s replica of the source's presynaptic state advances.
+    """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
     for b in range(m_lo.shape[0]):

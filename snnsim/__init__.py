@@ -74,6 +74,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 __all__ = [
     "LIF",
+    "STDP",
     "AllToAll",
     "Connector",
     "Distribution",
@@ -94,7 +95,6 @@ __all__ = [
     "Projection",
     "RateRecorder",
     "RunStats",
-    "STDP",
     "SpikeRecorder",
     "SpikeSource",
     "StateRecorder",

@@ -22,8 +22,8 @@ from snnsim.errors import ParameterError, ResourceError
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
-from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
 from snnsim.plastic_blocks import set_block_rule
+from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
 from snnsim.synapses import MAX_DELAY_STEPS, build_synapses, bytes_per_synapse, resolve_projection
 from snnsim.timegrid import steps_on_grid
 

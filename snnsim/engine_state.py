@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from snnsim.engine import Engine
 from snnsim.h5safe import AtMost
+from snnsim.plasticity import N_RULE_PARAMS
 from snnsim.state_checks import (
     Layout,
     PoissonLayout,
@@ -48,7 +49,6 @@ from snnsim.state_checks import (
     finite,
     non_negative,
 )
-from snnsim.plasticity import N_RULE_PARAMS
 from snnsim.synapses import MAX_DELAY_STEPS, MAX_TABLE_WEIGHTS
 
 __all__ = [

@@ -48,8 +48,10 @@ def set_block_rule(eng: Engine, index: int, row: list[float]) -> None:
     if not hits.size:
         raise RuntimeError(f"projection {index} has no mutable block")
     new = np.asarray(row, dtype=np.float64)
-    same = np.flatnonzero(np.all(eng.pl_param == new, axis=1)) if eng.pl_param.size else []
-    if len(same):
+    same: _I64 = np.zeros(0, dtype=np.int64)
+    if eng.pl_param.size:
+        same = np.flatnonzero(np.all(eng.pl_param == new, axis=1))
+    if same.size:
         ri = int(same[0])
     else:
         ri = eng.pl_param.shape[0]
@@ -60,7 +62,8 @@ def set_block_rule(eng: Engine, index: int, row: list[float]) -> None:
 
 def _history_capacity(eng: Engine) -> int:
     """Ring entries per neuron: the longest plastic delay + ``min_delay`` + 2 (one spike
-    per step at most; see :mod:`snnsim.kernels.plasticity`)."""
+    per step at most; see :mod:`snnsim.kernels.plasticity`).
+    """
     dmax = 1
     for b in np.flatnonzero(eng.pl_rule >= 0):
         s0 = int(eng.mb_indptr[eng.mb_row[b]])

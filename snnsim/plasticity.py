@@ -111,9 +111,7 @@ class STDP:
                 raise ParameterError(f"STDP({name}={value!r}): {name} must be finite")
         for name in ("tau_plus", "tau_minus"):
             if getattr(self, name) <= 0:
-                raise ParameterError(
-                    f"STDP({name}={getattr(self, name)!r}): {name} must be > 0 ms"
-                )
+                raise ParameterError(f"STDP({name}={getattr(self, name)!r}): {name} must be > 0 ms")
         for name in ("a_plus", "a_minus"):
             if getattr(self, name) < 0:
                 raise ParameterError(
@@ -165,7 +163,8 @@ class STDP:
         """Inverse of :meth:`as_row`."""
         dep = {v: k for k, v in _DEPENDENCES.items()}[int(row[6])]
         pair = {v: k for k, v in _PAIRINGS.items()}[int(row[7])]
-        return cls(*(float(x) for x in row[:6]), weight_dependence=dep, pairing=pair)
+        tp, tm, ap, am, w_lo, w_hi = (float(x) for x in row[:6])
+        return cls(tp, tm, ap, am, w_lo, w_hi, weight_dependence=dep, pairing=pair)
 
     def describe(self) -> dict[str, Any]:
         """Plain description (for files and messages)."""

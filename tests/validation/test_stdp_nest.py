@@ -16,9 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-import snnsim as snn
-
 from helpers_nest import import_nest
+
+import snnsim as snn
 
 DT = 0.1
 T_END = 400.0  # ms: the final presynaptic spike of every source
@@ -172,5 +172,15 @@ if __name__ == "__main__":  # a quick look: python tests/validation/test_stdp_ne
         wn, tn, _ = run_nest(prot)
         wo, to, _ = run_snnsim(prot)
         err = np.max(np.abs(wo - wn) / np.maximum(np.abs(wn), 1e-12))
-        print(case, "spikes", to.size, tn.size, "max rel err", err, "max |dw|",
-              np.max(np.abs(wn - prot.w0)), "at bounds", np.sum((wn == 0) | (wn == prot.rule.w_max)))
+        print(
+            case,
+            "spikes",
+            to.size,
+            tn.size,
+            "max rel err",
+            err,
+            "max |dw|",
+            np.max(np.abs(wn - prot.w0)),
+            "at bounds",
+            np.sum((wn == 0) | (wn == prot.rule.w_max)),
+        )
