@@ -158,8 +158,10 @@ def _first_delay(post_syn, delay, a, z, value):
 
 @njit(**JIT)
 def flush_facilitation(k, k_lo, k_hi, c0, c1, mut, pl):
-    """Apply the facilitations whose postsynaptic spike reached its synapse in ``(c0, c1]``
-    after the synapse's last presynaptic spike (targets ``[k_lo, k_hi)``, thread ``k``).
+    """Apply the facilitations that reached their synapses in ``(c0, c1]``, not yet applied.
+
+    Those whose postsynaptic spike reached the synapse after its last presynaptic spike
+    (targets ``[k_lo, k_hi)``, thread ``k``'s presynaptic replica).
     """
     hist_t, hist_n, hrow = pl.hist_t, pl.hist_n, pl.hrow
     cap = hist_t.shape[1]

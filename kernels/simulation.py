@@ -177,9 +177,11 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
 @njit(**JIT)
 def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask, n_all, ev_on,
                     inbits):  # fmt: skip
-    """:func:`deliver_mutable` when some blocks are plastic: each plastic synapse's weight
-    is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`) before the spike transmits it,
-    then thread ``k``'s replica of the source's presynaptic state advances.
+    """:func:`deliver_mutable` when some blocks are plastic.
+
+    Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
+    before the spike transmits it, then thread ``k``'s replica of the source's presynaptic
+    state advances.
     """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay

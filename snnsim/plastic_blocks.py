@@ -61,8 +61,9 @@ def set_block_rule(eng: Engine, index: int, row: list[float]) -> None:
 
 
 def _history_capacity(eng: Engine) -> int:
-    """Ring entries per neuron: the longest plastic delay + ``min_delay`` + 2 (one spike
-    per step at most; see :mod:`snnsim.kernels.plasticity`).
+    """Return the ring entries per neuron: the longest plastic delay + ``min_delay`` + 2.
+
+    One spike per step at most; see :mod:`snnsim.kernels.plasticity`.
     """
     dmax = 1
     for b in np.flatnonzero(eng.pl_rule >= 0):
@@ -143,7 +144,7 @@ def _fit_histories(eng: Engine, gids: _I64, cap: int) -> None:
 
 
 def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
-    """The run loop's :class:`Plasticity` (``None`` when no block is plastic).
+    """Return the run loop's :class:`Plasticity` (``None`` when no block is plastic).
 
     The presynaptic state gets one replica per thread (copies of ``pl_kplus``/``pl_tlast``);
     :meth:`Engine.run` copies replica 0 back after every segment.

@@ -151,7 +151,7 @@ class STDP:
             )
 
     def as_row(self) -> list[float]:
-        """The rule as the engine stores it (``pl_param`` row, see ``kernels/plasticity``)."""
+        """Return the rule as the engine stores it (a ``pl_param`` row)."""
         return [
             float(self.tau_plus), float(self.tau_minus), float(self.a_plus),
             float(self.a_minus), float(self.w_min), float(self.w_max),

@@ -30,6 +30,7 @@ EXPECTED_ALL = [
     "Projection",
     "RateRecorder",
     "RunStats",
+    "STDP",
     "SpikeRecorder",
     "SpikeSource",
     "StateRecorder",

@@ -122,7 +122,7 @@ def test_nearest_split_and_threads(pairing: str, dep: str) -> None:
 
 
 def test_resume_in_fresh_process(tmp_path: Path, reference: tuple) -> None:
-    net, ee, ie, sp = _net(5, 2)
+    net, _, _, _ = _net(5, 2)
     net.run(70.0)
     path = tmp_path / "stdp.h5"
     snn.save(net, path)
