@@ -12,13 +12,19 @@ then hold every pairing up to it, NEST's after delivering it). Learned weights m
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers_nest import import_nest
 
 import snnsim as snn
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from helpers_nest import import_nest
+
+pytestmark = pytest.mark.validation
 
 DT = 0.1
 T_END = 400.0  # ms: the final presynaptic spike of every source
