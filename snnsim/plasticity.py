@@ -32,7 +32,9 @@ postsynaptic spike (both decaying with :math:`\tau_+`, :math:`\tau_-`), :math:`t
 the latest presynaptic spike before :math:`t_{post} + d` and :math:`t_{post}` in
 :math:`K_-` the latest postsynaptic spike strictly before :math:`t - d`. For
 ``pairing="nearest"`` (NEST ``stdp_nn_symm_synapse``, symmetric nearest-neighbour) the
-traces are reset instead of summed: :math:`K_{pre} = K_{post} = 1`.
+traces are reset instead of summed: :math:`K_{pre} = K_{post} = 1`. Postsynaptic spikes
+before a source's first spike facilitate nothing (NEST's ``stdp_nn_symm_synapse`` pairs them
+with a phantom presynaptic spike at t = 0, its ``t_lastspike`` initial value).
 
 Order (NEST's): when a presynaptic spike is delivered, the postsynaptic spikes with
 :math:`t_{last} < t_{post} + d \le t` facilitate first (oldest first), then the spike
