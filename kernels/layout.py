@@ -186,3 +186,42 @@ class Buffers(NamedTuple):
     #: int64[2, T, m]: spikes of partition ``j`` in chunk step ``s``
     cnt: Any
     cursors: Any
+
+
+class Plasticity(NamedTuple):
+    """STDP state of the plastic mutable blocks (``snnsim.kernels.plasticity``).
+
+    The run loop gets ``None`` instead when no projection is plastic, so a network without
+    plasticity compiles none of this code. ``R`` rules, ``P`` pointer entries of the
+    mutable blocks (``len(mut.indptr)``), ``H`` neurons with plastic inputs, ``C`` entries
+    of each one's spike history, ``T`` threads.
+    """
+
+    #: int64[B]: rule of each mutable block, -1 for a static (non-plastic) one
+    rule: Any
+    #: float64[R, 8]: dt/tau_plus, dt/tau_minus, a_plus, a_minus, u_min, w_max, mu, nearest
+    param: Any
+    #: float64[T, P]: presynaptic trace of each block row (source) as of its last spike,
+    #: one replica per thread (all equal: every thread sees every presynaptic spike)
+    kplus: Any
+    #: int64[T, P]: stamp of the row's last presynaptic spike, -1 before the first
+    tlast: Any
+    #: int64[N]: history row of each neuron, -1 for neurons without plastic inputs
+    hrow: Any
+    #: int64[H, C]: ring of the postsynaptic spike stamps (entry ``e`` at ``e % C``)
+    hist_t: Any
+    #: float64[R, H, C]: the postsynaptic trace K- of each rule just after each spike
+    hist_k: Any
+    #: int64[H]: spikes appended to each history so far
+    hist_n: Any
+    #: int64: the mutable blocks' post index (``Engine.mb_tlo`` ... ``mb_post_ptr``) with
+    #: the synapses of each target sorted by delay (``post_syn``)
+    tlo: Any
+    thi: Any
+    prow: Any
+    post_ptr: Any
+    post_syn: Any
+    #: int64[S]: pointer entry (row) of each mutable synapse's source
+    syn_row: Any
+    #: int64[B]: longest delay of each block (steps)
+    dmax: Any

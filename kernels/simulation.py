@@ -40,6 +40,7 @@ from snnsim.kernels.neurons import (
     event_update_population,
     update_population,
 )
+from snnsim.kernels.plasticity import advance_pre, flush_facilitation, history_append, stdp_pre
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
 
 
@@ -56,11 +57,14 @@ def search_sorted(a, value, lo, hi):
 
 
 @njit(**JIT)
-def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring, evd):
+def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring, evd,
+                   plast):  # fmt: skip
     """Add the weights of the pending spikes' synapses to the ring buffer of one partition.
 
     Parameters
     ----------
+    k : int
+        Thread index (its replica of the presynaptic plasticity state).
     k_lo, k_hi : int
         Target partition: only synapses with ``2*k_lo <= code < 2*k_hi`` are delivered.
     whole_rows : bool
@@ -87,6 +91,9 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
         ``ring.buffer[(stamp + delay) & mask, receptor * N + target]`` (receptor planes).
     evd : EventState
         In event-driven mode the target's bit is also set in ``inbits`` of that slot.
+    plast : Plasticity or None
+        STDP state (``None`` without plastic projections: its code is pruned). A plastic
+        synapse is updated before it transmits (:func:`deliver_plastic`).
     """
     # the structures' fields are read into locals once: the loops below are the hottest
     # code of a run, and a helper call per synapse (struct arguments) halved its speed
@@ -130,8 +137,12 @@ def deliver_spikes(k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, m
                     if ev_on and w != 0:
                         inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
                 if mut is not None:
-                    deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
-                                    ev_on, inbits)  # fmt: skip
+                    if plast is None:
+                        deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
+                                        ev_on, inbits)  # fmt: skip
+                    else:
+                        deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, plast,
+                                        buf, mask, n_all, ev_on, inbits)  # fmt: skip
             cursor[j] = q0 + c
     return 0
 
@@ -164,6 +175,44 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
 
 
 @njit(**JIT)
+def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask, n_all, ev_on,
+                    inbits):  # fmt: skip
+    """:func:`deliver_mutable` when some blocks are plastic.
+
+    Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
+    before the spike transmits it, then thread ``k``'s replica of the source's presynaptic
+    state advances.
+    """
+    m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
+    m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
+    for b in range(m_lo.shape[0]):
+        if m_lo[b] <= g < m_hi[b]:
+            r = m_row[b] + g - m_lo[b]
+            a = m_indptr[r]
+            e = m_indptr[r + 1]
+            if not whole_rows:
+                a = search_sorted(m_code, c_lo, a, e)
+                e = search_sorted(m_code, c_hi, a, e)
+            ri = pl.rule[b]
+            kp = pl.kplus[k, r]
+            tl = pl.tlast[k, r]
+            for sy in range(a, e):
+                d = np.int64(m_delay[sy])
+                slot = (stamp + d) & mask
+                code = np.int64(m_code[sy])
+                t = code >> RECEPTOR_SHIFT
+                w = m_weight[sy]
+                if ri >= 0:
+                    w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl)
+                    m_weight[sy] = w
+                buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                if ev_on and w != 0:
+                    inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+            if ri >= 0:
+                advance_pre(k, r, stamp, ri, pl)
+
+
+@njit(**JIT)
 def mutable_out_degree(g, mut):
     """Return the number of synapses of source ``g`` in the mutable blocks."""
     n = 0
@@ -175,13 +224,15 @@ def mutable_out_degree(g, mut):
 
 
 @njit(**JIT)
-def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, evd, inputs, probes):
+def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, evd, inputs, probes,
+                     plast):  # fmt: skip
     """Update the neurons of partition ``k`` for ``n_steps`` steps after stamp ``t0``.
 
     Per step: apply step-current changes (``i_ext``), add aggregated Poisson input to the
     ring slot, update every population intersecting the partition (event-driven for LIF
     populations when ``evd.on``), then write state probes. Spikes go to ``spk[k]`` and their
-    per-step counts to ``cnt[k]``.
+    per-step counts to ``cnt[k]``; with plasticity (``plast`` not ``None``) the spikes of
+    neurons with plastic inputs are appended to their spike histories.
     """
     # fields are read into locals once (a field read in the per-step loop costs a
     # reference-count update each time)
@@ -268,6 +319,9 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                     models, kind, lo, hi, size, start, pop_foff[p], pop_ioff[p], pop_doff[p],
                     coeffs[p], het, pop_key[p], state, ring_row, stamp, spikes, n_out,
                 )  # fmt: skip
+        if plast is not None:
+            for q in range(before, n_out):
+                history_append(spikes[q], stamp, plast)
         if ev_on:
             inbits[slot, w_lo:w_hi] = 0
         cnt[k, s] = n_out - before
@@ -363,7 +417,7 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec
 
 
 def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, syn, mut, ring,
-                 evd, inputs, probes, rec):  # fmt: skip
+                 evd, inputs, probes, rec, plast):  # fmt: skip
     """Advance the network from stamp ``t_start`` by up to ``n_steps`` steps.
 
     Stops early when the spike recording buffer could overflow in the next chunk
@@ -373,7 +427,9 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
     trajectory depend on where segments end): readers use ``catch_up_partition`` on copies.
     Compiled twice: ``run_segment_serial``
     (one partition, no thread pool, cheaper to compile) and ``run_segment_parallel``.
-    The structures are those of :mod:`snnsim.kernels.layout`.
+    The structures are those of :mod:`snnsim.kernels.layout`. With plasticity each thread,
+    after delivering a chunk, applies the facilitations that reached their synapses in it
+    (:func:`~snnsim.kernels.plasticity.flush_facilitation`), so none stays pending.
     """
     part_lo, part_hi, spk, cnt, cursors = (
         bufs.part_lo, bufs.part_hi, bufs.spk, bufs.cnt, bufs.cursors,
@@ -395,12 +451,16 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
         for k in prange(n_thr):
             if pend_len > 0:
                 deliver_spikes(
-                    part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
-                    cursors[k], syn, mut, ring, evd,
+                    k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
+                    cursors[k], syn, mut, ring, evd, plast,
                 )  # fmt: skip
+                if plast is not None:
+                    flush_facilitation(
+                        k, part_lo[k], part_hi[k], pend_t0, pend_t0 + pend_len, mut, plast
+                    )
             update_partition(
                 k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
-                inputs, probes,
+                inputs, probes, plast,
             )  # fmt: skip
         record_chunk(t, length, t_start, spk[b], cnt[b], cursors[n_thr], syn, mut, pop_start, rec)
         pend_t0 = t
@@ -411,9 +471,13 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
         pb = 1 - b
         for k in prange(n_thr):
             deliver_spikes(
-                part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb], cursors[k],
-                syn, mut, ring, evd,
+                k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb], cursors[k],
+                syn, mut, ring, evd, plast,
             )  # fmt: skip
+            if plast is not None:
+                flush_facilitation(
+                    k, part_lo[k], part_hi[k], pend_t0, pend_t0 + pend_len, mut, plast
+                )
     return t - t_start
 
 

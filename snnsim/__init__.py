@@ -43,6 +43,7 @@ from snnsim.models import (
 )
 from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
 from snnsim.network import Network, Projection
+from snnsim.plasticity import STDP
 from snnsim.populations import Population, PopulationView
 
 if TYPE_CHECKING:
@@ -83,6 +84,7 @@ except PackageNotFoundError:  # running from a source tree without installation
 
 __all__ = [
     "LIF",
+    "STDP",
     "AllToAll",
     "Connector",
     "CubaLIF",

@@ -22,8 +22,9 @@ from snnsim.errors import ParameterError, ResourceError
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
+from snnsim.plastic_blocks import set_block_rule
 from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
-from snnsim.synapses import MAX_DELAY_STEPS, build_synapses, bytes_per_synapse
+from snnsim.synapses import MAX_DELAY_STEPS, build_synapses, bytes_per_synapse, resolve_projection
 from snnsim.timegrid import steps_on_grid
 
 if TYPE_CHECKING:
@@ -326,7 +327,30 @@ def _build_arrays(net: Network) -> Engine:
         step=net.step,
         spike_count=np.zeros(n, dtype=np.int64),
     )
+    _build_plastic(net, eng)
     return eng
+
+
+def _build_plastic(net: Network, eng: Engine) -> None:
+    """Move every plastic projection into a mutable block with its rule.
+
+    The weights are resolved again in float64 (the same streams as the static block, which
+    stores float32: STDP needs the exact values) and checked against the rule's bounds.
+    """
+    for proj in net.projections:
+        rule = proj.plasticity
+        if rule is None:
+            continue
+        table = resolve_projection(net, proj)
+        if len(table):
+            rule.check_weights(
+                float(table.weight.min()), float(table.weight.max()), f"{proj!r} (plasticity)"
+            )
+        eng.set_projection(
+            proj.index, proj.pre.global_ids, proj.post.global_ids, table.receptor, table.pre,
+            table.post, table.weight.astype(np.float64), table.delay,
+        )  # fmt: skip
+        set_block_rule(eng, proj.index, rule.as_row())
 
 
 def _build_step_currents(

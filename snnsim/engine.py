@@ -49,6 +49,7 @@ from snnsim.kernels.simulation import (
     run_segment_parallel,
     run_segment_serial,
 )
+from snnsim.plastic_blocks import plasticity_arrays
 from snnsim.synapse_blocks import projection_synapses, rebuild_post_index, replace_projection
 
 if TYPE_CHECKING:
@@ -201,6 +202,25 @@ class Engine:
     mb_prow: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     mb_post_ptr: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
     mb_post_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: plasticity (:mod:`snnsim.plastic_blocks`): rule of each mutable block (-1: none),
+    #: the rules' parameters (``STDP.as_row``), the presynaptic trace and last spike stamp
+    #: per pointer entry of ``mb_indptr``, and the spike histories of the neurons with
+    #: plastic inputs (their ids, stamps, K- per rule, spikes appended): all saved
+    pl_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pl_param: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 8)))
+    pl_kplus: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(1))
+    pl_tlast: npt.NDArray[np.int64] = field(default_factory=lambda: np.full(1, -1, np.int64))
+    pl_hist_gid: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pl_hist_t: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 1), np.int64))
+    pl_hist_k: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((1, 0, 1)))
+    pl_hist_n: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: derived by ``sync_plasticity`` (never saved): history row of each neuron (-1: none),
+    #: the post index sorted by delay within a target, each synapse's row, each block's
+    #: longest delay
+    pl_hrow: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pl_post_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pl_syn_row: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    pl_dmax: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -562,6 +582,9 @@ class Engine:
 
         pops, state, syn, mut, ring, inputs = self.kernel_arrays()
         evd = self._event_args(p_gid)
+        # STDP state (None without plastic projections: the run loop then compiles none of
+        # it); the presynaptic state has one replica per thread, copied back after segments
+        plast = plasticity_arrays(self, n_thr)
         bufs = Buffers(part_lo=part_lo, part_hi=part_hi, spk=spk, cnt=cnt, cursors=cursors)
         segment = run_segment_parallel if n_thr > 1 else run_segment_serial
 
@@ -602,8 +625,11 @@ class Engine:
                     )  # fmt: skip
                     steps = int(
                         segment(t0, seg, chunk, per_chunk, bufs, pops, state, syn, mut, ring,
-                                evd, inputs, probes, rec)
+                                evd, inputs, probes, rec, plast)
                     )  # fmt: skip
+                    if plast is not None:
+                        self.pl_kplus[:] = plast.kplus[0]
+                        self.pl_tlast[:] = plast.tlast[0]
                     seg_wall = time.perf_counter() - t_seg
                     self.step = t0 + steps
                     self.total_spikes += int(counters[0])
@@ -756,5 +782,6 @@ def compile_kernels(eng: Engine) -> float:
         spike_count=eng.spike_count, counters=np.zeros(3, dtype=np.int64),
     )  # fmt: skip
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
-    segment(eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec)
+    plast = plasticity_arrays(eng, n_thr)
+    segment(eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast)
     return time.perf_counter() - t0

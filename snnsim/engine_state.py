@@ -26,6 +26,7 @@ import numpy.typing as npt
 
 from snnsim.engine import Engine
 from snnsim.h5safe import AtMost
+from snnsim.plasticity import N_RULE_PARAMS
 from snnsim.state_checks import (
     Layout,
     PoissonLayout,
@@ -38,6 +39,7 @@ from snnsim.state_checks import (
     check_min_delay,
     check_mutable_blocks,
     check_pin_w,
+    check_plasticity,
     check_ring,
     check_syn_code,
     check_syn_delay,
@@ -181,6 +183,18 @@ def _pin_targets(lay: Layout) -> tuple[int]:
     return (sum(t.targets.size for t in lay.poisson),)
 
 
+def _rules(lay: Layout) -> tuple[None, int]:
+    return (None, N_RULE_PARAMS)
+
+
+def _any2(lay: Layout) -> tuple[None, None]:
+    return (None, None)
+
+
+def _any3(lay: Layout) -> tuple[None, None, None]:
+    return (None, None, None)
+
+
 def _upto_neurons(lay: Layout) -> tuple[AtMost]:
     return (AtMost(lay.n),)
 
@@ -265,6 +279,15 @@ ENGINE_ARRAYS: tuple[StateArray, ...] = (
     _A("mb_code", _I32, "1 (2 * target global id + receptor)", _any),
     _A("mb_weight", _F64, _INPUT_UNITS, _any),
     _A("mb_delay", DType((np.uint16,)), "steps", _any, check_min_delay),
+    # plasticity (snnsim.plastic_blocks); one validator checks them together
+    _A("pl_rule", _I64, "1 (rule of each mutable block, -1: none)", _any, check_plasticity),
+    _A("pl_param", _F64, "ms, ms, 1, 1, nA, nA, 1, 1 (STDP.as_row)", _rules),
+    _A("pl_kplus", _F64, "1 (presynaptic trace per block row)", _any),
+    _A("pl_tlast", _I64, "steps (last presynaptic spike per block row, -1: none)", _any),
+    _A("pl_hist_gid", _I64, "1 (neurons with plastic inputs)", _any),
+    _A("pl_hist_t", _I64, "steps (ring of postsynaptic spike stamps)", _any2),
+    _A("pl_hist_k", _F64, "1 (postsynaptic trace per rule after each spike)", _any3),
+    _A("pl_hist_n", _I64, "spikes (appended to each history)", _any),
     # derived from the models on load
     _A(
         "coeffs",
@@ -305,6 +328,10 @@ ENGINE_ARRAYS: tuple[StateArray, ...] = (
     _A("mb_prow", _I64, "1", _any, saved=False, derive=_empty(np.int64)),
     _A("mb_post_ptr", _I64, "1", _any, saved=False, derive=_empty(np.int64, 1)),
     _A("mb_post_syn", _I64, "1", _any, saved=False, derive=_empty(np.int64)),
+    _A("pl_hrow", _I64, "1", _any, saved=False, derive=_empty(np.int64)),
+    _A("pl_post_syn", _I64, "1", _any, saved=False, derive=_empty(np.int64)),
+    _A("pl_syn_row", _I64, "1", _any, saved=False, derive=_empty(np.int64)),
+    _A("pl_dmax", _I64, "1", _any, saved=False, derive=_empty(np.int64)),
 )
 
 #: Integer Engine fields saved as attributes of ``/engine``.

@@ -87,6 +87,7 @@ from snnsim.h5safe import PathLike, Reader
 from snnsim.inputs import PoissonInput
 from snnsim.network import Network, Projection
 from snnsim.paths import check_output_file
+from snnsim.plasticity import STDP
 from snnsim.recordings_io import read_recorders, restore_recorders, write_recorders
 from snnsim.sonata import read_sonata_spikes, write_sonata_spikes
 
@@ -263,6 +264,9 @@ def _load_open(r: Reader) -> Network:
                     weight_exp=pd.weight_exp,
                 )
             )
+        for b, rule in zip(eng.mb_proj, eng.pl_rule, strict=True):
+            if rule >= 0:  # the rule lives in the engine (pl_param)
+                net.projections[int(b)].plasticity = STDP.from_row(eng.pl_param[rule])
         for t, inp in desc.inputs:
             net.add_input(target_of(objs[t.pop], t), inp)
         restore_recorders(r, net, objs, recs, dt)

@@ -17,6 +17,7 @@ from snnsim.errors import ConnectivityError, ParameterError, ResourceError, Simu
 from snnsim.inputs import Input, PoissonInput, StepCurrent
 from snnsim.models import NeuronModel
 from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
+from snnsim.plasticity import STDP
 from snnsim.populations import Population, PopulationView, Target
 from snnsim.projections import Projection
 from snnsim.timegrid import steps_on_grid
@@ -266,6 +267,7 @@ class Network:
         round_delays: bool = False,
         label: str | None = None,
         weight_exp: int | None = None,
+        plasticity: STDP | None = None,
     ) -> Projection:
         """Connect ``pre`` to ``post`` with ``connector``.
 
@@ -290,6 +292,11 @@ class Network:
             Only onto fixed-point models (:class:`~snnsim.models.LoihiLIF`): the weights are
             integer mantissas and each synapse brings ``weight * 2**weight_exp`` (Lava's
             ``Dense`` weight exponent; default 0, range ``-7..7``).
+        plasticity : STDP, optional
+            Make the synapses plastic (:class:`snnsim.plasticity.STDP`, NEST
+            ``stdp_synapse`` / ``stdp_nn_symm_synapse`` semantics); their weights are then
+            float64 and must lie within the rule's bounds, whose sign is the receptor's
+            (``w_max > 0`` onto ``exc``, ``w_max < 0`` onto ``inh``).
         """
         self.require_unbuilt("connect")
         pre = self._check_target(pre, "connect(pre=...)")
@@ -326,6 +333,8 @@ class Network:
             )
         post.model.receptor_index(receptor, "connect")
         weight_exp = _check_weight_exp(weight_exp, post.model)
+        if plasticity is not None:
+            check_plasticity(plasticity, post.model, receptor, weight)
         index = len(self.projections)
         proj = Projection(
             index,
@@ -338,6 +347,7 @@ class Network:
             bool(round_delays),
             label or f"{pre.population.label}->{post.population.label}#{index}",
             weight_exp=weight_exp,
+            plasticity=plasticity,
         )
         what = f"connect({pre.population.label} -> {post.population.label})"
         proj.check_description(what)
@@ -568,3 +578,26 @@ def recording_bytes(recorders: list[Recorder], step: int, n_steps: int) -> tuple
         if size > biggest:
             biggest, name = size, what
     return total, name
+
+
+def check_plasticity(rule: Any, model: NeuronModel, receptor: str | None, weight: Any) -> None:
+    """Check ``connect(plasticity=...)``: an :class:`STDP` whose sign suits the receptor.
+
+    Scalar weights are checked against the rule's bounds here; others when the network is
+    built (``snnsim.build``).
+    """
+    if not isinstance(rule, STDP):
+        raise ConnectivityError(
+            f"connect(plasticity={rule!r}): expected a rule such as snn.STDP(...) or None"
+        )
+    rec = model.receptor_index(receptor, "connect")
+    if model.signed_receptors:
+        want = 1 if model.receptors[rec] == "exc" else -1
+        if rule.sign != want:
+            raise ConnectivityError(
+                f"connect(receptor={model.receptors[rec]!r}, plasticity=STDP(w_max="
+                f"{rule.w_max!r})): w_max must be {'> 0' if want > 0 else '< 0'} onto this "
+                "receptor (the weights' sign; inhibitory rules use w_max < 0 as NEST)"
+            )
+    if isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
+        rule.check_weights(float(weight), float(weight), "connect(plasticity=...)")

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from snnsim.connectors import Connector
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
+from snnsim.plasticity import STDP
 from snnsim.streams import STREAM_SET, key_of
 from snnsim.synapses import (
     MAX_DELAY_STEPS,
@@ -69,6 +70,8 @@ class Projection:
     label: str
     #: weight exponent onto fixed-point models (weights are mantissas), else None
     weight_exp: int | None = None
+    #: the plasticity rule (:class:`snnsim.plasticity.STDP`), or None for static synapses
+    plasticity: STDP | None = None
     #: calls of :meth:`set` with a distribution so far (each draws from its own stream)
     set_calls: int = field(default=0, repr=False, compare=False)
 
@@ -80,6 +83,7 @@ class Projection:
             "post": self.post.population.label,
             "receptor": self.receptor or "",
             **self.connector.describe(),
+            **({"plasticity": self.plasticity.describe()} if self.plasticity else {}),
         }
 
     def __repr__(self) -> str:
@@ -239,6 +243,11 @@ class Projection:
     # ------------------------------------------------------------------ access
     def table(self) -> ProjectionTable:
         """Return the projection's synapses as they are now (the weights the simulation uses).
+
+        For a plastic projection these are the weights with every pairing applied whose
+        pre- and postsynaptic spikes have reached the synapse by the current time (NEST's
+        ``GetConnections`` returns the weight as of each synapse's last presynaptic spike:
+        the two agree at every presynaptic spike, see :mod:`snnsim.plasticity`).
 
         Before the network is built the table is resolved from the description (the same
         random streams as ``build``, so the same synapses); afterwards it is read from the

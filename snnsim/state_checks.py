@@ -528,3 +528,32 @@ def check_ev_words(a: Array, c: StateCheck) -> None:
     for name, stamps in (("ev_last", last), ("ev_blk", blk)):
         if stamps.size and (stamps.min() < 0 or stamps.max() > step):
             raise c.bad(name, f"stamps must be in [0, {step}] (the current step)")
+
+
+def check_plasticity(a: Array, c: StateCheck) -> None:
+    """Plasticity state: one rule index per mutable block, rules, traces and histories."""
+    arr, n = c.arrays, c.layout.n
+    n_blk = arr["mb_proj"].size
+    param = arr["pl_param"]
+    if a.size != n_blk or np.any(a < -1) or np.any(a >= param.shape[0]):
+        raise c.bad("pl_rule", f"needs one rule index in [-1, {param.shape[0]}) per block")
+    if param.size and (
+        not np.all(np.isfinite(param)) or np.any(param[:, :2] <= 0) or np.any(param[:, 5] == 0)
+    ):
+        raise c.bad("pl_param", "time constants must be > 0, w_max != 0, all finite")
+    n_ptr = arr["mb_indptr"].size
+    for name in ("pl_kplus", "pl_tlast"):
+        if arr[name].size != n_ptr:
+            raise c.bad(name, f"needs one entry per row pointer ({n_ptr})")
+    if not np.all(np.isfinite(arr["pl_kplus"])) or np.any(arr["pl_tlast"] > c.scalars["step"]):
+        raise c.bad("pl_kplus", "traces must be finite and spike stamps not in the future")
+    gid, hist_t, hist_k, hist_n = (
+        arr["pl_hist_gid"], arr["pl_hist_t"], arr["pl_hist_k"], arr["pl_hist_n"],
+    )  # fmt: skip
+    rows = gid.size
+    if np.any(gid < 0) or np.any(gid >= n) or np.any(np.diff(gid) <= 0):
+        raise c.bad("pl_hist_gid", f"must be ascending neuron ids in [0, {n})")
+    if hist_t.shape[0] != rows or hist_k.shape[1:] != hist_t.shape or hist_n.size != rows:
+        raise c.bad("pl_hist_t", "history arrays do not match pl_hist_gid")
+    if np.any(hist_n < 0) or not np.all(np.isfinite(hist_k)):
+        raise c.bad("pl_hist_n", "counts must be >= 0 and traces finite")

@@ -16,6 +16,8 @@ Engine storage is a list of blocks (design.md section 5):
 ``Projection.set`` on a built network moves the projection's synapses out of the static
 block (or replaces its mutable block) into a new mutable block holding exactly the values
 given. Delays longer than the ring buffer grow it, keeping the spikes in flight.
+A plastic projection keeps its rule and its sources' presynaptic traces
+(:mod:`snnsim.plastic_blocks`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
+from snnsim.plastic_blocks import block_rows, sync_plasticity
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -129,10 +132,17 @@ def replace_projection(
 
     Its synapses leave the static block (or its old mutable block is dropped) and a new
     mutable block holds exactly these values (float64 weights, delays in steps). The ring
-    buffer grows when a delay does not fit, keeping every spike in flight.
+    buffer grows when a delay does not fit, keeping every spike in flight. A plastic block's
+    rule and presynaptic state (per source) carry over to the new block.
     """
     b = _block_of(eng, index)
+    rule = -1
+    old_src = np.zeros(0, dtype=np.int64)
+    old_kplus, old_tlast = np.zeros(0), np.zeros(0, dtype=np.int64)
     if b >= 0:
+        rule = int(eng.pl_rule[b])
+        rows, old_src = block_rows(eng, b)
+        old_kplus, old_tlast = eng.pl_kplus[rows].copy(), eng.pl_tlast[rows].copy()
         _drop_block(eng, b)
     else:
         idx, _, _ = _static_members(eng, index, pre_gids, post_gids, receptor)
@@ -156,6 +166,14 @@ def replace_projection(
     eng.mb_code = np.concatenate((eng.mb_code, code.astype(np.int32)))
     eng.mb_weight = np.concatenate((eng.mb_weight, weight[order].astype(np.float64)))
     eng.mb_delay = np.concatenate((eng.mb_delay, delay[order].astype(np.uint16)))
+    kplus = np.zeros(hi - lo + 1, dtype=np.float64)
+    tlast = np.full(hi - lo + 1, -1, dtype=np.int64)
+    keep = (old_src >= lo) & (old_src < hi)
+    kplus[old_src[keep] - lo] = old_kplus[keep]
+    tlast[old_src[keep] - lo] = old_tlast[keep]
+    eng.pl_rule = np.append(eng.pl_rule, np.int64(rule))
+    eng.pl_kplus = np.concatenate((eng.pl_kplus, kplus))
+    eng.pl_tlast = np.concatenate((eng.pl_tlast, tlast))
     _fit_delays(eng)
     rebuild_post_index(eng)
 
@@ -188,6 +206,7 @@ def rebuild_post_index(eng: Engine) -> None:
     eng.mb_tlo, eng.mb_thi, eng.mb_prow = tlo, thi, prow
     eng.mb_post_ptr = np.concatenate(ptrs).astype(np.int64)
     eng.mb_post_syn = syn
+    sync_plasticity(eng)
 
 
 def _drop_static(eng: Engine, idx: _I64) -> None:
@@ -216,6 +235,9 @@ def _drop_block(eng: Engine, b: int) -> None:
     ptr = np.delete(eng.mb_indptr, np.arange(r0, r1 + 1))
     ptr[r0:] -= n_syn
     eng.mb_indptr = ptr
+    eng.pl_kplus = np.delete(eng.pl_kplus, np.arange(r0, r1 + 1))
+    eng.pl_tlast = np.delete(eng.pl_tlast, np.arange(r0, r1 + 1))
+    eng.pl_rule = np.delete(eng.pl_rule, b)
     later = np.arange(eng.mb_proj.size) > b
     eng.mb_row = np.where(later, eng.mb_row - n_rows, eng.mb_row)
     for name in ("mb_proj", "mb_lo", "mb_hi", "mb_row"):

@@ -29,9 +29,11 @@ LAYERS: dict[str, int] = {
     # engine: compiled arrays, run loop, synapse blocks (no description object)
     "snnsim.engine": 2,
     "snnsim.synapse_blocks": 2,
+    "snnsim.plastic_blocks": 2,
     # description values: models, connectors, distributions, inputs
     "snnsim.distributions": 3,
     "snnsim.connectors": 3,
+    "snnsim.plasticity": 3,
     "snnsim.inputs": 3,
     "snnsim.models": 3,
     "snnsim.parameters": 3,
@@ -62,8 +64,6 @@ LAYERS: dict[str, int] = {
     "snnsim": 8,
     "snnsim.demo": 8,
     "snnsim.bench": 8,
-    # hardware: design rules and exporters read the public description (network, tables)
-    "snnsim.hardware": 8,
     "snnsim.torch": 8,
     "snnsim.cli": 9,
 }

@@ -34,6 +34,7 @@ EXPECTED_ALL = [
     "RLeaky",
     "RateRecorder",
     "RunStats",
+    "STDP",
     "SpikeRecorder",
     "SpikeSource",
     "StateRecorder",

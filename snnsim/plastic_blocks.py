@@ -1,0 +1,167 @@
+"""The engine's plasticity state: rules of the mutable blocks, traces and spike histories.
+
+A plastic projection is a mutable block (:mod:`snnsim.synapse_blocks`) whose
+``pl_rule[b]`` names a row of ``pl_param`` (the rule's parameters, see
+:meth:`snnsim.plasticity.STDP.as_row`). The state the run loop updates
+(:class:`~snnsim.kernels.layout.Plasticity`, rules in :mod:`snnsim.kernels.plasticity`):
+
+- per pointer entry of ``mb_indptr`` (i.e. per block row = source neuron): ``pl_kplus``,
+  the presynaptic trace as of the source's last spike, and ``pl_tlast``, that spike's stamp
+  (-1 before the first). Entries of static blocks and entry 0 are unused;
+- per neuron with plastic inputs (``pl_hist_gid``, ascending): a ring of its last ``C``
+  spike stamps (``pl_hist_t``), the postsynaptic trace of each rule just after each spike
+  (``pl_hist_k``) and the number of spikes appended (``pl_hist_n``).
+
+All of them are saved in checkpoints; the history rows of the neurons (``pl_hrow``), the
+delay-sorted post index (``pl_post_syn``), each synapse's row (``pl_syn_row``) and each
+block's longest delay (``pl_dmax``) are derived by :func:`sync_plasticity`, which also
+resizes the histories when the blocks change (keeping their newest entries).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import numpy.typing as npt
+
+from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
+
+if TYPE_CHECKING:
+    from snnsim.engine import Engine
+
+__all__ = ["block_rows", "plasticity_arrays", "set_block_rule", "sync_plasticity"]
+
+_I64 = npt.NDArray[np.int64]
+
+
+def block_rows(eng: Engine, b: int) -> tuple[_I64, _I64]:
+    """Pointer entries (rows) of block ``b`` and their source ids (the last entry excluded)."""
+    r0 = int(eng.mb_row[b])
+    n = int(eng.mb_hi[b] - eng.mb_lo[b])
+    return r0 + np.arange(n, dtype=np.int64), int(eng.mb_lo[b]) + np.arange(n, dtype=np.int64)
+
+
+def set_block_rule(eng: Engine, index: int, row: list[float]) -> None:
+    """Make projection ``index``'s mutable block plastic with the rule ``row``."""
+    hits = np.flatnonzero(eng.mb_proj == index)
+    if not hits.size:
+        raise RuntimeError(f"projection {index} has no mutable block")
+    new = np.asarray(row, dtype=np.float64)
+    same: _I64 = np.zeros(0, dtype=np.int64)
+    if eng.pl_param.size:
+        same = np.flatnonzero(np.all(eng.pl_param == new, axis=1))
+    if same.size:
+        ri = int(same[0])
+    else:
+        ri = eng.pl_param.shape[0]
+        eng.pl_param = np.vstack((eng.pl_param.reshape(-1, new.size), new[None, :]))
+    eng.pl_rule[int(hits[0])] = ri
+    sync_plasticity(eng)
+
+
+def _history_capacity(eng: Engine) -> int:
+    """Return the ring entries per neuron: the longest plastic delay + ``min_delay`` + 2.
+
+    One spike per step at most; see :mod:`snnsim.kernels.plasticity`.
+    """
+    dmax = 1
+    for b in np.flatnonzero(eng.pl_rule >= 0):
+        s0 = int(eng.mb_indptr[eng.mb_row[b]])
+        s1 = int(eng.mb_indptr[eng.mb_row[b] + eng.mb_hi[b] - eng.mb_lo[b]])
+        if s1 > s0:
+            dmax = max(dmax, int(eng.mb_delay[s0:s1].max()))
+    return dmax + int(min(eng.min_delay, 1 << 16)) + 2
+
+
+def sync_plasticity(eng: Engine) -> None:
+    """Derive the plasticity index arrays and fit the histories to the current blocks."""
+    n_blk = eng.mb_proj.size
+    if eng.pl_rule.size != n_blk:  # blocks made by an engine without plasticity state
+        eng.pl_rule = np.full(n_blk, -1, dtype=np.int64)
+    n_ptr = eng.mb_indptr.size
+    if eng.pl_kplus.size != n_ptr:
+        eng.pl_kplus = np.zeros(n_ptr, dtype=np.float64)
+        eng.pl_tlast = np.full(n_ptr, -1, dtype=np.int64)
+    n_syn = eng.mb_code.size
+    syn_row = np.zeros(n_syn, dtype=np.int64)
+    post_syn = eng.mb_post_syn.copy()
+    dmax = np.zeros(n_blk, dtype=np.int64)
+    targets = []
+    for b in range(n_blk):
+        rows, _ = block_rows(eng, b)
+        r0 = int(eng.mb_row[b])
+        counts = np.diff(eng.mb_indptr[r0 : r0 + rows.size + 1])
+        s0 = int(eng.mb_indptr[r0])
+        s1 = s0 + int(counts.sum())
+        syn_row[s0:s1] = np.repeat(rows, counts)
+        if eng.pl_rule[b] < 0:
+            continue
+        if s1 > s0:
+            dmax[b] = int(eng.mb_delay[s0:s1].max())
+        targets.append(eng.mb_code[s0:s1].astype(np.int64) >> RECEPTOR_SHIFT)
+        # the synapses of each target sorted by delay (stable: block order within a delay)
+        p0 = int(eng.mb_prow[b])
+        p1 = p0 + int(eng.mb_thi[b] - eng.mb_tlo[b])
+        ptr = eng.mb_post_ptr[p0 : p1 + 1]
+        seg = np.repeat(np.arange(ptr.size - 1), np.diff(ptr))
+        part = eng.mb_post_syn[ptr[0] : ptr[-1]]
+        order = np.lexsort((eng.mb_delay[part], seg))
+        post_syn[ptr[0] : ptr[-1]] = part[order]
+    gids = np.unique(np.concatenate(targets)) if targets else np.zeros(0, dtype=np.int64)
+    hrow = np.full(eng.n, -1, dtype=np.int64)
+    hrow[gids] = np.arange(gids.size, dtype=np.int64)
+    eng.pl_hrow, eng.pl_post_syn, eng.pl_syn_row, eng.pl_dmax = hrow, post_syn, syn_row, dmax
+    _fit_histories(eng, gids, _history_capacity(eng) if gids.size else 1)
+
+
+def _fit_histories(eng: Engine, gids: _I64, cap: int) -> None:
+    """Give the histories rows ``gids`` and ``cap`` entries, keeping the newest entries."""
+    n_rules = max(eng.pl_param.shape[0], 1)
+    old_gid, old_t, old_k, old_n = eng.pl_hist_gid, eng.pl_hist_t, eng.pl_hist_k, eng.pl_hist_n
+    if (
+        np.array_equal(old_gid, gids)
+        and old_t.shape == (gids.size, cap)
+        and old_k.shape == (n_rules, gids.size, cap)
+    ):
+        return
+    hist_t = np.zeros((gids.size, cap), dtype=np.int64)
+    hist_k = np.zeros((n_rules, gids.size, cap), dtype=np.float64)
+    hist_n = np.zeros(gids.size, dtype=np.int64)
+    old_cap = old_t.shape[1] if old_t.ndim == 2 else 0
+    where = {int(g): h for h, g in enumerate(old_gid)}
+    for h, g in enumerate(gids):
+        o = where.get(int(g))
+        if o is None or old_cap == 0:
+            continue
+        n = int(old_n[o])
+        keep = np.arange(max(0, n - min(cap, old_cap)), n)
+        hist_t[h, keep % cap] = old_t[o, keep % old_cap]
+        r = min(n_rules, old_k.shape[0])
+        hist_k[:r, h, keep % cap] = old_k[:r, o][:, keep % old_cap]
+        hist_n[h] = n
+    eng.pl_hist_gid, eng.pl_hist_t, eng.pl_hist_k, eng.pl_hist_n = gids, hist_t, hist_k, hist_n
+
+
+def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
+    """Return the run loop's :class:`Plasticity` (``None`` when no block is plastic).
+
+    The presynaptic state gets one replica per thread (copies of ``pl_kplus``/``pl_tlast``);
+    :meth:`Engine.run` copies replica 0 back after every segment.
+    """
+    if not np.any(eng.pl_rule >= 0):
+        return None
+    raw = eng.pl_param
+    param = np.zeros_like(raw)
+    param[:, 0] = eng.dt / raw[:, 0]
+    param[:, 1] = eng.dt / raw[:, 1]
+    param[:, 2:4] = raw[:, 2:4]
+    param[:, 4] = raw[:, 4] / raw[:, 5]
+    param[:, 5:] = raw[:, 5:]
+    return Plasticity(
+        rule=eng.pl_rule, param=param, kplus=np.tile(eng.pl_kplus, (n_thr, 1)),
+        tlast=np.tile(eng.pl_tlast, (n_thr, 1)), hrow=eng.pl_hrow, hist_t=eng.pl_hist_t,
+        hist_k=eng.pl_hist_k, hist_n=eng.pl_hist_n, tlo=eng.mb_tlo, thi=eng.mb_thi,
+        prow=eng.mb_prow, post_ptr=eng.mb_post_ptr, post_syn=eng.pl_post_syn,
+        syn_row=eng.pl_syn_row, dmax=eng.pl_dmax,
+    )  # fmt: skip
