@@ -21,6 +21,7 @@ import inspect
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from snnsim.hardware import spinnaker
 from snnsim.hardware.quantize import QuantizationReport, QuantizedNetwork, quantize
 from snnsim.hardware.rules import Report, Violation, check
 from snnsim.hardware.targets import TARGETS, Target, get_target
@@ -43,6 +44,7 @@ __all__ = [
     "get_target",
     "import_nir",
     "quantize",
+    "spinnaker",
 ]
 
 #: Export format -> (module, function, design-rule target checked before writing).

@@ -461,3 +461,7 @@ def _add_rows(
     for i in range(n_rows):
         if bounds[i + 1] > bounds[i]:
             rows[i] = np.concatenate([rows[i], words[order[bounds[i] : bounds[i + 1]]]])
+
+
+#: ``hw.spinnaker.map(net)``: the name the issue and the README use for :func:`map_network`.
+map = map_network
