@@ -48,7 +48,7 @@ def _nest(times: list[list[float]]) -> dict[str, np.ndarray]:
     senders = np.asarray(ev["senders"]) - astro[0].global_id
     out = {}
     for name in ("IP3", "Ca_astro", "h_IP3R"):
-        arr = np.full((int(round(T_MS / DT)), N), np.nan)
+        arr = np.full((round(T_MS / DT), N), np.nan)
         arr[steps, senders] = np.asarray(ev[name])
         out[name] = arr
     return out
@@ -64,7 +64,7 @@ def _snnsim(times: list[list[float]]) -> dict[str, np.ndarray]:
         )
     rec = net.record_state(astro, ["IP3", "Ca_astro", "h_IP3R", "SIC"])
     net.run(T_MS)
-    assert np.allclose(rec.times, DT * np.arange(1, int(round(T_MS / DT)) + 1))
+    assert np.allclose(rec.times, DT * np.arange(1, round(T_MS / DT) + 1))
     return {k: rec[k] for k in ("IP3", "Ca_astro", "h_IP3R", "SIC")}
 
 
