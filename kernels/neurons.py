@@ -3,7 +3,8 @@
 Every population has a model ``kind`` (declared by its model class in
 :mod:`snnsim.models`); the run loop calls the three functions below and nothing else that
 knows about models. Each model's kernels live in their own module (:mod:`.lif`,
-:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`, :mod:`.discrete`) and are listed once,
+:mod:`.lif_delta`, :mod:`.loihi`, :mod:`.sources`, :mod:`.discrete`,
+:mod:`.astrocytes`) and are listed once,
 in :data:`MODEL_KERNELS`. Every kernel advances neurons of one population by one time step
 of length ``dt`` in the order fixed by the design (NEST order):
 
@@ -40,6 +41,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from numba import njit
 from numba.extending import overload
+from snnsim.kernels.astrocytes import astrocyte_lr_update, astrocyte_update
 from snnsim.kernels.discrete import (
     cuba_lif_update,
     cuba_lif_update_het,
@@ -78,6 +80,8 @@ from snnsim.kernels.sources import (
 __all__ = [
     "DENSE_MIN",
     "KINDS",
+    "KIND_ASTROCYTE",
+    "KIND_ASTROCYTE_LR",
     "KIND_CUBA_LIF",
     "KIND_LEAKY",
     "KIND_LIF",
@@ -117,6 +121,8 @@ KIND_SPIKE_SOURCE = 4
 KIND_LOIHI_LIF = 5
 KIND_LEAKY = 6
 KIND_CUBA_LIF = 7
+KIND_ASTROCYTE = 8
+KIND_ASTROCYTE_LR = 9
 
 
 class ModelKernels(NamedTuple):
@@ -146,6 +152,8 @@ MODEL_KERNELS: dict[int, ModelKernels] = {
     KIND_LOIHI_LIF: ModelKernels(loihi_lif_update, loihi_lif_update_het),
     KIND_LEAKY: ModelKernels(leaky_update, leaky_update_het),
     KIND_CUBA_LIF: ModelKernels(cuba_lif_update, cuba_lif_update_het),
+    KIND_ASTROCYTE: ModelKernels(astrocyte_update, astrocyte_update),
+    KIND_ASTROCYTE_LR: ModelKernels(astrocyte_lr_update, astrocyte_lr_update),
 }
 
 #: Kinds in the order of a model set's entries.

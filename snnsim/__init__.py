@@ -32,6 +32,8 @@ from snnsim.engine import RunStats
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.models import (
     LIF,
+    Astrocyte,
+    AstrocyteLR,
     CubaLIF,
     Leaky,
     LIFDelta,
@@ -86,6 +88,8 @@ __all__ = [
     "LIF",
     "STDP",
     "AllToAll",
+    "Astrocyte",
+    "AstrocyteLR",
     "Connector",
     "CubaLIF",
     "Distribution",

@@ -11,6 +11,8 @@ import snnsim
 EXPECTED_ALL = [
     "LIF",
     "AllToAll",
+    "Astrocyte",
+    "AstrocyteLR",
     "Connector",
     "CubaLIF",
     "Distribution",
