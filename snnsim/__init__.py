@@ -43,7 +43,7 @@ from snnsim.models import (
     RLeaky,
     SpikeSource,
 )
-from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
+from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder, WeightRecorder
 from snnsim.network import Network, Projection
 from snnsim.plasticity import STDP
 from snnsim.populations import Population, PopulationView
@@ -118,6 +118,7 @@ __all__ = [
     "StateRecorder",
     "StepCurrent",
     "Uniform",
+    "WeightRecorder",
     "__version__",
     "errors",
     "load",

@@ -50,7 +50,12 @@ from snnsim.kernels.simulation import (
     run_segment_serial,
 )
 from snnsim.plastic_blocks import plasticity_arrays
-from snnsim.synapse_blocks import projection_synapses, rebuild_post_index, replace_projection
+from snnsim.synapse_blocks import (
+    projection_synapses,
+    projection_weight_slots,
+    rebuild_post_index,
+    replace_projection,
+)
 
 if TYPE_CHECKING:
     from snnsim.monitors import Recorder
@@ -365,6 +370,32 @@ class Engine:
         """Return one projection's synapses (:func:`snnsim.synapse_blocks.projection_synapses`)."""
         return projection_synapses(self, index, pre_gids, post_gids, receptor)
 
+    def _weight_sampler(self, rec: Any) -> Any:
+        """Return a function giving ``rec``'s weights now (``rec.synapses`` of its projection).
+
+        Weights of a mutable block are read from ``mb_weight`` (which plasticity updates in
+        place); a static projection's weights cannot change during a run and are read once.
+        Values are those of :meth:`Projection.get` (divided by the weight scale).
+        """
+        idx = int(rec.projection_index)
+        pre, post = rec.pre_gids, rec.post_gids
+        slots = projection_weight_slots(self, idx, pre, post)
+        n_syn = int(slots.size) if slots is not None else -1
+        if slots is None:
+            weight = projection_synapses(self, idx, pre, post, rec.receptor_index)[2]
+            n_syn = int(weight.size)
+        if rec.synapses.size and int(rec.synapses.max()) >= n_syn:
+            raise ParameterError(
+                f"{rec!r}: synapse index {int(rec.synapses.max())} but the projection has "
+                f"{n_syn} synapses; record_weights(..., synapses=...) with indices < {n_syn}"
+            )
+        scale = float(rec.weight_scale)
+        if slots is None:
+            fixed = weight[rec.synapses] / scale
+            return lambda: fixed.copy()
+        picked = slots[rec.synapses]
+        return lambda: self.mb_weight[picked] / scale
+
     def set_projection(
         self, index: int, pre_gids: npt.NDArray[np.int64], post_gids: npt.NDArray[np.int64],
         receptor: int, pre: npt.NDArray[np.int64], post: npt.NDArray[np.int64],
@@ -516,6 +547,16 @@ class Engine:
         spike_recs: list[Any] = [r for r in recorders if r.kind == "spikes"]
         state_recs: list[Any] = [r for r in recorders if r.kind == "state"]
         rate_recs: list[Any] = [r for r in recorders if r.kind == "rates"]
+        weight_recs: list[Any] = [r for r in recorders if r.kind == "weights"]
+        take_weights = [self._weight_sampler(r) for r in weight_recs]
+
+        def sample_weights() -> None:
+            # between segments: every spike of the steps up to self.step is booked
+            for wr, take in zip(weight_recs, take_weights, strict=True):
+                if wr.next_stamp == self.step:
+                    wr.consume(np.array([self.step], dtype=np.int64), take()[None, :])
+
+        sample_weights()  # the sample at the step this run starts from
 
         rec_mask = np.zeros(self.n, dtype=np.uint8)
         rec_masks = []
@@ -603,6 +644,11 @@ class Engine:
                 while done < n_steps:
                     seg = min(n_steps - done, seg_len)
                     t0 = self.step
+                    # a segment ends at the next weight sample (splitting changes nothing)
+                    full = seg == seg_len
+                    for wr in weight_recs:
+                        seg = min(seg, max(1, wr.next_stamp - t0))
+                    full = full and seg == seg_len
                     rec_base = np.array([t0 // sr.every + 1 for sr in state_recs], dtype=i64)
                     rows = np.array(
                         [(t0 + seg) // sr.every - t0 // sr.every for sr in state_recs], dtype=i64
@@ -652,11 +698,12 @@ class Engine:
                     for rr in rate_recs:
                         col = rate_col[rr.population.index]
                         rr.consume(t0 + 1, rate_counts[:steps, col].copy())
+                    sample_weights()
                     done += steps
                     if reporter is not None:
                         reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
                     # aim for ~0.5 s of wall time per segment (progress) within the memory cap
-                    if steps == seg and seg_wall > 0:
+                    if steps == seg and full and seg_wall > 0:
                         seg_len = int(min(max_seg, max(1, seg * min(4.0, 0.5 / seg_wall))))
                     # a consistent point: a Ctrl-C held since the segment began stops here
                     sigint.deliver()

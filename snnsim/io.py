@@ -46,7 +46,10 @@ synapse (steps).
 ``/recorders/<i>`` (creation order): attrs ``kind`` (``spikes``, ``state`` or ``rates``),
 ``population``, dataset ``indices``; spikes: ``steps``, ``ids`` (and ``times`` in ms);
 state: ``steps``, ``data`` (and ``times``), attrs ``variables``, ``every``; rates: ``counts``
-(and ``rates`` in Hz, ``times`` in ms), attr ``bin_steps``.
+(and ``rates`` in Hz, ``times`` in ms), attr ``bin_steps``; weights (``kind="weights"``):
+no population, attrs ``projection`` (index), ``projection_label``, ``start_step`` and
+``every`` (steps), datasets ``synapses`` (indices in ``Projection.get`` order), ``steps``,
+``values`` (n_samples x n_synapses) and ``times`` (ms).
 
 Every group of numbered children (``populations``, ``projections``, ``inputs``, ``recorders``)
 carries a ``count`` attribute. Every dataset carries a ``units`` attribute; every non-scalar
@@ -221,7 +224,7 @@ def _load_open(r: Reader) -> Network:
     step = r.attr_int(r.f, "step", 0, 1 << 62)
     desc = read_description(r, dt)
     pops = desc.populations
-    recs = read_recorders(r, pops, step)
+    recs = read_recorders(r, pops, step, len(desc.projections))
     layout = Layout(
         [PopulationLayout(p.label, p.size, p.start, p.model) for p in pops],
         [
@@ -269,13 +272,14 @@ def _load_open(r: Reader) -> Network:
                 net.projections[int(b)].plasticity = STDP.from_row(eng.pl_param[rule])
         for t, inp in desc.inputs:
             net.add_input(target_of(objs[t.pop], t), inp)
+        net.attach_engine(eng)  # a loaded network counts as built
+        # after attaching: weight recorders check their synapses against the engine
         restore_recorders(r, net, objs, recs, dt)
     except SnnsimError as err:
         if isinstance(err, FileFormatError):
             raise
         raise r.fail("/description", f"cannot rebuild the network: {err}") from None
     eng.compile_s = compile_kernels(eng)
-    net.attach_engine(eng)  # a loaded network counts as built
     return net
 
 

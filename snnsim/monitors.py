@@ -1,9 +1,10 @@
-"""Recorders: spikes, state variables and population rates.
+"""Recorders: spikes, state variables, population rates and synaptic weights.
 
-Recorders are created by :meth:`Network.record_spikes`, :meth:`Network.record_state` and
-:meth:`Network.record_rates`. Their interface to the engine and to files is public and
-small: the engine hands each segment's results to :meth:`consume`; a checkpoint writes
-:meth:`recorded` and a loader gives it back with :meth:`restore`.
+Recorders are created by :meth:`Network.record_spikes`, :meth:`Network.record_state`,
+:meth:`Network.record_rates` and :meth:`Network.record_weights`. Their interface to the
+engine and to files is public and small: the engine hands each segment's results to
+:meth:`consume`; a checkpoint writes :meth:`recorded` and a loader gives it back with
+:meth:`restore`.
 """
 
 from __future__ import annotations
@@ -17,8 +18,14 @@ from snnsim.errors import ParameterError
 
 if TYPE_CHECKING:
     from snnsim.populations import Population, Target
+    from snnsim.projections import Projection
 
-__all__ = ["RateRecorder", "Recorder", "SpikeRecorder", "StateRecorder"]
+__all__ = ["MAX_DEFAULT_SYNAPSES", "RateRecorder", "Recorder", "SpikeRecorder", "StateRecorder",
+           "WeightRecorder"]  # fmt: skip
+
+#: ``record_weights(proj)`` without ``synapses=`` refuses projections with more synapses
+#: (8 bytes per synapse and sample: 100k synapses every 10 ms for 100 s are 8 GB).
+MAX_DEFAULT_SYNAPSES = 100_000
 
 
 class Recorder:
@@ -342,3 +349,171 @@ class RateRecorder(Recorder):
 
     def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
         self._counts = np.asarray(arrays["counts"], dtype=np.int64)
+
+
+class WeightRecorder(Recorder):
+    """Weights of chosen synapses of one projection, sampled every ``every`` ms.
+
+    A sample is taken at every stamp ``s`` (steps) with ``s % every_steps == 0`` from the
+    recorder's ``start_step`` on, after that step's updates: the weights :meth:`Projection.get`
+    returns at time ``s * dt`` (for a plastic projection every pairing whose spikes have
+    reached the synapse by then is applied). The sample at the step a run starts from is
+    taken when that run starts, so it holds weights set with :meth:`Projection.set` before
+    the run. Stamps do not depend on how runs are split or on threads: the engine ends its
+    segments at sample stamps and reads the weights between segments, which changes no
+    result of the simulation.
+
+    Attributes
+    ----------
+    projection : Projection
+    synapses : int64[n_synapses]
+        Indices of the recorded synapses in :meth:`Projection.get` order.
+    every_steps : int
+        Sampling period in steps.
+    times : float64[n_samples]
+        Sample times, ms.
+    values : float64[n_samples, n_synapses]
+        Weights, nA (mV onto delta synapses; the mantissas onto fixed-point models, as
+        :meth:`Projection.get`).
+
+    Memory: ``8 * n_synapses`` bytes per sample.
+    """
+
+    kind = "weights"
+
+    def __init__(self, projection: Projection, every: float, synapses: Any, dt: float) -> None:
+        # no population: a weight recorder belongs to a projection
+        from snnsim.timegrid import steps_on_grid
+
+        what = "record_weights"
+        if isinstance(every, bool) or not isinstance(every, (int, float, np.integer, np.floating)):
+            raise ParameterError(f"{what}(every={every!r}): every must be a number of ms")
+        if not np.isfinite(float(every)) or every <= 0:
+            raise ParameterError(f"{what}(every={every!r}): every must be > 0 ms, e.g. 10.0")
+        self.every_steps = steps_on_grid(float(every), dt, f"{what}: every")
+        self.projection = projection
+        self.synapses = _synapse_selection(len(projection), synapses, f"{what}({projection!r})")
+        self.dt = dt
+        self.start_step = int(projection.pre.population.network.step)
+        self._steps: list[npt.NDArray[np.int64]] = []
+        self._data: list[npt.NDArray[np.float64]] = []
+
+    # the engine's view of the projection (it does not import the description classes)
+    @property
+    def projection_index(self) -> int:
+        """Index of the recorded projection in ``network.projections``."""
+        return self.projection.index
+
+    @property
+    def pre_gids(self) -> npt.NDArray[np.int64]:
+        """Global ids of the projection's presynaptic neurons."""
+        return self.projection.pre.global_ids
+
+    @property
+    def post_gids(self) -> npt.NDArray[np.int64]:
+        """Global ids of the projection's postsynaptic neurons."""
+        return self.projection.post.global_ids
+
+    @property
+    def receptor_index(self) -> int:
+        """Receptor index of the projection in its postsynaptic model."""
+        return self.projection.post.model.receptor_index(
+            self.projection.receptor, repr(self.projection)
+        )
+
+    @property
+    def weight_scale(self) -> float:
+        """Stored weight per unit of :meth:`Projection.get` (1 except for mantissas)."""
+        return self.projection.weight_scale
+
+    @property
+    def label(self) -> str:
+        """Label of the recorded projection."""
+        return self.projection.label
+
+    @property
+    def recorded_steps(self) -> int:
+        """Number of steps recorded so far: ``network.step - start_step`` (>= 0)."""
+        return max(0, int(self.projection.pre.population.network.step) - self.start_step)
+
+    @property
+    def every(self) -> float:
+        """Sampling period, ms."""
+        return self.every_steps * self.dt
+
+    @property
+    def next_stamp(self) -> int:
+        """Stamp (steps) of the next sample to take."""
+        self._compact()
+        if self._steps:
+            return int(self._steps[0][-1]) + self.every_steps
+        return -(-self.start_step // self.every_steps) * self.every_steps
+
+    def consume(self, steps: npt.NDArray[np.int64], block: npt.NDArray[np.float64]) -> None:
+        """Append samples taken at stamps ``steps`` (rows of ``block``, one per synapse)."""
+        if steps.size:
+            self._steps.append(steps)
+            self._data.append(block)
+        if len(self._steps) > 64:
+            self._compact()
+
+    def _compact(self) -> None:
+        if len(self._steps) > 1:
+            self._steps = [np.concatenate(self._steps)]
+            self._data = [np.concatenate(self._data)]
+
+    @property
+    def steps(self) -> npt.NDArray[np.int64]:
+        """Sample stamps, steps."""
+        self._compact()
+        return self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+
+    @property
+    def times(self) -> npt.NDArray[np.float64]:
+        """Sample times, ms."""
+        return np.asarray(self.steps * self.dt, dtype=np.float64)
+
+    @property
+    def values(self) -> npt.NDArray[np.float64]:
+        """Weights, shape ``(n_samples, n_synapses)``."""
+        self._compact()
+        return self._data[0] if self._data else np.zeros((0, self.synapses.size))
+
+    def __repr__(self) -> str:
+        return (
+            f"WeightRecorder({self.label!r}, {self.synapses.size} synapses, "
+            f"{self.steps.size} samples every {self.every:g} ms)"
+        )
+
+    def recorded(self) -> dict[str, npt.NDArray[Any]]:  # noqa: D102
+        return {"steps": self.steps, "values": self.values}
+
+    def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
+        steps, values = arrays["steps"], arrays["values"]
+        self._steps = [steps] if steps.size else []
+        self._data = [values] if steps.size else []
+
+
+def _synapse_selection(n_syn: int, synapses: Any, what: str) -> npt.NDArray[np.int64]:
+    """Validate ``synapses`` (indices in ``get`` order; None: all, up to a limit)."""
+    if synapses is None:
+        if n_syn > MAX_DEFAULT_SYNAPSES:
+            raise ParameterError(
+                f"{what}: the projection has {n_syn} synapses, more than the "
+                f"{MAX_DEFAULT_SYNAPSES} recorded by default (8 bytes per synapse and sample); "
+                "choose some with synapses=..., e.g. synapses=np.arange(1000)"
+            )
+        return np.arange(n_syn, dtype=np.int64)
+    arr = np.asarray(synapses)
+    if arr.ndim != 1 or (arr.size and arr.dtype.kind not in "iu"):
+        raise ParameterError(
+            f"{what}: synapses must be a 1-D array of integer indices, got shape "
+            f"{arr.shape} dtype {arr.dtype}"
+        )
+    chosen = arr.astype(np.int64)
+    if chosen.size and (chosen.min() < 0 or chosen.max() >= n_syn):
+        raise ParameterError(
+            f"{what}: synapses must lie in [0, {n_syn - 1}] (the projection's synapses in "
+            f"get() order), got [{chosen.min()}, {chosen.max()}]"
+        )
+    return chosen

@@ -16,7 +16,13 @@ from snnsim.engine import Engine, RunStats, available_memory, max_threads
 from snnsim.errors import ConnectivityError, ParameterError, ResourceError, SimulationError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
 from snnsim.models import NeuronModel
-from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
+from snnsim.monitors import (
+    RateRecorder,
+    Recorder,
+    SpikeRecorder,
+    StateRecorder,
+    WeightRecorder,
+)
 from snnsim.plasticity import STDP
 from snnsim.populations import Population, PopulationView, Target
 from snnsim.projections import Projection
@@ -420,6 +426,38 @@ class Network:
         self._recorders.append(rec)
         return rec
 
+    def record_weights(
+        self, proj: Projection, every: float = 10.0, synapses: Any = None
+    ) -> WeightRecorder:
+        """Record the weights of synapses of ``proj`` every ``every`` ms (see WeightRecorder).
+
+        Parameters
+        ----------
+        proj : Projection
+            A projection of this network (plastic or not).
+        every : float
+            Sampling period, ms: a positive multiple of ``dt``. Samples are taken at the
+            multiples of ``every`` from the current time on (also the current time when it
+            is one; that sample is taken when the next run starts).
+        synapses : array of int, optional
+            Indices of the synapses to record, in :meth:`Projection.get` order (``0 ..
+            len(proj) - 1``). Default: all of them, refused above
+            :data:`~snnsim.monitors.MAX_DEFAULT_SYNAPSES` synapses.
+
+        Raises
+        ------
+        ParameterError
+            For a projection of another network, an ``every`` off the grid or below ``dt``,
+            indices out of range, or too many synapses by default.
+        """
+        if not isinstance(proj, Projection) or not any(p is proj for p in self.projections):
+            raise ParameterError(
+                f"record_weights: expected a Projection of this network, got {proj!r}"
+            )
+        rec = WeightRecorder(proj, every, synapses, self.dt)
+        self._recorders.append(rec)
+        return rec
+
     # ----------------------------------------------------------------- running
     def build(self, progress: bool = False) -> Engine:
         """Validate the description and turn it into arrays (done by the first ``run``).
@@ -549,10 +587,11 @@ def _check_label(label: object, used: dict[str, Population]) -> str:
 
 
 def recording_bytes(recorders: list[Recorder], step: int, n_steps: int) -> tuple[float, str]:
-    """Bytes that state and rate recorders will add over the next ``n_steps`` steps.
+    """Bytes that state, rate and weight recorders will add over the next ``n_steps`` steps.
 
     A state recorder keeps 8 bytes per recorded value (variable x neuron) and sample, one
-    sample per ``every`` steps; a rate recorder 8 bytes per bin. Spike recorders are not
+    sample per ``every`` steps; a rate recorder 8 bytes per bin; a weight recorder 8 bytes
+    per synapse and sample. Spike recorders are not
     counted (their size depends on the activity).
 
     Returns
@@ -572,6 +611,13 @@ def recording_bytes(recorders: list[Recorder], step: int, n_steps: int) -> tuple
         elif isinstance(rec, RateRecorder):
             size = 8.0 * (n_steps // rec.bin_steps + 2)
             what = f"record_rates({rec.label!r})"
+        elif isinstance(rec, WeightRecorder):
+            samples = (step + n_steps) // rec.every_steps - step // rec.every_steps + 1
+            size = 8.0 * rec.synapses.size * samples
+            what = (
+                f"record_weights({rec.label!r}, every={rec.every:g}): "
+                f"{rec.synapses.size} synapses x {samples} samples"
+            )
         else:
             continue
         total += size

@@ -1,4 +1,4 @@
-"""Quick-look plots of recordings: spike rasters, state traces and population rates.
+"""Quick-look plots of recordings: spike rasters, state traces, population rates and weights.
 
 Matplotlib is imported inside the functions (it is slow to import), with the
 non-interactive ``Agg`` backend when no display is available. Every function draws into
@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from snnsim.errors import ParameterError
-from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder
+from snnsim.monitors import RateRecorder, SpikeRecorder, StateRecorder, WeightRecorder
+from snnsim.projections import Projection
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["pyplot", "raster", "rates", "traces"]
+__all__ = ["pyplot", "raster", "rates", "traces", "weight_histogram", "weights_over_time"]
 
 
 def pyplot() -> Any:
@@ -178,4 +179,101 @@ def rates(rate_recorder: RateRecorder, ax: Axes | None = None, **kwargs: Any) ->
     ax.plot(rate_recorder.times, rate_recorder.rates, **opts)
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("rate (Hz)")
+    return ax
+
+
+def weight_histogram(
+    weights: Projection | Any, ax: Axes | None = None, bins: int | Any = 50, **kwargs: Any
+) -> Axes:
+    """Histogram of synaptic weights: of a projection now, or of given values.
+
+    Parameters
+    ----------
+    weights : Projection or array of float
+        A projection (its weights as :meth:`Projection.get` returns them now) or weights,
+        e.g. a row of :attr:`WeightRecorder.values` (``rec.values[-1]``).
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
+    bins : int or array
+        Number of bins or bin edges (passed to ``ax.hist``).
+    **kwargs
+        Passed to ``ax.hist`` (e.g. ``color="C2"``, ``log=True``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+
+    Raises
+    ------
+    ParameterError
+        If ``weights`` is neither a projection nor a 1-D array of finite numbers.
+    """
+    label = None
+    if isinstance(weights, Projection):
+        values = weights.table().weight
+        label = weights.label
+    else:
+        values = np.asarray(weights)
+        if values.ndim != 1 or values.dtype.kind not in "iuf" or not np.all(np.isfinite(values)):
+            raise ParameterError(
+                f"weight_histogram(weights=...): expected a Projection or a 1-D array of finite "
+                f"weights, got shape {values.shape} dtype {values.dtype} (use rec.values[k] "
+                "for the k-th sample of a WeightRecorder)"
+            )
+    ax = _axes(ax)
+    opts: dict[str, Any] = {"bins": bins}
+    if label is not None:
+        opts["label"] = label
+    opts.update(kwargs)
+    ax.hist(values.astype(np.float64), **opts)
+    ax.set_xlabel("weight (nA)")
+    ax.set_ylabel("synapses")
+    return ax
+
+
+def weights_over_time(
+    recorder: WeightRecorder, ax: Axes | None = None, max_lines: int = 50, **kwargs: Any
+) -> Axes:
+    """Plot recorded weights over time: one line per synapse (at most ``max_lines``).
+
+    Parameters
+    ----------
+    recorder : WeightRecorder
+        The recorder returned by :meth:`Network.record_weights`.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw into (default: a new figure).
+    max_lines : int
+        Draw at most this many synapses (the first ones recorded); the mean over all
+        recorded synapses is drawn as a thick black line.
+    **kwargs
+        Passed to ``ax.plot`` for the per-synapse lines (default ``lw=0.8``, ``alpha=0.6``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        The axes drawn into.
+
+    Raises
+    ------
+    ParameterError
+        If ``recorder`` is not a weight recorder or ``max_lines < 0``.
+    """
+    if not isinstance(recorder, WeightRecorder):
+        raise ParameterError(
+            f"weights_over_time(recorder={recorder!r}): expected a WeightRecorder "
+            "(net.record_weights(proj, every=...))"
+        )
+    if max_lines < 0:
+        raise ParameterError(f"weights_over_time(max_lines={max_lines!r}): must be >= 0")
+    ax = _axes(ax)
+    times, values = recorder.times, recorder.values
+    opts: dict[str, Any] = {"lw": 0.8, "alpha": 0.6}
+    opts.update(kwargs)
+    if max_lines and values.shape[1]:
+        ax.plot(times, values[:, :max_lines], **opts)
+    if values.shape[1]:
+        ax.plot(times, values.mean(axis=1), color="k", lw=2.0, label=f"{recorder.label} mean")
+    ax.set_xlabel("time (ms)")
+    ax.set_ylabel("weight (nA)")
     return ax

@@ -3,7 +3,8 @@
 Declared shapes are checked against what the description and the current step imply
 before a recorder's arrays are read: a spike recorder holds at most one spike per recorded
 neuron and step, a state recorder exactly one row per sample, a rate recorder one count
-per bin.
+per bin, a weight recorder one row per sample stamp (the sample at the current step may be
+missing: it is taken when the next run starts).
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from snnsim import h5safe
 from snnsim.description_io import PopulationDesc, pop_index, read_indices
 from snnsim.errors import SimulationError
 from snnsim.h5safe import AtMost, Reader
-from snnsim.monitors import RateRecorder, Recorder, SpikeRecorder, StateRecorder
+from snnsim.monitors import (
+    RateRecorder,
+    Recorder,
+    SpikeRecorder,
+    StateRecorder,
+    WeightRecorder,
+)
 from snnsim.network import Network
 from snnsim.populations import Population
 
@@ -40,6 +47,8 @@ class RecorderDesc:
     bin_steps: int
     #: step at which the recorder started (recorders can be added between runs)
     start_step: int = 0
+    #: weight recorders: index of the projection (``pop`` and ``indices`` are unused)
+    projection: int = -1
 
 
 # ====================================================================== write
@@ -53,6 +62,9 @@ def write_recorders(f: Any, net: Network) -> None:
     for i, rec in enumerate(recs):
         g = g_all.create_group(str(i))
         g.attrs["kind"] = rec.kind
+        if isinstance(rec, WeightRecorder):
+            _write_weights(g, rec, net.dt)
+            continue
         g.attrs["population"] = rec.label
         g.attrs["start_step"] = np.int64(rec.start_step)
         g.attrs["start_step_units"] = "steps"
@@ -88,12 +100,58 @@ def write_recorders(f: Any, net: Network) -> None:
             raise SimulationError(f"save: cannot store recorder {rec!r}")
 
 
+def _write_weights(g: Any, rec: WeightRecorder, dt: float) -> None:
+    g.attrs["projection"] = np.int64(rec.projection_index)
+    g.attrs["projection_label"] = rec.label
+    g.attrs["start_step"] = np.int64(rec.start_step)
+    g.attrs["start_step_units"] = "steps"
+    g.attrs["every"] = np.int64(rec.every_steps)
+    g.attrs["every_units"] = "steps"
+    state = rec.recorded()
+    h5safe.write_dataset(g, "synapses", rec.synapses, "1 (index in Projection.get order)")
+    h5safe.write_dataset(g, "steps", state["steps"].astype(np.int64), "steps")
+    h5safe.write_dataset(g, "values", np.asarray(state["values"], np.float64), "as get()")
+    h5safe.write_dataset(g, "times", state["steps"] * dt, "ms")
+
+
+def _read_weights(r: Reader, g: Any, n_proj: int, step: int) -> RecorderDesc:
+    proj = r.attr_int(g, "projection", 0, n_proj - 1)
+    start = r.attr_int(g, "start_step", 0, step)
+    every = r.attr_int(g, "every", 1, 1 << 62)
+    syn = r.read(r.dataset(g, "synapses", np.int64, (AtMost(1 << 40),)))
+    if syn.size and syn.min() < 0:
+        raise r.fail(f"{g.name}/synapses", "indices must be >= 0")
+    first, last = -(-start // every), step // every
+    n_full = max(0, last - first + 1)
+    s_ds = r.dataset(g, "steps", np.int64, (AtMost(n_full),))
+    steps = r.read(s_ds)
+    # the sample at the current step is taken when the next run starts: it may be missing
+    n = steps.size
+    if n not in (n_full, n_full - (step % every == 0)) or not np.array_equal(
+        steps, every * np.arange(first, first + n, dtype=np.int64)
+    ):
+        raise r.fail(f"{g.name}/steps", f"must be every*({first}..{last}) with every={every}")
+    values = r.read(r.dataset(g, "values", np.float64, (n, syn.size)))
+    if not np.all(np.isfinite(values)):
+        raise r.fail(f"{g.name}/values", "contains NaN or Inf; weights are finite")
+    arrays = {"steps": steps, "values": values}
+    return RecorderDesc("weights", -1, syn, arrays, [], every, 1, start, proj)
+
+
 # ====================================================================== read
-def read_recorders(r: Reader, pops: list[PopulationDesc], step: int) -> list[RecorderDesc]:
-    """Read and validate ``/recorders`` for a network at time step ``step``."""
+def read_recorders(
+    r: Reader, pops: list[PopulationDesc], step: int, n_proj: int = 0
+) -> list[RecorderDesc]:
+    """Read and validate ``/recorders`` for a network at time step ``step``.
+
+    ``n_proj`` is the number of projections (weight recorders name one).
+    """
     out = []
     for g in r.numbered(r.group("/recorders")):
         kind = r.attr_str(g, "kind")
+        if kind == "weights":
+            out.append(_read_weights(r, g, n_proj, step))
+            continue
         p = pop_index(r, pops, r.attr_str(g, "population"), f"{g.name} attribute 'population'")
         pop = pops[p]
         indices = read_indices(r, g, "indices", pop.size)
@@ -159,6 +217,12 @@ def restore_recorders(
 ) -> None:
     """Add the recorders of ``recs`` to ``net`` (in order), holding what they recorded."""
     for rd in recs:
+        if rd.kind == "weights":
+            # the network's engine is attached: the synapse indices are checked against it
+            wr = net.record_weights(net.projections[rd.projection], rd.every * dt, rd.indices)
+            wr.restore(**rd.arrays)
+            wr.start_step = rd.start_step
+            continue
         pop = pops[rd.pop]
         whole = rd.indices.size == pop.size and np.array_equal(rd.indices, np.arange(pop.size))
         view = pop if whole else pop[rd.indices]

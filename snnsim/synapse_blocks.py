@@ -33,7 +33,12 @@ from snnsim.plastic_blocks import block_rows, sync_plasticity
 if TYPE_CHECKING:
     from snnsim.engine import Engine
 
-__all__ = ["projection_synapses", "rebuild_post_index", "replace_projection"]
+__all__ = [
+    "projection_synapses",
+    "projection_weight_slots",
+    "rebuild_post_index",
+    "replace_projection",
+]
 
 _I64 = npt.NDArray[np.int64]
 _F64 = npt.NDArray[np.float64]
@@ -79,6 +84,26 @@ def _block_span(eng: Engine, b: int) -> tuple[int, int, int, int]:
     r0 = int(eng.mb_row[b])
     r1 = r0 + int(eng.mb_hi[b] - eng.mb_lo[b])
     return r0, r1, int(eng.mb_indptr[r0]), int(eng.mb_indptr[r1])
+
+
+def projection_weight_slots(
+    eng: Engine, index: int, pre_gids: _I64, post_gids: _I64
+) -> _I64 | None:
+    """Positions in ``mb_weight`` of projection ``index``'s synapses, in table order.
+
+    The order of :func:`projection_synapses` (by pre, then post position, stable), so
+    ``eng.mb_weight[slots]`` are its weights; None when the projection has no mutable
+    block (its weights then only change by a rebuild of the blocks, never during a run).
+    """
+    b = _block_of(eng, index)
+    if b < 0:
+        return None
+    r0, r1, s0, s1 = _block_span(eng, b)
+    counts = np.diff(eng.mb_indptr[r0 : r1 + 1])
+    src = np.repeat(np.arange(int(eng.mb_lo[b]), int(eng.mb_hi[b]), dtype=np.int64), counts)
+    pre = _positions(pre_gids, eng.n)[src]
+    post = _positions(post_gids, eng.n)[eng.mb_code[s0:s1].astype(np.int64) >> RECEPTOR_SHIFT]
+    return np.asarray(s0 + np.lexsort((post, pre)), dtype=np.int64)
 
 
 def projection_synapses(
