@@ -27,7 +27,15 @@ from snnsim.projections import Projection
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["pyplot", "raster", "rates", "traces", "weight_histogram", "weights_over_time"]
+__all__ = [
+    "pyplot",
+    "raster",
+    "rates",
+    "spinnaker_mapping",
+    "traces",
+    "weight_histogram",
+    "weights_over_time",
+]
 
 
 def pyplot() -> Any:
@@ -277,3 +285,29 @@ def weights_over_time(
     ax.set_xlabel("time (ms)")
     ax.set_ylabel("weight (nA)")
     return ax
+
+
+def spinnaker_mapping(net_or_mapping: Any, path: Any = None, **options: Any) -> Any:
+    """Plot how a network maps onto SpiNNaker: populations -> cores -> chips, rows, delays.
+
+    Parameters
+    ----------
+    net_or_mapping : Network or SpinnakerMapping
+        A network (mapped with :func:`snnsim.hardware.spinnaker.map_network` and
+        ``options``) or a mapping already computed.
+    path : str or Path, optional
+        Also save the figure there.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Cores grouped by chip with their routing keys, synaptic-row lengths, and the delay
+        slots of each core with the reach of its delay extensions.
+    """
+    from snnsim.hardware.spinnaker import SpinnakerMapping, map_network
+    from snnsim.hardware.spinnaker_plot import plot_mapping
+
+    mapping = net_or_mapping
+    if not isinstance(mapping, SpinnakerMapping):
+        mapping = map_network(net_or_mapping, **options)
+    return plot_mapping(mapping, path)

@@ -386,3 +386,12 @@ def test_mapping_plot_writes_a_png(tmp_path: Path) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+def test_snn_plot_draws_the_mapping_of_a_network(tmp_path: Path) -> None:
+    net = _chain(300, 300, 40)
+    fig = snn.plot.spinnaker_mapping(net, tmp_path / "map.png", max_neurons_per_core=64)
+    assert (tmp_path / "map.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -57,7 +57,6 @@ LAYERS: dict[str, int] = {
     "snnsim.recordings_io": 7,
     "snnsim.description_io": 7,
     "snnsim.io": 7,
-    "snnsim.plot": 7,
     # hardware exporters and mappings (hardware/ folder) read the description and recorders
     "snnsim.hardware": 8,
     # the public API and what is built on it
@@ -65,6 +64,8 @@ LAYERS: dict[str, int] = {
     "snnsim.demo": 8,
     "snnsim.bench": 8,
     "snnsim.torch": 8,
+    # plots read recordings, and the SpiNNaker mapping of the hardware layer
+    "snnsim.plot": 8,
     "snnsim.cli": 9,
 }
 
