@@ -123,7 +123,7 @@ def train(
 def run(quick: bool = False, seed: int = 1, out_dir: str | Path = ".") -> dict[str, Any]:
     """Run the demonstration; returns the measured numbers (and writes the plot)."""
     size = SIZES["quick" if quick else "full"]
-    n_in, n_out, steps, max_delay, iterations, _ = size
+    n_in, n_out, steps, max_delay, _, _ = size
     rng = np.random.default_rng(seed)
     gen = torch.Generator().manual_seed(seed)
     net, _, planted = build_teacher(n_in, n_out, max_delay, rng)
@@ -199,12 +199,18 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     args = parser.parse_args(argv)
     r = run(quick=args.quick, seed=args.seed, out_dir=args.out_dir)
     print(f"synapses: {r['synapses']}, delays 1..{int(r['planted'].max())} core steps")
-    print(f"within one step of the planted delay: {100 * r['within_one']:.1f} % "
-          f"(exact: {100 * r['exact']:.1f} %; random init: {100 * r['initial_within_one']:.1f} %)")  # fmt: skip
-    print(f"teacher output spikes matched by the rounded student: {100 * r['spike_match']:.1f} % "
-          f"of {r['teacher_spikes']}; neuron-steps agreeing: {100 * r['step_agreement']:.2f} %")  # fmt: skip
-    print(f"event core vs rounded torch student: {r['core_mismatches']} differing spikes "
-          f"({r['core_spikes']} spikes)")  # fmt: skip
+    print(
+        f"within one step of the planted delay: {100 * r['within_one']:.1f} % "
+        f"(exact: {100 * r['exact']:.1f} %; random init: {100 * r['initial_within_one']:.1f} %)"
+    )
+    print(
+        f"teacher output spikes matched by the rounded student: {100 * r['spike_match']:.1f} % "
+        f"of {r['teacher_spikes']}; neuron-steps agreeing: {100 * r['step_agreement']:.2f} %"
+    )
+    print(
+        f"event core vs rounded torch student: {r['core_mismatches']} differing spikes "
+        f"({r['core_spikes']} spikes)"
+    )
     print(f"loss {r['loss_first']:.4f} -> {r['loss_last']:.4f} in {r['train_seconds']:.1f} s")
     return r
 
