@@ -59,10 +59,10 @@ tau_syn``, ``w * r dt / tau``), NIR's continuous ODE is integrated exactly, ``In
 rounded to 15 significant digits after the unit change, so a round trip gives back the
 numbers written (``20.0`` ms, not ``20.000000000000004``).
 
-Adding a model (e.g. snnTorch-style ``Leaky`` / ``CubaLIF``): write a mapper
-``(pop, ctx) -> nir node`` and add it to :data:`EXPORTERS` under the model class name (the
-``"nir"`` design-rule target takes its model list from that table), and an entry in
-:data:`IMPORTERS` for the node type if it should come back as that model.
+``Leaky`` / ``RLeaky`` / ``CubaLIF`` -> ``LIF`` / ``CubaLIF`` in snnTorch's convention, and
+``import_nir(..., convention="snntorch")``: see :mod:`snnsim.hardware.nir_discrete`.
+A new model needs a mapper ``(pop, ctx) -> nir node`` in :data:`EXPORTERS` (the ``"nir"``
+target takes its model list from it) and, to come back, an entry in :data:`IMPORTERS`.
 """
 
 from __future__ import annotations

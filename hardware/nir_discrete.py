@@ -34,6 +34,8 @@ agree). ``reset="subtract"`` / ``"none"`` or ``reset_delay=True`` have no NIR eq
 the design rule ``nir_reset`` (an error) refuses them unless ``drop=["nir_reset"]``, in which
 case the node is written with NIR's reset to 0, the true mode goes to the node metadata (only
 snnsim reads it back) and the violation to the graph's ``"dropped"`` entry.
+snnTorch 1.0's ``import_from_nir`` also refuses per-neuron thresholds that differ, and reads
+every file with ``dt = 1e-4`` s: export with ``dt=1e-4`` (or a network with ``dt=0.1`` ms).
 
 Import
 ------

@@ -30,7 +30,7 @@ def _sequential(rng: np.random.Generator, sizes: list[int]) -> torch.nn.Sequenti
     for n_in, n_out in itertools.pairwise(sizes):
         lin = torch.nn.Linear(n_in, n_out, bias=False)
         with torch.no_grad():
-            lin.weight.copy_(torch.as_tensor(rng.normal(0.3, 1.0 / np.sqrt(n_in), (n_out, n_in))))
+            lin.weight.copy_(torch.as_tensor(rng.normal(0.15, 1.0 / np.sqrt(n_in), (n_out, n_in))))
         # decays 1 - 2**-k survive beta -> tau = dt/(1 - beta) -> 1 - dt/tau exactly
         beta = torch.as_tensor(1.0 - 2.0 ** -rng.integers(1, 5, n_out), dtype=torch.float32)
         thr = torch.as_tensor(rng.uniform(0.5, 1.5, n_out), dtype=torch.float32)
@@ -63,7 +63,7 @@ def test_snntorch_export_runs_in_snnsim_with_its_spikes(
     assert [type(p.model).__name__ for p in net.populations[1:]] == ["Leaky", "Leaky"]
     # one core step per NIR edge: the second Leaky answers torch step t at core step t + 3
     got = snt.simulate(net, x, latency=2)
-    assert expected.sum() > 20
+    assert 20 < expected.sum() < 0.75 * expected.numel()  # active, not saturated
     assert int((got != expected).sum()) == 0
 
 
@@ -82,8 +82,8 @@ def test_snnsim_cubalif_export_runs_in_snntorch_with_its_spikes(
                          beta=1 - 2.0 ** -rng.integers(1, 5, n_h), **opts), "hid",
     )  # fmt: skip
     out = net.add_population(n_out, snn.CubaLIF(alpha=0.5, beta=0.75, **opts), "out")
-    net.connect(inp, hid, snn.AllToAll(), weight=rng.normal(0.3, 0.4, (n_in, n_h)))
-    net.connect(hid, out, snn.AllToAll(), weight=rng.normal(0.3, 0.4, (n_h, n_out)))
+    net.connect(inp, hid, snn.AllToAll(), weight=rng.normal(0.05, 0.25, (n_in, n_h)))
+    net.connect(hid, out, snn.AllToAll(), weight=rng.normal(0.05, 0.3, (n_h, n_out)))
     path = hw.export(net, "nir", tmp_path / "snnsim.nir")
     graph = nir.read(path)
     assert [k for k, v in graph.nodes.items() if type(v).__name__ == "Output"] == ["out.out"]
@@ -97,5 +97,5 @@ def test_snnsim_cubalif_export_runs_in_snntorch_with_its_spikes(
             y, state = model(x[t], state)
             outs.append(y)
     got = torch.stack(outs)
-    assert expected.sum() > 20
+    assert 20 < expected.sum() < 0.75 * expected.numel()  # active, not saturated
     assert int((got != expected).sum()) == 0
