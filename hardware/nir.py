@@ -9,8 +9,9 @@ Graph layout
 * a :class:`~snnsim.models.SpikeSource` population -> ``Input`` node (named by its label;
   its spike times, in the file's seconds, go to the node's metadata ``spike_times`` /
   ``spike_times_indptr``, since a NIR graph carries no data);
-* a neuron population -> one neuron node (named by its label) and an ``Output`` node
-  ``<label>.out``; the node type comes from :data:`EXPORTERS` (model class name -> mapper);
+* a neuron population -> one neuron node (named by its label), and an ``Output`` node
+  ``<label>.out`` if it feeds no other population (the last population if every one does);
+  the node type comes from :data:`EXPORTERS` (model class name -> mapper);
 * a projection -> one ``Linear`` node per distinct delay, weights ``[post, pre]`` summed over
   repeated pairs (named ``<label>`` or ``<label>.d<steps>``), with edges
   ``pre -> Linear -> post``. The NIR edge itself is the one-step delay every snnsim
@@ -58,10 +59,10 @@ tau_syn``, ``w * r dt / tau``), NIR's continuous ODE is integrated exactly, ``In
 rounded to 15 significant digits after the unit change, so a round trip gives back the
 numbers written (``20.0`` ms, not ``20.000000000000004``).
 
-Adding a model (e.g. snnTorch-style ``Leaky`` / ``CubaLIF``): write a mapper
-``(pop, ctx) -> nir node`` and add it to :data:`EXPORTERS` under the model class name (the
-``"nir"`` design-rule target takes its model list from that table), and an entry in
-:data:`IMPORTERS` for the node type if it should come back as that model.
+``Leaky`` / ``RLeaky`` / ``CubaLIF`` -> ``LIF`` / ``CubaLIF`` in snnTorch's convention, and
+``import_nir(..., convention="snntorch")``: see :mod:`snnsim.hardware.nir_discrete`.
+A new model needs a mapper ``(pop, ctx) -> nir node`` in :data:`EXPORTERS` (the ``"nir"``
+target takes its model list from it) and, to come back, an entry in :data:`IMPORTERS`.
 """
 
 from __future__ import annotations
@@ -75,6 +76,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
+from snnsim.hardware import nir_discrete as _discrete
 
 from snnsim.errors import FileFormatError, HardwareConstraintError, MissingDependencyError
 from snnsim.errors import ParameterError as _ParameterError
@@ -169,6 +171,10 @@ def _lifdelta_to_lif(pop: Population, ctx: ExportContext) -> Any:
 EXPORTERS: dict[str, Callable[[Population, ExportContext], Any] | None] = {
     "LIF": _lif_to_cubalif,
     "LIFDelta": _lifdelta_to_lif,
+    # snnTorch convention, see snnsim.hardware.nir_discrete
+    "Leaky": _discrete.leaky_to_node,
+    "RLeaky": _discrete.leaky_to_node,
+    "CubaLIF": _discrete.cubalif_to_node,
     # sources become Input nodes (handled by export_nir itself)
     "SpikeSource": None,
 }
@@ -205,10 +211,11 @@ def _split_leak(node: Any, v_leak: _F64, r_phys: _F64, n: int) -> tuple[float | 
 
 @dataclass
 class ImportContext:
-    """What a node importer needs: the file's ``dt`` (s) and the network's ``dt`` (ms)."""
+    """What a node importer needs: file ``dt`` (s), network ``dt`` (ms), ``convention``."""
 
     dt: float
     dt_ms: float
+    convention: str = "exact"
 
     def ms(self, t_file: Any) -> _F64:
         """File seconds -> ms of the network (rounded, see :func:`_clean`)."""
@@ -266,9 +273,11 @@ def _lif_to_lifdelta(node: Any, ictx: ImportContext) -> tuple[NeuronModel, _F64]
 
 #: NIR node type name -> importer ``(node, ImportContext) -> (model, weight factor per
 #: post neuron)``; the factor turns the file's weights into snnsim's (nA or mV jumps).
+#: Nodes snnsim wrote from Leaky/RLeaky/CubaLIF, or any with ``convention="snntorch"``,
+#: come back as those discrete models (:func:`~snnsim.hardware.nir_discrete.choose`).
 IMPORTERS: dict[str, Callable[[Any, ImportContext], tuple[NeuronModel, _F64]]] = {
-    "CubaLIF": _cubalif_to_lif,
-    "LIF": _lif_to_lifdelta,
+    "CubaLIF": _discrete.choose(_cubalif_to_lif),
+    "LIF": _discrete.choose(_lif_to_lifdelta),
 }
 
 
@@ -348,6 +357,14 @@ def export_nir(
     ctx = ExportContext(dt, ms_to_s, {})
     for proj in net.projections:
         ctx.receptors.setdefault(proj.post.population.label, set()).add(tables[proj.index].receptor)
+    # Output nodes for the populations that feed no other (the last one if all do): readers
+    # such as nirtorch 2.6 (snnTorch's import_from_nir) hang on graphs with several outputs
+    sources = {p.pre.population.index for p in net.projections if p.post.population is not
+               p.pre.population}  # fmt: skip
+    neuron_pops = [p for p in net.populations if EXPORTERS.get(model_name(p)) is not None]
+    leaves = {p.index for p in neuron_pops if p.index not in sources}
+    if neuron_pops and not leaves:
+        leaves = {neuron_pops[-1].index}
     used: set[str] = set()
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
@@ -374,9 +391,10 @@ def export_nir(
             )
             continue
         nodes[node_name] = mapper(pop, ctx)
-        out_name = _node_name(f"{pop.label}.out", used)
-        nodes[out_name] = nir.Output(output_type={"output": np.array([pop.size])})
-        edges.append((node_name, out_name))
+        if pop.index in leaves:
+            out_name = _node_name(f"{pop.label}.out", used)
+            nodes[out_name] = nir.Output(output_type={"output": np.array([pop.size])})
+            edges.append((node_name, out_name))
     for proj in net.projections:
         pre, post = proj.pre.population, proj.post.population
         if pre.index not in pop_node or post.index not in pop_node:
@@ -444,6 +462,7 @@ def import_nir(
     dt: float | None = None,
     inputs: dict[str, Any] | None = None,
     seed: int = 1,
+    convention: str = "exact",
 ) -> Network:
     """Build a :class:`~snnsim.network.Network` from a NIR file (or ``nir.NIRGraph``).
 
@@ -461,6 +480,11 @@ def import_nir(
         the node metadata by snnsim's exporter, else no spikes.
     seed : int
         Seed of the new network.
+    convention : {"exact", "snntorch"}
+        How to read ``LIF``/``CubaLIF`` nodes not written by snnsim: NIR's ODE integrated
+        exactly (``LIFDelta``/``LIF``), or as snnTorch's ``import_from_nir`` does (forward
+        Euler with ``dt``, default ``1e-4`` s: ``Leaky``/``CubaLIF`` with
+        ``reset="zero", reset_delay=False``; see :mod:`snnsim.hardware.nir_discrete`).
 
     Raises
     ------
@@ -475,6 +499,10 @@ def import_nir(
     nir = require_nir()
     graph = source if isinstance(source, nir.NIRGraph) else nir.read(Path(source))
     meta = dict(graph.metadata or {})
+    if convention not in ("exact", "snntorch"):
+        raise _ParameterError(f"import_nir(convention={convention!r}): use 'exact' or 'snntorch'")
+    if dt is None and convention == "snntorch" and "dt" not in meta:
+        dt = 1e-4  # snnTorch's export_to_nir/import_from_nir hard-code it
     if dt is None:
         if "dt" not in meta:
             raise FileFormatError(
@@ -485,10 +513,11 @@ def import_nir(
     dt_ms = dt * 1e3
     if "snnsim_dt_ms" in meta and math.isclose(float(meta["snnsim_dt_ms"]), dt_ms, rel_tol=1e-9):
         dt_ms = float(meta["snnsim_dt_ms"])
-    ictx = ImportContext(float(dt), dt_ms)
+    ictx = ImportContext(float(dt), dt_ms, convention)
     net = Network(dt=dt_ms, seed=seed)
     order = json.loads(meta["snnsim_order"]) if "snnsim_order" in meta else []
-    names = [n for n in order if n in graph.nodes] + [n for n in graph.nodes if n not in order]
+    rest = _discrete.file_order(graph.nodes, graph.edges)
+    names = [n for n in order if n in graph.nodes] + [n for n in rest if n not in order]
     kinds = {name: type(node).__name__ for name, node in graph.nodes.items()}
     placeholders = {
         n for n in names if kinds[n] == "Input" and _meta(graph.nodes[n], "snnsim_placeholder")

@@ -201,6 +201,7 @@ def _nir_target() -> Target:
             "nir_refractory",
             "nir_delays",
             "nir_initial_state",
+            "nir_reset",
         ),
     )
 

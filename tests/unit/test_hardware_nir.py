@@ -69,7 +69,7 @@ def test_file_schema_and_nir_type_check(tmp_path: Path, rng: np.random.Generator
         nodes = f["node/nodes"]
         kinds = {name: nodes[name]["type"][()].decode() for name in nodes}
         assert kinds["stim"] == "Input" and kinds["a"] == "CubaLIF" and kinds["c"] == "LIF"
-        assert kinds["a.out"] == "Output"
+        assert kinds["c.out"] == "Output" and "a.out" not in kinds  # leaves only
         a = nodes["a"]
         for field in ("tau_syn", "tau_mem", "r", "v_leak", "v_threshold", "v_reset", "w_in"):
             assert a[field].shape == (30,) and a[field].dtype == np.float64
