@@ -42,6 +42,7 @@ EXPECTED_ALL = [
     "StateRecorder",
     "StepCurrent",
     "Uniform",
+    "WeightRecorder",
     "__version__",
     "errors",
     "load",
