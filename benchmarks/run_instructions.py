@@ -1,0 +1,59 @@
+r"""Time (or count instructions of) one ``net.run`` of a harness network, nothing else.
+
+For before/after comparisons on a shared or noisy machine, where wall-clock ratios are not
+reliable: under callgrind, collection is switched on only around the run, so the count is
+the run loop's work and does not depend on the machine's load::
+
+    CG=1 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=/tmp/cg.out \
+        python benchmarks/run_instructions.py cuba4k 1 double
+
+(``Collected : N`` in valgrind's summary is the count). Without ``CG`` it prints the wall
+time of the run. Callgrind runs threads one after another, so 2-thread counts mostly
+measure spin-waiting: compare thread counts > 1 by wall clock on a quiet machine.
+Cases: ``cuba4k`` (1000 ms), ``scaled16k`` (300 ms), ``event8k`` (in-degree 250, 200 ms),
+``sparse32k`` (500 ms); the networks of :mod:`benchmarks.networks`, built as
+:mod:`benchmarks.snnsim_runner` builds them.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import networks
+from benchmarks.snnsim_runner import build_snnsim_network
+
+CASES = {
+    "cuba4k": lambda: networks.cuba(4000, duration=1000.0),
+    "scaled16k": lambda: networks.cuba_scaled(16000, duration=300.0),
+    "event8k": lambda: networks.event_dominated(8000, in_degree=250.0, duration=200.0),
+    "sparse32k": lambda: networks.sparse_activity(32000, duration=500.0),
+}
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 3 or argv[0] not in CASES:
+        print(f"usage: run_instructions.py {{{','.join(CASES)}}} THREADS double|single")
+        return 2
+    case, threads, precision = argv[0], int(argv[1]), argv[2]
+    arrays = CASES[case]()
+    net, _ = build_snnsim_network(arrays, threads=threads, precision=precision)
+    net.build()
+    net.run(1.0)  # everything loaded and compiled before the measured run
+    pid = str(os.getpid())
+    if os.environ.get("CG"):
+        subprocess.run(["callgrind_control", "-i", "on", pid], check=True, capture_output=True)
+    stats = net.run(arrays.duration - 1.0)
+    if os.environ.get("CG"):
+        subprocess.run(["callgrind_control", "-i", "off", pid], check=True, capture_output=True)
+    print(f"{case} threads={threads} {precision}: spikes {stats.spikes}, "
+          f"events {stats.synaptic_events}, run {stats.wall_s:.4f} s")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
