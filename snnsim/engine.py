@@ -17,10 +17,6 @@ Layout (see design.md sections 4-6):
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
-import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -50,6 +46,7 @@ from snnsim.kernels.simulation import (
     run_segment_serial,
 )
 from snnsim.plastic_blocks import plasticity_arrays
+from snnsim.run_control import HeldInterrupt, Progress, RunStats, available_memory, max_threads
 from snnsim.synapse_blocks import (
     projection_synapses,
     projection_weight_slots,
@@ -61,7 +58,7 @@ if TYPE_CHECKING:
     from snnsim.monitors import Recorder
     from snnsim.populations import Population
 
-__all__ = ["Engine", "available_memory", "max_threads"]
+__all__ = ["Engine", "RunStats", "available_memory", "max_threads"]
 
 #: With ``Network(threads=None)``, at least this many neurons per thread (measured on CUBA
 #: at 2 threads: below ~64k neurons the per-chunk barrier costs more than it saves).
@@ -71,52 +68,6 @@ NEURONS_PER_THREAD = 32768
 GAP_STEPS = 1024
 #: Upper bound on (neurons x chunk steps) for the per-chunk spike buffers.
 _CHUNK_BUFFER = 1 << 22
-
-
-def available_memory() -> int:
-    """Bytes of memory available to this process (``MemAvailable``; 16 GiB if unknown)."""
-    try:
-        with open("/proc/meminfo") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return int(os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
-    except (ValueError, OSError, AttributeError):
-        return 16 << 30
-
-
-def max_threads() -> int:
-    """Return the number of threads Numba can use (``NUMBA_NUM_THREADS``; all cores by default)."""
-    return int(numba.config.NUMBA_NUM_THREADS)  # type: ignore[attr-defined]
-
-
-@dataclass
-class RunStats:
-    """Counters of the last ``run`` call (wall time excludes build and compilation)."""
-
-    sim_ms: float = 0.0
-    wall_s: float = 0.0
-    spikes: int = 0
-    synaptic_events: int = 0
-    neuron_updates: int = 0
-
-    @property
-    def real_time_factor(self) -> float:
-        """Wall time divided by simulated time (lower is faster)."""
-        return self.wall_s / (self.sim_ms * 1e-3) if self.sim_ms > 0 else float("nan")
-
-    @property
-    def events_per_s(self) -> float:
-        """Synaptic events delivered per second of wall time."""
-        return self.synaptic_events / self.wall_s if self.wall_s > 0 else float("nan")
-
-    @property
-    def updates_per_s(self) -> float:
-        """Neuron updates per second of wall time."""
-        return self.neuron_updates / self.wall_s if self.wall_s > 0 else float("nan")
 
 
 @dataclass
@@ -630,7 +581,7 @@ class Engine:
         segment = run_segment_parallel if n_thr > 1 else run_segment_serial
 
         stats = RunStats()
-        reporter = _Progress(n_steps * self.dt, self.dt) if progress else None
+        reporter = Progress(n_steps * self.dt, self.dt) if progress else None
         wall0 = time.perf_counter()
         done = 0
         # Ctrl-C: compiled code does not see signals, and the Python bookkeeping after a
@@ -639,7 +590,7 @@ class Engine:
         # booked, and delivered at the end of that, a consistent point: the state, the step,
         # the recorders and the spikes in flight then agree, so `run` continues exactly and
         # a checkpoint is consistent.
-        with _HeldInterrupt() as sigint:
+        with HeldInterrupt() as sigint:
             try:
                 while done < n_steps:
                     seg = min(n_steps - done, seg_len)
@@ -724,84 +675,6 @@ def _event_off() -> EventState:
     return EventState(
         on=False, inbits=z.reshape(1, 1), busy=z, pinned=z.copy(), last=e, blk_stamp=e.copy()
     )
-
-
-class _HeldInterrupt:
-    """Hold SIGINT (Ctrl-C) inside a ``with`` block and deliver it where the code says.
-
-    While the block runs, SIGINT only sets :attr:`pending`; :meth:`deliver` (called at
-    consistent points) and the end of the block then call the handler that was installed
-    before (Python's default raises :class:`KeyboardInterrupt`). Nothing is changed outside
-    the main thread (signals are handled there only) or when SIGINT is ignored or left to
-    the operating system (``SIG_IGN``, ``SIG_DFL``).
-    """
-
-    def __init__(self) -> None:
-        self.pending = False
-        self._frame: Any = None
-        self._previous: Any = None
-
-    def __enter__(self) -> _HeldInterrupt:
-        if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if callable(previous):
-                try:
-                    signal.signal(signal.SIGINT, self._hold)
-                except ValueError:  # pragma: no cover - not the main interpreter
-                    return self
-                self._previous = previous
-        return self
-
-    def _hold(self, signum: int, frame: Any) -> None:
-        self.pending = True
-        self._frame = frame
-
-    def deliver(self) -> None:
-        """Call the previous SIGINT handler if a SIGINT arrived (may raise KeyboardInterrupt)."""
-        if self.pending and self._previous is not None:
-            self.pending = False
-            self._previous(signal.SIGINT, self._frame)
-
-    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
-        if self._previous is None:
-            return
-        signal.signal(signal.SIGINT, self._previous)
-        if exc_type is None:
-            self.deliver()
-        self._previous = None
-
-
-class _Progress:
-    """One-line progress report on stderr: percent, simulated time, real-time factor."""
-
-    def __init__(self, total_ms: float, dt: float) -> None:
-        self.total_ms = total_ms
-        self.last = 0.0
-
-    def update(self, sim_ms: float, wall_s: float, spikes: int) -> None:
-        now = time.perf_counter()
-        if now - self.last < 0.2 or sim_ms >= self.total_ms:
-            return
-        self.last = now
-        pct = 100.0 * sim_ms / self.total_ms if self.total_ms > 0 else 100.0
-        rtf = wall_s / (sim_ms * 1e-3) if sim_ms > 0 else float("nan")
-        sys.stderr.write(
-            f"\r[snnsim] {pct:5.1f}% | {sim_ms:.1f}/{self.total_ms:.1f} ms | "
-            f"RTF {rtf:.3g} | {spikes} spikes   "
-        )
-        sys.stderr.flush()
-
-    def finish(self, stats: RunStats, stopped: bool = False) -> None:
-        if stopped:
-            pct = 100.0 * stats.sim_ms / self.total_ms if self.total_ms > 0 else 100.0
-            head = f"stopped at {pct:.1f}% | {stats.sim_ms:.1f}/{self.total_ms:.1f} ms"
-        else:
-            head = f"100.0% | {stats.sim_ms:.1f} ms"
-        sys.stderr.write(
-            f"\r[snnsim] {head} in {stats.wall_s:.3g} s | "
-            f"RTF {stats.real_time_factor:.3g} | {stats.spikes} spikes\n"
-        )
-        sys.stderr.flush()
 
 
 def compile_kernels(eng: Engine) -> float:

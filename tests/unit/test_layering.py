@@ -26,6 +26,7 @@ LAYERS: dict[str, int] = {
     "snnsim.streams": 1,
     "snnsim.compilation": 1,
     "snnsim.paths": 1,
+    "snnsim.run_control": 1,
     # engine: compiled arrays, run loop, synapse blocks (no description object)
     "snnsim.engine": 2,
     "snnsim.synapse_blocks": 2,
