@@ -20,8 +20,8 @@ if TYPE_CHECKING:
     from snnsim.populations import Population, Target
     from snnsim.projections import Projection
 
-__all__ = ["MAX_DEFAULT_SYNAPSES", "RateRecorder", "Recorder", "SpikeRecorder", "StateRecorder",
-           "WeightRecorder"]  # fmt: skip
+__all__ = ["MAX_DEFAULT_SYNAPSES", "RateRecorder", "Recorder", "SpikeRecorder", "StampedChunks",
+           "StateRecorder", "WeightRecorder"]  # fmt: skip
 
 #: ``record_weights(proj)`` without ``synapses=`` refuses projections with more synapses
 #: (8 bytes per synapse and sample: 100k synapses every 10 ms for 100 s are 8 GB).
@@ -67,6 +67,54 @@ class Recorder:
         return max(0, int(self.population.network.step) - self.start_step)
 
 
+class StampedChunks:
+    """Samples stamped in steps, appended chunk by chunk and concatenated when read.
+
+    A run hands recorders one chunk per segment; keeping the chunks in lists and joining
+    them lazily (and whenever more than 64 pile up) keeps appends O(chunk).
+    """
+
+    def __init__(self, empty: npt.NDArray[Any]) -> None:
+        self._empty = empty
+        self._steps: list[npt.NDArray[np.int64]] = []
+        self._data: list[npt.NDArray[Any]] = []
+
+    def append(self, steps: npt.NDArray[np.int64], data: npt.NDArray[Any]) -> None:
+        """Append the rows ``data`` (one per stamp in ``steps``); empty chunks are ignored."""
+        if steps.size:
+            self._steps.append(steps)
+            self._data.append(data)
+        if len(self._steps) > 64:
+            self._join()
+
+    def _join(self) -> None:
+        if len(self._steps) > 1:
+            self._steps = [np.concatenate(self._steps)]
+            self._data = [np.concatenate(self._data)]
+
+    @property
+    def steps(self) -> npt.NDArray[np.int64]:
+        """All stamps, steps (int64)."""
+        self._join()
+        return self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+
+    @property
+    def data(self) -> npt.NDArray[Any]:
+        """All rows, in stamp order (``empty`` when nothing was appended)."""
+        self._join()
+        return self._data[0] if self._data else self._empty
+
+    @property
+    def count(self) -> int:
+        """Number of stamps."""
+        return int(sum(a.size for a in self._steps))
+
+    def replace(self, steps: npt.NDArray[np.int64], data: npt.NDArray[Any]) -> None:
+        """Replace everything by ``steps`` and ``data`` (restoring a checkpoint)."""
+        self._steps = [steps] if steps.size else []
+        self._data = [data] if steps.size else []
+
+
 class SpikeRecorder(Recorder):
     """All spikes of the recorded neurons, exactly as the engine emitted them.
 
@@ -87,27 +135,16 @@ class SpikeRecorder(Recorder):
     def __init__(self, target: Target, dt: float) -> None:
         super().__init__(target)
         self.dt = dt
-        self._steps: list[npt.NDArray[np.int64]] = []
-        self._ids: list[npt.NDArray[np.int64]] = []
+        self._chunks = StampedChunks(np.zeros(0, dtype=np.int64))
 
     def consume(self, steps: npt.NDArray[np.int64], local_ids: npt.NDArray[np.int64]) -> None:
         """Append spikes (stamps in steps, indices in the population), in time order."""
-        if steps.size:
-            self._steps.append(steps)
-            self._ids.append(local_ids)
-        if len(self._steps) > 64:
-            self._compact()
-
-    def _compact(self) -> None:
-        if len(self._steps) > 1:
-            self._steps = [np.concatenate(self._steps)]
-            self._ids = [np.concatenate(self._ids)]
+        self._chunks.append(steps, local_ids)
 
     @property
     def steps(self) -> npt.NDArray[np.int64]:
         """Spike time stamps in steps (int64)."""
-        self._compact()
-        return self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+        return self._chunks.steps
 
     @property
     def times(self) -> npt.NDArray[np.float64]:
@@ -117,13 +154,12 @@ class SpikeRecorder(Recorder):
     @property
     def ids(self) -> npt.NDArray[np.int64]:
         """Neuron indices within the population (int64)."""
-        self._compact()
-        return self._ids[0] if self._ids else np.zeros(0, dtype=np.int64)
+        return self._chunks.data
 
     @property
     def count(self) -> int:
         """Number of spikes recorded."""
-        return int(sum(a.size for a in self._steps))
+        return self._chunks.count
 
     def __len__(self) -> int:
         return self.count
@@ -180,9 +216,7 @@ class SpikeRecorder(Recorder):
         return {"steps": self.steps, "ids": self.ids}
 
     def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
-        steps, ids = arrays["steps"], arrays["ids"]
-        self._steps = [steps] if steps.size else []
-        self._ids = [ids] if steps.size else []
+        self._chunks.replace(arrays["steps"], arrays["ids"])
 
 
 class StateRecorder(Recorder):
@@ -218,8 +252,7 @@ class StateRecorder(Recorder):
         self.variables = variables
         self.every = int(every)
         self.dt = dt
-        self._steps: list[npt.NDArray[np.int64]] = []
-        self._data: list[npt.NDArray[np.float64]] = []
+        self._chunks = StampedChunks(np.zeros((0, self.width)))
 
     @property
     def width(self) -> int:
@@ -228,27 +261,17 @@ class StateRecorder(Recorder):
 
     def consume(self, steps: npt.NDArray[np.int64], block: npt.NDArray[np.float64]) -> None:
         """Append samples taken at stamps ``steps`` (rows of ``block``, variable-major)."""
-        if steps.size:
-            self._steps.append(steps)
-            self._data.append(block)
-
-    def _compact(self) -> None:
-        if len(self._steps) > 1:
-            self._steps = [np.concatenate(self._steps)]
-            self._data = [np.concatenate(self._data)]
+        self._chunks.append(steps, block)
 
     @property
     def times(self) -> npt.NDArray[np.float64]:
         """Sample times, ms."""
-        self._compact()
-        steps = self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
-        return np.asarray(steps * self.dt, dtype=np.float64)
+        return np.asarray(self._chunks.steps * self.dt, dtype=np.float64)
 
     @property
     def data(self) -> npt.NDArray[np.float64]:
         """All samples, shape ``(n_samples, n_variables * n_neurons)`` (variable-major)."""
-        self._compact()
-        return self._data[0] if self._data else np.zeros((0, self.width))
+        return self._chunks.data
 
     def __getitem__(self, name: str) -> npt.NDArray[np.float64]:
         if name not in self.variables:
@@ -261,14 +284,10 @@ class StateRecorder(Recorder):
         return f"StateRecorder({self.label!r}, {self.variables}, {self.times.size} samples)"
 
     def recorded(self) -> dict[str, npt.NDArray[Any]]:  # noqa: D102
-        self._compact()
-        steps = self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
-        return {"steps": steps, "data": self.data}
+        return {"steps": self._chunks.steps, "data": self.data}
 
     def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
-        steps, data = arrays["steps"], arrays["data"]
-        self._steps = [steps] if steps.size else []
-        self._data = [data] if steps.size else []
+        self._chunks.replace(arrays["steps"], arrays["data"])
 
 
 class RateRecorder(Recorder):
@@ -395,8 +414,7 @@ class WeightRecorder(Recorder):
         self.synapses = _synapse_selection(len(projection), synapses, f"{what}({projection!r})")
         self.dt = dt
         self.start_step = int(projection.pre.population.network.step)
-        self._steps: list[npt.NDArray[np.int64]] = []
-        self._data: list[npt.NDArray[np.float64]] = []
+        self._chunks = StampedChunks(np.zeros((0, self.synapses.size)))
 
     # the engine's view of the projection (it does not import the description classes)
     @property
@@ -444,29 +462,19 @@ class WeightRecorder(Recorder):
     @property
     def next_stamp(self) -> int:
         """Stamp (steps) of the next sample to take."""
-        self._compact()
-        if self._steps:
-            return int(self._steps[0][-1]) + self.every_steps
+        steps = self._chunks.steps
+        if steps.size:
+            return int(steps[-1]) + self.every_steps
         return -(-self.start_step // self.every_steps) * self.every_steps
 
     def consume(self, steps: npt.NDArray[np.int64], block: npt.NDArray[np.float64]) -> None:
         """Append samples taken at stamps ``steps`` (rows of ``block``, one per synapse)."""
-        if steps.size:
-            self._steps.append(steps)
-            self._data.append(block)
-        if len(self._steps) > 64:
-            self._compact()
-
-    def _compact(self) -> None:
-        if len(self._steps) > 1:
-            self._steps = [np.concatenate(self._steps)]
-            self._data = [np.concatenate(self._data)]
+        self._chunks.append(steps, block)
 
     @property
     def steps(self) -> npt.NDArray[np.int64]:
         """Sample stamps, steps."""
-        self._compact()
-        return self._steps[0] if self._steps else np.zeros(0, dtype=np.int64)
+        return self._chunks.steps
 
     @property
     def times(self) -> npt.NDArray[np.float64]:
@@ -476,8 +484,7 @@ class WeightRecorder(Recorder):
     @property
     def values(self) -> npt.NDArray[np.float64]:
         """Weights, shape ``(n_samples, n_synapses)``."""
-        self._compact()
-        return self._data[0] if self._data else np.zeros((0, self.synapses.size))
+        return self._chunks.data
 
     def __repr__(self) -> str:
         return (
@@ -489,9 +496,7 @@ class WeightRecorder(Recorder):
         return {"steps": self.steps, "values": self.values}
 
     def restore(self, **arrays: npt.NDArray[Any]) -> None:  # noqa: D102
-        steps, values = arrays["steps"], arrays["values"]
-        self._steps = [steps] if steps.size else []
-        self._data = [values] if steps.size else []
+        self._chunks.replace(arrays["steps"], arrays["values"])
 
 
 def _synapse_selection(n_syn: int, synapses: Any, what: str) -> npt.NDArray[np.int64]:
