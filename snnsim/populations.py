@@ -12,7 +12,13 @@ from snnsim.distributions import Distribution
 from snnsim.errors import ParameterError, SimulationError
 from snnsim.kernels.random_streams import stream_key
 from snnsim.models import NeuronModel
-from snnsim.parameters import ParamValue, coerce_array, coerce_parameter, resolve_values
+from snnsim.parameters import (
+    ParamValue,
+    coerce_array,
+    coerce_parameter,
+    numeric_array,
+    resolve_values,
+)
 from snnsim.streams import STREAM_INIT, STREAM_PARAM, key_of
 
 if TYPE_CHECKING:
@@ -311,20 +317,9 @@ class _Neurons:
 
 def _state_values(owner: str, name: str, raw: Any, unit: str, size: int) -> npt.NDArray[np.float64]:
     """Check a ``set_state`` value (number or one per neuron) and return ``size`` floats."""
-    if isinstance(raw, (str, bytes, bool, np.bool_)) or raw is None:
-        raise ParameterError(
-            f"{owner}({name!r}, {raw!r}): give a number in {unit or 'its unit'}, one value per "
-            "neuron, or a distribution such as snn.Uniform(...)"
-        )
-    try:
-        arr = np.asarray(raw)
-    except (TypeError, ValueError):
-        arr = np.asarray([object()])
-    if arr.dtype.kind not in "iuf":
-        raise ParameterError(
-            f"{owner}({name!r}, ...): values of type {arr.dtype} are not numbers; give a number "
-            f"in {unit or 'its unit'}, one value per neuron, or a distribution"
-        )
+    arr = numeric_array(
+        raw, f"{owner}({name!r}, {raw!r})", f"{owner}({name!r}, ...)", "give a number", unit
+    )
     if arr.ndim == 0:
         return np.full(size, float(arr))
     if arr.shape != (size,):
