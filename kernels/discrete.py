@@ -99,13 +99,17 @@ def _emit(flags, g0, n, spikes, n_out):
 
 
 @njit(**JIT)
-def leaky_dense(u_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes, n_out):
-    r"""Advance Leaky / RLeaky neurons ``lo <= i < hi`` by one step (see the module docstring).
+def discrete_dense(u_, syn_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes, n_out):
+    r"""Advance Leaky / RLeaky (``syn_`` is ``None``) or CubaLIF neurons ``lo <= i < hi`` one step.
 
     Parameters
     ----------
     u_ : float[n]
         Membrane ``mem`` (dimensionless) of the population; updated in place.
+    syn_ : float[n] or None
+        CubaLIF's synaptic current ``syn``, :math:`I_t = \alpha I_{t-1} + x_t` (never
+        reset), updated in place and used as the membrane's drive; ``None`` for Leaky,
+        whose drive is :math:`x_t` (Numba then compiles the loop without it).
     i_ext_ : float[N_total]
         Step current per global neuron id, added to the input; read only if ``use_iext``.
     ring_row : float[2 * N_total]
@@ -113,10 +117,10 @@ def leaky_dense(u_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes,
     lo, hi, gid0 : int
         Local index range, global id of the population's first neuron.
     C : float64[:]
-        Coefficients ``beta, threshold, reset_code, reset_delay``: coefficient ``k`` of
-        neuron ``i`` at ``C[k * cn + i * cs]`` (``cn=1, cs=0``: one row for all neurons;
-        ``cn=n, cs=1``: per-neuron coefficients). ``reset_code`` and ``reset_delay`` are
-        the same for every neuron.
+        Coefficients ``[alpha,] beta, threshold, reset_code, reset_delay`` (``alpha`` for
+        CubaLIF only): coefficient ``k`` of neuron ``i`` at ``C[k * cn + i * cs]``
+        (``cn=1, cs=0``: one row for all neurons; ``cn=n, cs=1``: per-neuron
+        coefficients). ``reset_code`` and ``reset_delay`` are the same for every neuron.
     use_iext : bool
         Whether to add ``i_ext_``.
     spikes, n_out :
@@ -125,18 +129,24 @@ def leaky_dense(u_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes,
     f = u_.dtype.type
     zero = f(0)
     one = f(1)
-    code = int(C[2 * cn + lo * cs])
-    delay = C[3 * cn + lo * cs] != 0.0
+    cb = 0 if syn_ is None else 1  # coefficient row of beta
+    code = int(C[(cb + 2) * cn + lo * cs])
+    delay = C[(cb + 3) * cn + lo * cs] != 0.0
     n = hi - lo
     g0 = gid0 + lo
     u = u_[lo:hi]
     x_ = ring_row[g0 : g0 + n]
     iext = i_ext_[g0 : g0 + n]
     if cs == 0:
-        beta = f(C[0])
-        thr = f(C[cn])
+        # one coefficient row, loaded once: the loop is branch-free and vectorises
+        alpha = f(C[0])
+        beta = f(C[cb])
+        thr = f(C[cb + 1])
         for i in range(n):
             x = x_[i] + iext[i] if use_iext else x_[i]
+            if syn_ is not None:
+                x = alpha * syn_[lo + i] + x
+                syn_[lo + i] = x
             m, s = membrane_step(u[i], x, beta, thr, code, delay, zero, one)
             u[i] = m
             x_[i] = s
@@ -144,53 +154,29 @@ def leaky_dense(u_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes,
         for i in range(n):
             k = lo + i
             x = x_[i] + iext[i] if use_iext else x_[i]
-            m, s = membrane_step(u[i], x, f(C[k]), f(C[cn + k]), code, delay, zero, one)
+            if syn_ is not None:
+                x = f(C[k]) * syn_[k] + x
+                syn_[k] = x
+            m, s = membrane_step(
+                u[i], x, f(C[cb * cn + k]), f(C[(cb + 1) * cn + k]), code, delay, zero, one
+            )
             u[i] = m
             x_[i] = s
     return _emit(x_, g0, n, spikes, n_out)
 
 
-@njit(**JIT)
+@njit(**JIT_INLINE)
+def leaky_dense(u_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes, n_out):
+    """:func:`discrete_dense` for Leaky / RLeaky (coefficients ``beta, threshold, ...``)."""
+    return discrete_dense(u_, None, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes,
+                          n_out)  # fmt: skip
+
+
+@njit(**JIT_INLINE)
 def cuba_lif_dense(u_, i_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes, n_out):
-    r"""Advance CubaLIF neurons (snnTorch ``Synaptic``) ``lo <= i < hi`` by one step.
-
-    :math:`I_t = \alpha I_{t-1} + x_t` (never reset), then the membrane as
-    :func:`membrane_step` with drive :math:`I_t`. ``u_``, ``i_``: ``mem`` and ``syn`` of the
-    population; ``C``: ``alpha, beta, threshold, reset_code, reset_delay`` with the layout
-    of :func:`leaky_dense`; the other arguments as there.
-    """
-    f = u_.dtype.type
-    zero = f(0)
-    one = f(1)
-    code = int(C[3 * cn + lo * cs])
-    delay = C[4 * cn + lo * cs] != 0.0
-    n = hi - lo
-    g0 = gid0 + lo
-    u = u_[lo:hi]
-    syn = i_[lo:hi]
-    x_ = ring_row[g0 : g0 + n]
-    iext = i_ext_[g0 : g0 + n]
-    if cs == 0:
-        alpha = f(C[0])
-        beta = f(C[cn])
-        thr = f(C[2 * cn])
-        for i in range(n):
-            x = x_[i] + iext[i] if use_iext else x_[i]
-            cur = alpha * syn[i] + x
-            m, s = membrane_step(u[i], cur, beta, thr, code, delay, zero, one)
-            syn[i] = cur
-            u[i] = m
-            x_[i] = s
-    else:
-        for i in range(n):
-            k = lo + i
-            x = x_[i] + iext[i] if use_iext else x_[i]
-            cur = f(C[k]) * syn[i] + x
-            m, s = membrane_step(u[i], cur, f(C[cn + k]), f(C[2 * cn + k]), code, delay, zero, one)
-            syn[i] = cur
-            u[i] = m
-            x_[i] = s
-    return _emit(x_, g0, n, spikes, n_out)
+    """:func:`discrete_dense` for CubaLIF (``i_``: ``syn``; coefficients ``alpha, beta, ...``)."""
+    return discrete_dense(u_, i_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes,
+                          n_out)  # fmt: skip
 
 
 @njit(**JIT_INLINE)
