@@ -17,7 +17,7 @@ Lava 0.10 ``Dense``/``DelayDense``); NIR section 3 (nir 1.0.8).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from snnsim.errors import ParameterError
 
@@ -155,23 +155,14 @@ LOIHI1 = Target(
     rules=_BOARD_RULES,
 )
 
-LOIHI2 = Target(
+# Loihi 2 has Loihi 1's delay, weight and model rules (Lava-DL NetX clips delays > 62 too)
+LOIHI2 = replace(
+    LOIHI1,
     name="loihi2",
     description="Intel Loihi 2 (128 neurocores per chip, up to 8192 neurons per core), Lava",
     neurons_per_core=8192,
-    cores=128,
     # not published for Loihi 2: not checked
     fan_in=None,
-    # 6-bit delays; Lava-DL NetX clips delays > 62 -> snnsim delays of 1..63 steps
-    delay_ticks=(1, 63),
-    weight_bits=8,
-    weight_exp=(-7, 7),
-    models=frozenset({"LoihiLIF", "SpikeSource"}),
-    model_fixes=dict.fromkeys(("LIF", "LIFDelta", "Leaky", "CubaLIF"), _TO_LOIHI),
-    plasticity=frozenset(),
-    astrocytes=False,
-    inputs=False,
-    rules=_BOARD_RULES,
 )
 
 
