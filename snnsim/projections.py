@@ -252,7 +252,8 @@ class Projection:
         Before the network is built the table is resolved from the description (the same
         random streams as ``build``, so the same synapses); afterwards it is read from the
         engine. Weights of synapses in the static block are the float32 values the engine
-        stores; those of a mutable block (after :meth:`set` on a built network) are float64.
+        stores; those of a mutable block (plastic, or after :meth:`set` on a built network)
+        are float64, before and after the build.
         Onto fixed-point models the weights are the mantissas (the engine stores
         ``mantissa * 2**weight_exp``).
         """
@@ -260,7 +261,11 @@ class Projection:
         engine = net.built_engine()
         if engine is None:
             table = resolve_projection(net, self)
-            weight = table.weight.astype(np.float32).astype(np.float64) / self.weight_scale
+            weight = table.weight.astype(np.float64)
+            if self.plasticity is None:
+                # what the static block will store (plastic blocks keep float64)
+                weight = weight.astype(np.float32).astype(np.float64)
+            weight = weight / self.weight_scale
             return ProjectionTable(
                 self.index, table.pre, table.post, weight, table.delay, table.receptor, net.dt
             )
