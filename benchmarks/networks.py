@@ -46,6 +46,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.stdp import rule_for
+
 __all__ = [
     "BUILDERS",
     "PD_POPULATIONS",
@@ -56,6 +58,7 @@ __all__ = [
     "bernoulli_pairs",
     "cuba",
     "cuba_scaled",
+    "cuba_stdp",
     "event_dominated",
     "microcircuit",
     "microcircuit_counts",
@@ -183,6 +186,9 @@ class NetworkArrays:
     spec : dict or None
         ``{"builder": name, "kwargs": {...}}`` that rebuilds this network with
         :func:`network_from_spec` (set by the builders).
+    plasticity : dict or None
+        STDP on the excitatory -> excitatory synapses (``snn.STDP`` keywords, ``w_max`` in
+        nA; :mod:`benchmarks.stdp`), or None: every synapse is static.
 
     Notes
     -----
@@ -204,6 +210,7 @@ class NetworkArrays:
     transient_ms: float = 0.0
     reference_rates_hz: tuple[float, ...] | None = None
     spec: dict[str, Any] | None = None
+    plasticity: dict[str, Any] | None = None
     _n_synapses: int = dataclasses.field(default=0, init=False, repr=False)
     _fingerprint: str | None = dataclasses.field(default=None, init=False, repr=False)
 
@@ -371,6 +378,7 @@ class NetworkArrays:
             if self.reference_rates_hz is None
             else list(self.reference_rates_hz),
             "spec": self.spec,
+            "plasticity": self.plasticity,
         }
         if with_fingerprint:
             meta["fingerprint"] = self.fingerprint()
@@ -427,6 +435,7 @@ class NetworkArrays:
             if meta["reference_rates_hz"] is None
             else tuple(meta["reference_rates_hz"]),
             spec=meta["spec"],
+            plasticity=meta.get("plasticity"),
         )
         object.__setattr__(net, "_fingerprint", meta.get("fingerprint"))
         return net
@@ -623,6 +632,55 @@ def cuba_scaled(
         "kwargs": {"n": n, "seed": seed, "in_degree": in_degree, "duration": duration, "dt": dt},
     }
     return _cuba(f"cuba_scaled_{n}", n, seed, in_degree / n, duration, dt, spec)
+
+
+def cuba_stdp(
+    n: int = 4000,
+    seed: int = 0,
+    *,
+    in_degree: float = 80.0,
+    duration: float = 1000.0,
+    dt: float = 0.1,
+    w_max_factor: float = 2.0,
+) -> NetworkArrays:
+    """:func:`cuba_scaled` with STDP on the excitatory -> excitatory synapses.
+
+    The synapses, weights, delays and ``v0`` are those of ``cuba_scaled(n, seed, ...)`` (at
+    N = 4000, in-degree 80 is CUBA's p = 0.02); the exc -> exc synapses are plastic with
+    :func:`benchmarks.stdp.rule_for` (additive STDP of Brian2's example, ``w_max =
+    w_max_factor * 0.081`` nA, every plastic synapse starting at 0.081 nA).
+
+    Parameters
+    ----------
+    n : int
+        Number of neurons.
+    seed : int
+        Seed of the network.
+    in_degree : float
+        Expected number of inputs per neuron.
+    duration : float
+        Biological time to simulate (ms).
+    dt : float
+        Time step (ms); also the synaptic delay.
+    w_max_factor : float
+        ``w_max`` in units of the initial excitatory weight (> 1).
+
+    Returns
+    -------
+    NetworkArrays
+    """
+    base = cuba_scaled(n, seed, in_degree=in_degree, duration=duration, dt=dt)
+    w0 = float(np.float32(CUBA_WE_MV * _CUBA_PARAMS["cm"] / _CUBA_PARAMS["tau_m"]))
+    kwargs = {
+        "n": n, "seed": seed, "in_degree": in_degree, "duration": duration, "dt": dt,
+        "w_max_factor": w_max_factor,
+    }  # fmt: skip
+    return dataclasses.replace(
+        base,
+        name=f"cuba_stdp_{n}",
+        spec={"builder": "cuba_stdp", "kwargs": kwargs},
+        plasticity=rule_for(w0, w_max_factor),
+    )
 
 
 def _cuba(
@@ -1085,6 +1143,7 @@ def microcircuit(
 BUILDERS: dict[str, Callable[..., NetworkArrays]] = {
     "cuba": cuba,
     "cuba_scaled": cuba_scaled,
+    "cuba_stdp": cuba_stdp,
     "event_dominated": event_dominated,
     "sparse_activity": sparse_activity,
     "microcircuit": microcircuit,

@@ -67,6 +67,7 @@ from benchmarks.common import (
     spike_summary,
 )
 from benchmarks.networks import NetworkArrays
+from benchmarks.stdp import brian2_plastic_synapses, nest_plastic_spec, plastic_mask, weight_stats
 
 __all__ = [
     "RUNNERS",
@@ -159,8 +160,21 @@ def _brian2_network(b2: Any, net: NetworkArrays) -> tuple[list[Any], Any]:
     if i_offset.ndim != 0:
         group.i_offset = i_offset * nA
     objects: list[Any] = [group]
-    exc = net.excitatory_neurons()[net.sources]
-    for label, mask, target_var in (("exc", exc, "ie"), ("inh", ~exc, "ii")):
+    exc = exc_src = net.excitatory_neurons()[net.sources]
+    if net.plasticity:
+        plastic = plastic_mask(net.sources, net.targets, net.n_exc)
+        steps = net.delay_steps[plastic]
+        if steps.size and np.any(steps != steps[0]):
+            raise ValueError("the Brian2 STDP synapses take one uniform delay")
+        if steps.size:
+            objects.append(
+                brian2_plastic_synapses(
+                    b2, group, net.sources[plastic], net.targets[plastic],
+                    net.weights[plastic], float(steps[0]) * net.dt, net.plasticity,
+                )
+            )  # fmt: skip
+        exc = exc & ~plastic
+    for label, mask, target_var in (("exc", exc, "ie"), ("inh", ~exc_src, "ii")):
         if not np.any(mask):
             continue
         steps = net.delay_steps[mask]
@@ -293,6 +307,7 @@ def run_brian2_standalone(
             brian2=b2.__version__,
         )
         result.update(spike_summary(net, times, ids))
+        result.update(_brian2_weights(net, objects))
         if return_spikes:
             result["spike_times"] = times
             result["spike_ids"] = ids
@@ -383,10 +398,20 @@ def run_brian2_runtime(
         brian2=b2.__version__,
     )
     result.update(spike_summary(net, times, ids))
+    result.update(_brian2_weights(net, objects))
     if return_spikes:
         result["spike_times"] = times
         result["spike_ids"] = ids
     return result
+
+
+def _brian2_weights(net: NetworkArrays, objects: list[Any]) -> dict[str, Any]:
+    """``{"weights": stats}`` of the plastic synapses after a run (empty without plasticity)."""
+    plastic = [o for o in objects if getattr(o, "name", "") == "syn_exc_exc_stdp"]
+    if not net.plasticity or not plastic:
+        return {}
+    w = np.asarray(plastic[0].w_[:], dtype=np.float64) * 1e9  # A -> nA
+    return {"weights": weight_stats(w, net.plasticity)}
 
 
 def run_nest(
@@ -454,18 +479,25 @@ def run_nest(
     first_id = int(neurons[0].global_id)
     recorder = nest.Create("spike_recorder")
     nest.Connect(neurons, recorder)
+    static: dict[str, Any] = {"synapse_model": "static_synapse"}
+    stdp = nest_plastic_spec(net.plasticity) if net.plasticity else None
+    if net.plasticity:
+        neurons.set(tau_minus=float(net.plasticity["tau_minus"]))
     for a in range(0, net.n_synapses, batch_size):
         b = min(a + batch_size, net.n_synapses)
-        nest.Connect(
-            net.sources[a:b].astype(np.int64) + first_id,
-            net.targets[a:b].astype(np.int64) + first_id,
-            "one_to_one",
-            {
-                "synapse_model": "static_synapse",
-                "weight": net.weights[a:b].astype(np.float64) * 1e3,
-                "delay": net.delays_ms(a, b),
-            },
-        )
+        src, tgt = net.sources[a:b].astype(np.int64), net.targets[a:b].astype(np.int64)
+        weight, delay = net.weights[a:b].astype(np.float64) * 1e3, net.delays_ms(a, b)
+        parts = [(np.ones(b - a, dtype=bool), static)]
+        if stdp is not None:
+            mask = plastic_mask(src, tgt, net.n_exc)
+            parts = [(mask, stdp), (~mask, static)]
+        for sel, spec in parts:
+            if not sel.any():
+                continue
+            nest.Connect(
+                src[sel] + first_id, tgt[sel] + first_id, "one_to_one",
+                {**spec, "weight": weight[sel], "delay": delay[sel]},
+            )  # fmt: skip
     for drive in net.poisson:
         if drive.n_inputs == 0 or drive.stop == drive.start:
             continue
@@ -487,6 +519,11 @@ def run_nest(
         nest.Run(steps * net.dt)
     run_s = time.perf_counter() - t0
     nest.Cleanup()
+    learned: dict[str, Any] = {}
+    if net.plasticity:
+        w = nest.GetConnections(synapse_model="stdp_synapse").get("weight")
+        w = np.asarray(w, dtype=np.float64).ravel() * 1e-3  # pA -> nA
+        learned = {"weights": weight_stats(w, net.plasticity)}
 
     events = recorder.get("events")
     times = np.asarray(events["times"], dtype=np.float64)
@@ -504,6 +541,7 @@ def run_nest(
         nest=str(nest.__version__),
     )
     result.update(spike_summary(net, times, ids))
+    result.update(learned)
     if return_spikes:
         result["spike_times"] = times
         result["spike_ids"] = ids

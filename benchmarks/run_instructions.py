@@ -11,18 +11,24 @@ the run loop's work and does not depend on the machine's load::
 time of the run. Callgrind runs threads one after another, so 2-thread counts mostly
 measure spin-waiting: compare thread counts > 1 by wall clock on a quiet machine.
 Cases: ``cuba4k`` (1000 ms), ``scaled16k`` (300 ms), ``event8k`` (in-degree 250, 200 ms),
-``sparse32k`` (500 ms); the networks of :mod:`benchmarks.networks`, built as
+``sparse32k`` (500 ms); ``stdp4k`` (the ``stdp`` case's network, 200 ms) and
+``stdp4k_static`` (the same network, static), and both with every delay 5 steps instead of 1
+(``stdp4k_d5``, ``stdp4k_static_d5``: chunks of 5 steps, so the per-chunk work of plasticity
+runs 5 times less often); the networks of :mod:`benchmarks.networks`, built as
 :mod:`benchmarks.snnsim_runner` builds them.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np
 
 from benchmarks import networks
 from benchmarks.snnsim_runner import build_snnsim_network
@@ -32,7 +38,16 @@ CASES = {
     "scaled16k": lambda: networks.cuba_scaled(16000, duration=300.0),
     "event8k": lambda: networks.event_dominated(8000, in_degree=250.0, duration=200.0),
     "sparse32k": lambda: networks.sparse_activity(32000, duration=500.0),
+    "stdp4k": lambda: networks.cuba_stdp(4000, duration=200.0),
+    "stdp4k_static": lambda: networks.cuba_scaled(4000, duration=200.0),
+    "stdp4k_d5": lambda: _delays(networks.cuba_stdp(4000, duration=200.0), 5),
+    "stdp4k_static_d5": lambda: _delays(networks.cuba_scaled(4000, duration=200.0), 5),
 }
+
+
+def _delays(net: networks.NetworkArrays, steps: int) -> networks.NetworkArrays:
+    """``net`` with every delay ``steps`` steps."""
+    return dataclasses.replace(net, delay_steps=np.full(net.n_synapses, steps, dtype=np.uint8))
 
 
 def main(argv: list[str]) -> int:

@@ -19,7 +19,12 @@ Mapping:
   neurons sharing each distinct value ``I`` (seen from the first step on, like ``i_offset``);
 * each :class:`~benchmarks.networks.PoissonDrive` becomes ``snn.PoissonInput(n_inputs, rate,
   weight, receptor="exc")`` on its block of neurons;
-* spikes of every neuron are recorded.
+* spikes of every neuron are recorded;
+* with ``net.plasticity`` (the ``stdp`` case, :mod:`benchmarks.stdp`) the exc -> exc synapses
+  of each excitatory block are connected apart with ``plasticity=snn.STDP(**net.plasticity)``
+  (copies of their slices), and the result gets ``weights``
+  (:func:`benchmarks.stdp.weight_stats` of their weights after the run). The runner
+  ``snnsim-static`` runs the same network with every synapse static (the cost of plasticity).
 
 ``build_s`` is the wall time of describing the network plus ``Network.build()`` minus the
 compile (or cache load) time of the run loop, which is ``compile_s = Engine.compile_s``.
@@ -33,6 +38,7 @@ process (see :mod:`benchmarks.common`).
 
 from __future__ import annotations
 
+import functools
 import inspect
 import sys
 import time
@@ -42,6 +48,7 @@ import numpy as np
 
 from benchmarks.common import base_result, child_main, current_rss_mb, peak_rss_mb, spike_summary
 from benchmarks.networks import NetworkArrays
+from benchmarks.stdp import plastic_mask, weight_stats
 
 __all__ = ["RUNNERS", "build_snnsim_network", "run_snnsim", "supported_precisions"]
 
@@ -55,7 +62,7 @@ def supported_precisions() -> list[str]:
 
 
 def build_snnsim_network(
-    net: NetworkArrays, threads: int = 1, precision: str = "double"
+    net: NetworkArrays, threads: int = 1, precision: str = "double", *, plastic: bool = True
 ) -> tuple[Any, Any]:
     """Describe ``net`` as an snnsim network (not built yet).
 
@@ -68,12 +75,15 @@ def build_snnsim_network(
     precision : {"double", "single"}
         ``Network(precision=...)``; "double" is also what an snnsim without that parameter
         does.
+    plastic : bool
+        Make the exc -> exc synapses plastic where ``net.plasticity`` says so (False: the same
+        network, static).
 
     Returns
     -------
     network : snnsim.Network
     recorder : snnsim.SpikeRecorder
-        Records every neuron.
+        Records every neuron. Plastic projections are those whose ``plasticity`` is set.
     """
     import snnsim as snn
 
@@ -95,6 +105,7 @@ def build_snnsim_network(
     # Sources are sorted, so the synapses of each run of excitatory (or inhibitory) source
     # neurons are one contiguous block: connect each block from slices (views of the
     # memory-mapped arrays), so feeding snnsim costs no copies of the index arrays.
+    rule = snn.STDP(**net.plasticity) if plastic and net.plasticity else None
     exc_neuron = net.excitatory_neurons()
     flips = np.flatnonzero(np.diff(exc_neuron.astype(np.int8))) + 1
     starts = np.concatenate(([0], flips)).astype(np.int64)
@@ -104,15 +115,23 @@ def build_snnsim_network(
         if s1 <= s0:
             continue
         receptor = "exc" if exc_neuron[a] else "inh"
-        connector = snn.FromList(
-            pre=net.sources[s0:s1],
-            post=net.targets[s0:s1],
-            weight=net.weights[s0:s1],
-            delay=net.delay_steps[s0:s1].astype(np.float32) * np.float32(net.dt),
-        )
-        network.connect(
-            pop, pop, connector, receptor=receptor, round_delays=True, label=f"syn_{k}_{receptor}"
-        )
+        src, tgt = net.sources[s0:s1], net.targets[s0:s1]
+        w, steps = net.weights[s0:s1], net.delay_steps[s0:s1]
+        parts: list[tuple[Any, str]] = [(slice(None), "")]
+        if rule is not None and exc_neuron[a]:
+            mask = plastic_mask(src, tgt, net.n_exc)
+            parts = [(mask, "_stdp"), (~mask, "")]
+        for sel, tag in parts:
+            connector = snn.FromList(
+                pre=src[sel],
+                post=tgt[sel],
+                weight=w[sel],
+                delay=steps[sel].astype(np.float32) * np.float32(net.dt),
+            )
+            network.connect(
+                pop, pop, connector, receptor=receptor, round_delays=True,
+                label=f"syn_{k}_{receptor}{tag}", plasticity=rule if tag else None,
+            )  # fmt: skip
     if not constant:
         values, inverse = np.unique(i_offset, return_inverse=True)
         order = np.argsort(inverse, kind="stable")
@@ -139,6 +158,7 @@ def run_snnsim(
     *,
     precision: str = "double",
     return_spikes: bool = False,
+    plastic: bool = True,
 ) -> dict[str, Any]:
     """Run ``net`` in snnsim with the same result keys as the runners of :mod:`benchmarks.peers`.
 
@@ -154,6 +174,9 @@ def run_snnsim(
     return_spikes : bool
         Also return ``spike_times`` (ms; snnsim stamps a spike at the end of its step, like
         NEST) and ``spike_ids``.
+    plastic : bool
+        False: every synapse static, even where ``net.plasticity`` is set (``simulator`` is
+        then ``"snnsim-static"``).
 
     Returns
     -------
@@ -163,16 +186,19 @@ def run_snnsim(
         ``build_s``, ``compile_s``, ``peak_rss_mb``, ``rss_after_run_mb``,
         ``synaptic_events``, ``neuron_updates``, ``snnsim`` (version), the keys of
         :func:`benchmarks.common.spike_summary` and, with ``return_spikes``, ``spike_times``
-        and ``spike_ids``.
+        and ``spike_ids``; ``weights`` (:func:`benchmarks.stdp.weight_stats`) on a network
+        with plastic synapses.
     """
     threads = int(threads)
     if threads < 1:
         raise ValueError(f"run_snnsim(threads={threads}): threads must be >= 1")
     import snnsim as snn
 
-    result = base_result(net, "snnsim", threads)
+    static = not plastic and net.plasticity is not None
+    plastic = plastic and net.plasticity is not None
+    result = base_result(net, "snnsim-static" if static else "snnsim", threads)
     t0 = time.perf_counter()
-    network, recorder = build_snnsim_network(net, threads, precision)
+    network, recorder = build_snnsim_network(net, threads, precision, plastic=plastic)
     net.release_synapses()
     engine = network.build()
     build_wall = time.perf_counter() - t0
@@ -194,6 +220,9 @@ def run_snnsim(
         snnsim=snn.__version__,
     )
     result.update(spike_summary(net, times, ids))
+    if plastic:
+        learned = [p.table().weight for p in network.projections if p.plasticity is not None]
+        result["weights"] = weight_stats(np.concatenate(learned), net.plasticity or {})
     if return_spikes:
         result["spike_times"] = times
         result["spike_ids"] = ids
@@ -201,7 +230,10 @@ def run_snnsim(
 
 
 #: Runner functions by name, as accepted by :func:`benchmarks.common.child_main`.
-RUNNERS = {"snnsim": run_snnsim}
+RUNNERS = {
+    "snnsim": run_snnsim,
+    "snnsim-static": functools.partial(run_snnsim, plastic=False),
+}
 
 
 if __name__ == "__main__":

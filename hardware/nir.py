@@ -16,7 +16,12 @@ Graph layout
   repeated pairs (named ``<label>`` or ``<label>.d<steps>``), with edges
   ``pre -> Linear -> post``. The NIR edge itself is the one-step delay every snnsim
   connection has; a delay of ``d > 1`` steps adds a ``Delay`` node of ``(d - 1) dt`` between
-  ``Linear`` and ``post`` (``delays="error"`` refuses such delays instead).
+  ``Linear`` and ``post`` (``delays="error"`` refuses such delays instead);
+* a population with one-step projections onto itself (``RLeaky``, ``RSynaptic``) -> a
+  sub-graph node named by its label, holding the neuron node and one ``Linear`` of the summed
+  self weights, the layout of snnTorch's ``export_to_nir``: snnTorch's ``import_from_nir``
+  misreads the flat cycle (see :mod:`snnsim.hardware.nir_recurrent`). Import flattens
+  sub-graphs.
 
 Time and units
 --------------
@@ -77,6 +82,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from snnsim.hardware import nir_discrete as _discrete
+from snnsim.hardware.nir_recurrent import flatten, wrap_recurrent
 
 from snnsim.errors import FileFormatError, HardwareConstraintError, MissingDependencyError
 from snnsim.errors import ParameterError as _ParameterError
@@ -369,6 +375,7 @@ def export_nir(
     nodes: dict[str, Any] = {}
     edges: list[tuple[str, str]] = []
     pop_node: dict[int, str] = {}
+    self_linears: dict[str, list[str]] = {}  # one-step self-projections: sub-graphs
     for pop in net.populations:
         name = model_name(pop)
         if name not in EXPORTERS:  # refused by the rules unless dropped
@@ -411,6 +418,8 @@ def export_nir(
             edges.append((pop_node[pre.index], lin))
             if d == 1:
                 edges.append((lin, pop_node[post.index]))
+                if pre is post:
+                    self_linears.setdefault(pop_node[pre.index], []).append(lin)
                 continue
             delay = _node_name(f"{lin}.delay", used)
             nodes[delay] = nir.Delay(delay=np.full(post.size, (d - 1) * net.dt * ms_to_s))
@@ -428,6 +437,8 @@ def export_nir(
         )
         nodes[lin] = nir.Linear(weight=np.zeros((size, 1)))
         edges += [(src, lin), (lin, neurons[0])]
+    for name, lins in self_linears.items():
+        wrap_recurrent(nir, nodes, edges, name, lins)
     from snnsim import __version__
 
     metadata = {
@@ -498,6 +509,7 @@ def import_nir(
 
     nir = require_nir()
     graph = source if isinstance(source, nir.NIRGraph) else nir.read(Path(source))
+    graph = flatten(nir, graph)  # recurrent populations are written as sub-graphs
     meta = dict(graph.metadata or {})
     if convention not in ("exact", "snntorch"):
         raise _ParameterError(f"import_nir(convention={convention!r}): use 'exact' or 'snntorch'")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -37,6 +38,12 @@ def build(
     return net
 
 
+def _neuron(graph: Any, name: str) -> Any:
+    """The neuron node ``name``; recurrent populations are sub-graphs (neuron node ``lif``)."""
+    node = graph.nodes[name]
+    return node.nodes["lif"] if type(node).__name__ == "NIRGraph" else node
+
+
 def spikes(net: snn.Network, ms: float) -> list[tuple[np.ndarray, np.ndarray]]:
     recs = [net.record_spikes(p) for p in net.populations]
     net.run(ms)
@@ -49,7 +56,9 @@ def test_fields_follow_the_snntorch_convention(tmp_path: Path, rng: np.random.Ge
     graph = nir.read(path)  # type checking on
     assert graph.metadata["dt"] == pytest.approx(5e-4)  # dt=None: the network's, in s
     dt = float(graph.metadata["dt"])
-    hid, out, rec = (graph.nodes[k] for k in ("hid", net.populations[2].label, "rec"))
+    # recurrent populations (hid, rec) are sub-graphs with the neuron node and w_rec
+    assert {type(graph.nodes[k]).__name__ for k in ("hid", "rec")} == {"NIRGraph"}
+    hid, out, rec = (_neuron(graph, k) for k in ("hid", net.populations[2].label, "rec"))
     assert type(hid).__name__ == "CubaLIF" and type(out).__name__ == "LIF"
     beta, alpha = net.populations[1].get("beta"), net.populations[1].get("alpha")
     np.testing.assert_allclose(hid.tau_mem, dt / (1 - beta), rtol=1e-15)
@@ -67,7 +76,7 @@ def test_fields_follow_the_snntorch_convention(tmp_path: Path, rng: np.random.Ge
     # an explicit dt rescales every time constant (snnTorch reads 1e-4 s)
     graph = nir.read(hw.export(net, "nir", tmp_path / "n2.nir", dt=1e-4))
     assert graph.metadata["dt"] == 1e-4
-    np.testing.assert_allclose(graph.nodes["hid"].tau_mem, 1e-4 / (1 - beta), rtol=1e-15)
+    np.testing.assert_allclose(_neuron(graph, "hid").tau_mem, 1e-4 / (1 - beta), rtol=1e-15)
 
 
 @pytest.mark.parametrize("reset", ["subtract", "none", "zero"])
@@ -86,8 +95,8 @@ def test_reset_rule_refuses_what_nir_cannot_express(
     graph = nir.read(path)
     dropped = json.loads(graph.metadata["dropped"])
     assert {d["rule"] for d in dropped} == {"nir_reset"} and len(dropped) == 3
-    assert graph.nodes["hid"].metadata["reset"] == reset
-    assert int(graph.nodes["hid"].metadata["reset_delay"]) == 1
+    assert _neuron(graph, "hid").metadata["reset"] == reset
+    assert int(_neuron(graph, "hid").metadata["reset_delay"]) == 1
 
 
 @pytest.mark.parametrize(("reset", "reset_delay"), [("zero", False), ("subtract", True)])
