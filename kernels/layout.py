@@ -188,6 +188,19 @@ class Buffers(NamedTuple):
     cursors: Any
 
 
+class SynapseArrays(NamedTuple):
+    """Per-synapse arrays declared by plasticity rules (``snnsim.plasticity.SynapseArray``).
+
+    One row per declared array, one column per mutable synapse (``S``); a rule's parameter
+    row holds the row index of each array it declared.
+    """
+
+    #: int64[Ki, S]
+    i64: Any
+    #: float64[Kf, S]
+    f64: Any
+
+
 class Plasticity(NamedTuple):
     """STDP state of the plastic mutable blocks (``snnsim.kernels.plasticity``).
 
@@ -223,5 +236,13 @@ class Plasticity(NamedTuple):
     post_syn: Any
     #: int64[S]: pointer entry (row) of each mutable synapse's source
     syn_row: Any
-    #: int64[B]: longest delay of each block (steps)
+    #: int64[B]: longest delay of each block (steps; the upper bound for plastic delays)
     dmax: Any
+    #: int64[B]: delay rule of each block (row of ``dparam``), -1 for none
+    drule: Any
+    #: float64[R2, 7]: window, lead (steps), max_step, d_min, d_max (steps), row of the
+    #: arrival array in ``extra.i64``, postsynaptic spikes looked back
+    #: (``snnsim.kernels.plasticity.delay_pre``)
+    dparam: Any
+    #: the rules' extra per-synapse arrays
+    extra: Any

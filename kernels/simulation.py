@@ -40,7 +40,14 @@ from snnsim.kernels.neurons import (
     event_update_population,
     update_population,
 )
-from snnsim.kernels.plasticity import advance_pre, flush_facilitation, history_append, stdp_pre
+from snnsim.kernels.plasticity import (
+    advance_pre,
+    delay_pre,
+    flush_facilitation,
+    history_append,
+    resort_post,
+    stdp_pre,
+)
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
 
 
@@ -205,6 +212,12 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 if ri >= 0:
                     w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl)
                     m_weight[sy] = w
+                if pl.drule[b] >= 0:  # delay plasticity: after STDP, before transmitting
+                    d_new = delay_pre(d, t, sy, stamp, pl.drule[b], pl)
+                    if d_new != d:
+                        m_delay[sy] = d_new
+                        resort_post(b, t, sy, m_delay, pl)
+                        slot = (stamp + d_new) & mask
                 buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
                 if ev_on and w != 0:
                     inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
