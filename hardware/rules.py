@@ -482,7 +482,7 @@ def plasticity(ctx: Context) -> list[Violation]:
 
 
 def _unsupported_rule(t: Any, proj: Any, rule: Any) -> list[Violation]:
-    """A violation unless target ``t`` runs plasticity rule ``rule`` (class name or str)."""
+    """Return a violation unless target ``t`` runs plasticity rule ``rule`` (class name or str)."""
     out: list[Violation] = []
     name = rule if isinstance(rule, str) else type(rule).__name__
     if name not in t.plasticity:

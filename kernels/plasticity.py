@@ -219,7 +219,7 @@ def flush_facilitation(k, k_lo, k_hi, c0, c1, mut, pl):
 
 @njit(**JIT)
 def delay_pre(d, i, sy, t, dri, pl):
-    """New delay of synapse ``sy`` onto ``i`` (delay ``d``) at its presynaptic spike ``t``.
+    """Return the new delay of synapse ``sy`` onto ``i`` (delay ``d``) at its spike ``t``.
 
     The rule of :mod:`snnsim.delay_plasticity`: the arrival of the synapse's previous spike
     (``extra.i64[row, sy]``, -1: none) pairs with the target's postsynaptic spike nearest to

@@ -37,7 +37,8 @@ to :math:`a + \lambda` among those with
     |n - a| \le W,\qquad n \le t
 
 and among its last :math:`d_{max} + W + 3` spikes at or before :math:`t` (the spike
-history every neuron with plastic inputs keeps; ties: the later spike), and with :math:`e = n^* - \lambda - a`
+history every neuron with plastic inputs keeps; ties: the later spike), and with
+:math:`e = n^* - \lambda - a`
 
 .. math::
 
@@ -97,7 +98,7 @@ N_DELAY_PARAMS = 6
 
 @dataclass(frozen=True)
 class DelayPlasticity:
-    """Delay learning that moves arrivals towards postsynaptic spikes (module docstring).
+    r"""Delay learning that moves arrivals towards postsynaptic spikes (module docstring).
 
     Parameters
     ----------
@@ -106,7 +107,7 @@ class DelayPlasticity:
         postsynaptic spike it pairs with.
     lead : float
         Arrivals are drawn to ``lead`` ms before the postsynaptic spike (>= 0, on the grid;
-        Matsubara's :math:`\\mu`).
+        Matsubara's :math:`\mu`).
     max_step : int
         Largest change of a delay per pairing (steps, >= 1).
     """

@@ -111,7 +111,7 @@ def _history_capacity(eng: Engine) -> int:
             dmax = max(dmax, int(eng.mb_delay[s0:s1].max()))
     for b in np.flatnonzero(eng.dp_rule >= 0):
         prm = eng.dp_param[eng.dp_rule[b]]
-        dmax = max(dmax, int(prm[4]) + int(round(prm[0] / eng.dt)))
+        dmax = max(dmax, int(prm[4]) + round(prm[0] / eng.dt))
     return dmax + int(min(eng.min_delay, 1 << 16)) + 2
 
 
@@ -214,7 +214,7 @@ def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
 
 
 def synapse_arrays(eng: Engine) -> SynapseArrays:
-    """The rules' per-synapse arrays as the kernels take them (the engine's own arrays)."""
+    """Return the rules' per-synapse arrays as the kernels take them (the engine's own arrays)."""
     return SynapseArrays(i64=eng.mb_sa_i64, f64=eng.mb_sa_f64)
 
 

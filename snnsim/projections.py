@@ -96,7 +96,7 @@ class Projection:
                 }
                 if self.delay_plasticity
                 else {}
-            ),  # fmt: skip
+            ),
         }
 
     def __repr__(self) -> str:
