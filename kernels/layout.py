@@ -188,19 +188,6 @@ class Buffers(NamedTuple):
     cursors: Any
 
 
-class SynapseArrays(NamedTuple):
-    """Per-synapse arrays declared by plasticity rules (``snnsim.plasticity.SynapseArray``).
-
-    One row per declared array, one column per mutable synapse (``S``); a rule's parameter
-    row holds the row index of each array it declared.
-    """
-
-    #: int64[Ki, S]
-    i64: Any
-    #: float64[Kf, S]
-    f64: Any
-
-
 class Plasticity(NamedTuple):
     """STDP state of the plastic mutable blocks (``snnsim.kernels.plasticity``).
 
@@ -241,8 +228,12 @@ class Plasticity(NamedTuple):
     #: int64[B]: delay rule of each block (row of ``dparam``), -1 for none
     drule: Any
     #: float64[R2, 7]: window, lead (steps), max_step, d_min, d_max (steps), row of the
-    #: arrival array in ``extra.i64``, postsynaptic spikes looked back
+    #: arrival array in ``sa_i64``, postsynaptic spikes looked back
     #: (``snnsim.kernels.plasticity.delay_pre``)
     dparam: Any
-    #: the rules' extra per-synapse arrays
-    extra: Any
+    #: the per-synapse arrays declared by rules (``snnsim.plasticity.SynapseArray``): one
+    #: row per array, one column per mutable synapse; a rule's parameter row holds the row
+    #: index of each array it declared (flat fields: Numba's parallel wrapper refuses a
+    #: structure nested in a structure)
+    sa_i64: Any
+    sa_f64: Any

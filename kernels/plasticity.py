@@ -222,7 +222,7 @@ def delay_pre(d, i, sy, t, dri, pl):
     """Return the new delay of synapse ``sy`` onto ``i`` (delay ``d``) at its spike ``t``.
 
     The rule of :mod:`snnsim.delay_plasticity`: the arrival of the synapse's previous spike
-    (``extra.i64[row, sy]``, -1: none) pairs with the target's postsynaptic spike nearest to
+    (``sa_i64[row, sy]``, -1: none) pairs with the target's postsynaptic spike nearest to
     ``arrival + lead`` within the window, among its last ``K`` spikes at or before ``t``
     (``dparam[., 6]``: entries the history ring still holds whatever the chunking, as at
     most ``min_delay - 1`` later spikes can have been appended); the delay moves towards
@@ -236,7 +236,7 @@ def delay_pre(d, i, sy, t, dri, pl):
     d_lo = np.int64(prm[3])
     d_hi = np.int64(prm[4])
     row = np.int64(prm[5])
-    arrival = pl.extra.i64
+    arrival = pl.sa_i64
     a = arrival[row, sy]
     new = d
     if a >= 0:

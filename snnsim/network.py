@@ -352,7 +352,8 @@ class Network:
             check_plasticity(stdp, post.model, receptor, weight)
         bounds = check_delay_bounds(delay_rule, delay_bounds, delay, self.dt, "connect")
         if has_list_d and bounds is not None:
-            check_delay_bounds(delay_rule, delay_bounds, connector.delay, self.dt, "connect")
+            list_delays = getattr(connector, "delay", None)
+            check_delay_bounds(delay_rule, delay_bounds, list_delays, self.dt, "connect")
         index = len(self.projections)
         proj = Projection(
             index,

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import numpy.typing as npt
 
-from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity, SynapseArrays
+from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -209,13 +209,8 @@ def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
         hist_k=eng.pl_hist_k, hist_n=eng.pl_hist_n, tlo=eng.mb_tlo, thi=eng.mb_thi,
         prow=eng.mb_prow, post_ptr=eng.mb_post_ptr, post_syn=eng.pl_post_syn,
         syn_row=eng.pl_syn_row, dmax=eng.pl_dmax, drule=eng.dp_rule,
-        dparam=_delay_params(eng), extra=synapse_arrays(eng),
+        dparam=_delay_params(eng), sa_i64=eng.mb_sa_i64, sa_f64=eng.mb_sa_f64,
     )  # fmt: skip
-
-
-def synapse_arrays(eng: Engine) -> SynapseArrays:
-    """Return the rules' per-synapse arrays as the kernels take them (the engine's own arrays)."""
-    return SynapseArrays(i64=eng.mb_sa_i64, f64=eng.mb_sa_f64)
 
 
 def _delay_params(eng: Engine) -> npt.NDArray[np.float64]:

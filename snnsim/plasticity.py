@@ -83,7 +83,7 @@ class SynapseArray:
     ``mb_sa_f64`` (``"float64"``), one entry per mutable synapse, set to ``initial`` for new
     synapses, kept in synapse order through ``Projection.set`` and block changes, and saved
     in checkpoints. The rule's engine row carries the row index (see
-    :func:`synapse_array_rows`); its kernel reads ``pl.extra.i64[row, synapse]``.
+    :func:`synapse_array_rows`); its kernel reads ``pl.sa_i64[row, synapse]``.
     """
 
     name: str

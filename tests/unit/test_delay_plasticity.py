@@ -269,7 +269,7 @@ def test_errors_at_the_call() -> None:
         )
     with pytest.raises(ConnectivityError, match="do not lie within"):  # default: one step
         net.connect(a, a, snn.AllToAll(), weight=0.1, plasticity=rule, delay_bounds=(0.5, 2.0))
-    with pytest.raises(ParameterError, match="window=0.25.*not a multiple"):
+    with pytest.raises(ParameterError, match=r"window=0\.25.*not a multiple"):
         net.connect(
             a, a, snn.AllToAll(), weight=0.1, delay=1.0, delay_bounds=(0.5, 2.0),
             plasticity=snn.DelayPlasticity(window=0.25),
