@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.connectors import Connector
-from snnsim.delay_plasticity import DelayPlasticity, check_delays_within
+from snnsim.delay_plasticity import DelayPlasticity, check_delay_bounds, check_delays_within
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.plasticity import STDP
@@ -369,6 +369,10 @@ class Projection:
                 self.delay = delay
             try:
                 self.check_description(f"{self!r}.set")
+                if self.delay_bounds is not None and delay is not None:
+                    check_delay_bounds(
+                        self.delay_plasticity, self.delay_bounds, delay, net.dt, f"{self!r}.set"
+                    )
             except Exception:
                 self.connector, self.weight, self.delay = before
                 raise

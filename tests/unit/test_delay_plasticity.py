@@ -294,9 +294,11 @@ def test_set_outside_bounds_and_hardware_refuse() -> None:
         a, a, snn.AllToAll(), weight=0.1, delay=1.0,
         plasticity=snn.DelayPlasticity(), delay_bounds=(0.5, 2.0),
     )  # fmt: skip
+    with pytest.raises(ConnectivityError, match="do not lie within delay_bounds"):
+        proj.set(delay=2.5)  # before the build: the description
     net.run(1.0)
     with pytest.raises(ConnectivityError, match="do not lie within delay_bounds"):
-        proj.set(delay=2.5)
+        proj.set(delay=2.5)  # after: the engine
     assert np.all(_delays(proj) == 1.0)
     report = hw.check(net, "spinnaker1")  # SpiNNaker runs STDP, not delay plasticity
     assert any(v.rule == "plasticity" and "DelayPlasticity" in v.message for v in report.errors)
