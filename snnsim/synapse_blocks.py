@@ -16,8 +16,12 @@ Engine storage is a list of blocks (design.md section 5):
 ``Projection.set`` on a built network moves the projection's synapses out of the static
 block (or replaces its mutable block) into a new mutable block holding exactly the values
 given. Delays longer than the ring buffer grow it, keeping the spikes in flight.
-A plastic projection keeps its rule and its sources' presynaptic traces
-(:mod:`snnsim.plastic_blocks`).
+A plastic projection keeps its rules and its sources' presynaptic traces
+(:mod:`snnsim.plastic_blocks`); the per-synapse arrays its rules declare (``mb_sa_*``
+columns) follow their synapses when blocks move, and carry over through ``Projection.set``
+when the set keeps the same synapses (same pre/post pairs in ``get`` order), else restart
+at their initial values. Blocks with delay plasticity count their delay bounds, not their
+current delays, for ``min_delay`` and the ring depth.
 """
 
 from __future__ import annotations
