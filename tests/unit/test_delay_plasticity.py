@@ -20,6 +20,7 @@ import pytest
 import snnsim as snn
 from snnsim import hardware as hw
 from snnsim.errors import ConnectivityError, ParameterError
+from snnsim.plastic_blocks import declare_synapse_arrays
 from snnsim.synapse_blocks import projection_weight_slots
 
 pytestmark = pytest.mark.filterwarnings("ignore:Network\\(threads=:UserWarning")
@@ -242,6 +243,30 @@ def test_declared_array_survives_set_and_block_changes() -> None:
     assert eng.dp_rule[eng.mb_proj == ee.index][0] >= 0  # still plastic
     net.run(20.0)
     assert np.any(_delays(ee) != 2.0)
+
+
+def test_a_float_array_round_trips_through_set_and_a_checkpoint(tmp_path: Path) -> None:
+    """The engine side is generic: a float64 row added next to ``dp_arrival``."""
+    net, ee, _ = _net(4, 1, stdp=False)
+    net.run(10.0)
+    eng = net.built_engine()
+    declare_synapse_arrays(eng, eng.mb_sa_i64_init, np.array([0.5]))
+    slots = projection_weight_slots(eng, ee.index, ee.pre.global_ids, ee.post.global_ids)
+    assert slots is not None and np.all(eng.mb_sa_f64[0] == 0.5)
+    values = np.arange(slots.size, dtype=np.float64) / 7.0
+    eng.mb_sa_f64[0, slots] = values
+    ee.set(weight=0.2)
+    slots = projection_weight_slots(eng, ee.index, ee.pre.global_ids, ee.post.global_ids)
+    assert slots is not None
+    np.testing.assert_array_equal(eng.mb_sa_f64[0, slots], values)
+    snn.save(net, tmp_path / "f64.h5")
+    loaded = snn.load(tmp_path / "f64.h5")
+    le = loaded.built_engine()
+    lp = loaded.projections[ee.index]
+    slots = projection_weight_slots(le, lp.index, lp.pre.global_ids, lp.post.global_ids)
+    assert slots is not None
+    np.testing.assert_array_equal(le.mb_sa_f64[0, slots], values)
+    np.testing.assert_array_equal(le.mb_sa_f64_init, [0.5])
 
 
 # ---------------------------------------------------------------- errors
