@@ -569,6 +569,8 @@ def check_delay_plasticity(a: Array, c: StateCheck) -> None:
     arr = c.arrays
     n_blk, n_mut = arr["mb_proj"].size, arr["mb_code"].size
     param = arr["dp_param"]
+    if param.ndim != 2 or param.shape[1] != 6:
+        raise c.bad("dp_param", f"shape {param.shape}; needs 6 values per delay rule")
     if a.size != n_blk or np.any(a < -1) or np.any(a >= param.shape[0]):
         raise c.bad("dp_rule", f"needs one rule index in [-1, {param.shape[0]}) per block")
     for kind in ("i64", "f64"):
