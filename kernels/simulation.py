@@ -187,8 +187,9 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
     """:func:`deliver_mutable` when some blocks are plastic.
 
     Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
-    before the spike transmits it, then thread ``k``'s replica of the source's presynaptic
-    state advances.
+    before the spike transmits it, and a plastic delay
+    (:func:`~snnsim.kernels.plasticity.delay_pre`) after that; then thread ``k``'s replica of
+    the source's presynaptic state advances.
     """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
@@ -201,6 +202,7 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 a = search_sorted(m_code, c_lo, a, e)
                 e = search_sorted(m_code, c_hi, a, e)
             ri = pl.rule[b]
+            dri = pl.drule[b]
             kp = pl.kplus[k, r]
             tl = pl.tlast[k, r]
             for sy in range(a, e):
@@ -212,8 +214,8 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 if ri >= 0:
                     w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl)
                     m_weight[sy] = w
-                if pl.drule[b] >= 0:  # delay plasticity: after STDP, before transmitting
-                    d_new = delay_pre(d, t, sy, stamp, pl.drule[b], pl)
+                if dri >= 0:  # delay plasticity: after STDP, before transmitting
+                    d_new = delay_pre(d, t, sy, stamp, dri, pl)
                     if d_new != d:
                         m_delay[sy] = d_new
                         resort_post(b, t, sy, m_delay, pl)
