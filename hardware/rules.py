@@ -474,18 +474,25 @@ def plasticity(ctx: Context) -> list[Violation]:
     """Plastic projections (``proj.plasticity``) need a rule the target runs."""
     t, out = ctx.target, []
     for proj in ctx.projections():
-        rule = getattr(proj, "plasticity", None)
-        if rule is None:
-            continue
-        name = rule if isinstance(rule, str) else type(rule).__name__
-        if name in t.plasticity:
-            continue
+        # weight rules (proj.plasticity) and delay rules (proj.delay_plasticity) alike
+        for rule in (getattr(proj, "plasticity", None), getattr(proj, "delay_plasticity", None)):
+            if rule is not None:
+                out += _unsupported_rule(t, proj, rule)
+    return out
+
+
+def _unsupported_rule(t: Any, proj: Any, rule: Any) -> list[Violation]:
+    """Return a violation unless target ``t`` runs plasticity rule ``rule`` (class name or str)."""
+    out: list[Violation] = []
+    name = rule if isinstance(rule, str) else type(rule).__name__
+    if name not in t.plasticity:
         out.append(
             Violation(
                 "plasticity", "error", proj_where(proj),
                 f"plasticity rule {name} is not supported by {t.name}"
                 + (f" (supported: {', '.join(sorted(t.plasticity))})" if t.plasticity else ""),
-                "drop=['plasticity'] exports the current weights as static synapses",
+                "drop=['plasticity'] exports the current weights and delays as static "
+                "synapses",
                 {"rule": name},
             )
         )  # fmt: skip

@@ -223,5 +223,17 @@ class Plasticity(NamedTuple):
     post_syn: Any
     #: int64[S]: pointer entry (row) of each mutable synapse's source
     syn_row: Any
-    #: int64[B]: longest delay of each block (steps)
+    #: int64[B]: longest delay of each block (steps; the upper bound for plastic delays)
     dmax: Any
+    #: int64[B]: delay rule of each block (row of ``dparam``), -1 for none
+    drule: Any
+    #: float64[R2, 7]: window, lead (steps), max_step, d_min, d_max (steps), row of the
+    #: arrival array in ``sa_i64``, postsynaptic spikes looked back
+    #: (``snnsim.kernels.plasticity.delay_pre``)
+    dparam: Any
+    #: the per-synapse arrays declared by rules (``snnsim.plasticity.SynapseArray``): one
+    #: row per array, one column per mutable synapse; a rule's parameter row holds the row
+    #: index of each array it declared (flat fields: Numba's parallel wrapper refuses a
+    #: structure nested in a structure)
+    sa_i64: Any
+    sa_f64: Any

@@ -27,21 +27,28 @@ The presynaptic state (trace :math:`K_+` as of the last spike and its stamp) is 
 block row, i.e. per source neuron, with one replica per thread: every thread advances its
 own replica at every presynaptic spike of a plastic block (also when none of the row's
 targets is its own), so the replicas stay equal and no thread writes another's memory.
+
+Delay plasticity (:mod:`snnsim.delay_plasticity`): :func:`delay_pre` at the delivery of a
+presynaptic spike (after :func:`stdp_pre`), by the thread that owns the target, and
+:func:`resort_post` to keep the post index sorted by delay when a delay changed.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 from snnsim.kernels.jit_options import JIT
 
 __all__ = [
     "advance_pre",
+    "delay_pre",
     "depress",
     "facilitate",
     "flush_facilitation",
     "history_append",
+    "resort_post",
     "stdp_pre",
 ]
 
@@ -208,3 +215,88 @@ def flush_facilitation(k, k_lo, k_hi, c0, c1, mut, pl):
                         kk *= kplus[k, r]
                     weight[sy] = facilitate(weight[sy], kk, prm)
     return 0
+
+
+@njit(**JIT)
+def delay_pre(d, i, sy, t, dri, pl):
+    """Return the new delay of synapse ``sy`` onto ``i`` (delay ``d``) at its spike ``t``.
+
+    The rule of :mod:`snnsim.delay_plasticity`: the arrival of the synapse's previous spike
+    (``sa_i64[row, sy]``, -1: none) pairs with the target's postsynaptic spike nearest to
+    ``arrival + lead`` within the window, among its last ``K`` spikes at or before ``t``
+    (``dparam[., 6]``: entries the history ring still holds whatever the chunking, as at
+    most ``min_delay - 1`` later spikes can have been appended); the delay moves towards
+    alignment by at most ``max_step`` steps, within ``[d_min, d_max]``. The arrival becomes
+    ``t + new``.
+    """
+    prm = pl.dparam[dri]
+    win = np.int64(prm[0])
+    lead = np.int64(prm[1])
+    step = np.int64(prm[2])
+    d_lo = np.int64(prm[3])
+    d_hi = np.int64(prm[4])
+    row = np.int64(prm[5])
+    arrival = pl.sa_i64
+    a = arrival[row, sy]
+    new = d
+    if a >= 0:
+        h = pl.hrow[i]
+        hist_t = pl.hist_t
+        cap = hist_t.shape[1]
+        n_h = pl.hist_n[h]
+        e = n_h - 1
+        while e >= 0 and hist_t[h, e % cap] > t:  # appended after t: not seen
+            e -= 1
+        lo_e = max(0, n_h - cap, e + 1 - np.int64(prm[6]))
+        oldest = a - win
+        newest = a + win
+        found = False
+        best = np.int64(0)
+        while e >= lo_e:
+            n = hist_t[h, e % cap]
+            if n < oldest:
+                break
+            if n <= newest:
+                err = n - lead - a
+                if not found or abs(err) < abs(best):  # ties: the later spike (seen first)
+                    best = err
+                    found = True
+            e -= 1
+        if found and best != 0:
+            mv = min(abs(best), step)
+            new = d + mv if best > 0 else d - mv
+            new = min(d_hi, max(d_lo, new))
+    arrival[row, sy] = t + new
+    return new
+
+
+@njit(**JIT)
+def resort_post(b, i, sy, delay, pl):
+    """Move ``sy`` within target ``i``'s post index of block ``b`` after its delay changed.
+
+    Keeps each target's synapses sorted by (delay, synapse), the order
+    :func:`flush_facilitation` searches and ``sync_plasticity`` derives.
+    """
+    post_syn = pl.post_syn
+    pr = pl.prow[b] + i - pl.tlo[b]
+    a = pl.post_ptr[pr]
+    z = pl.post_ptr[pr + 1]
+    p = a
+    while post_syn[p] != sy:
+        p += 1
+    key = np.int64(delay[sy])
+    while p > a:
+        o = post_syn[p - 1]
+        do = np.int64(delay[o])
+        if do < key or (do == key and o < sy):
+            break
+        post_syn[p] = o
+        p -= 1
+    while p + 1 < z:
+        o = post_syn[p + 1]
+        do = np.int64(delay[o])
+        if do > key or (do == key and o > sy):
+            break
+        post_syn[p] = o
+        p += 1
+    post_syn[p] = sy

@@ -40,7 +40,14 @@ from snnsim.kernels.neurons import (
     event_update_population,
     update_population,
 )
-from snnsim.kernels.plasticity import advance_pre, flush_facilitation, history_append, stdp_pre
+from snnsim.kernels.plasticity import (
+    advance_pre,
+    delay_pre,
+    flush_facilitation,
+    history_append,
+    resort_post,
+    stdp_pre,
+)
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
 
 
@@ -180,8 +187,9 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
     """:func:`deliver_mutable` when some blocks are plastic.
 
     Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
-    before the spike transmits it, then thread ``k``'s replica of the source's presynaptic
-    state advances.
+    before the spike transmits it, and a plastic delay
+    (:func:`~snnsim.kernels.plasticity.delay_pre`) after that; then thread ``k``'s replica of
+    the source's presynaptic state advances.
     """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
@@ -194,6 +202,7 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 a = search_sorted(m_code, c_lo, a, e)
                 e = search_sorted(m_code, c_hi, a, e)
             ri = pl.rule[b]
+            dri = pl.drule[b]
             kp = pl.kplus[k, r]
             tl = pl.tlast[k, r]
             for sy in range(a, e):
@@ -205,6 +214,12 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 if ri >= 0:
                     w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl)
                     m_weight[sy] = w
+                if dri >= 0:  # delay plasticity: after STDP, before transmitting
+                    d_new = delay_pre(d, t, sy, stamp, dri, pl)
+                    if d_new != d:
+                        m_delay[sy] = d_new
+                        resort_post(b, t, sy, m_delay, pl)
+                        slot = (stamp + d_new) & mask
                 buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
                 if ev_on and w != 0:
                     inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)

@@ -27,6 +27,7 @@ from snnsim.connectors import (
     FromList,
     OneToOne,
 )
+from snnsim.delay_plasticity import DelayPlasticity
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.engine import RunStats
 from snnsim.inputs import PoissonInput, StepCurrent
@@ -92,6 +93,7 @@ __all__ = [
     "AstrocyteLR",
     "Connector",
     "CubaLIF",
+    "DelayPlasticity",
     "Distribution",
     "FixedInDegree",
     "FixedOutDegree",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from snnsim.delay_plasticity import DelayPlasticity, check_delays_within
 from snnsim.distributions import Distribution
 from snnsim.engine import GAP_STEPS, Engine, available_memory, compile_kernels
 from snnsim.errors import ParameterError, ResourceError
@@ -23,7 +24,9 @@ from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
 from snnsim.plastic_blocks import set_block_rule
+from snnsim.plasticity import STDP, synapse_array_rows
 from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
+from snnsim.synapse_blocks import set_delay_rule
 from snnsim.synapses import MAX_DELAY_STEPS, build_synapses, bytes_per_synapse, resolve_projection
 from snnsim.timegrid import steps_on_grid
 
@@ -337,20 +340,44 @@ def _build_plastic(net: Network, eng: Engine) -> None:
     The weights are resolved again in float64 (the same streams as the static block, which
     stores float32: STDP needs the exact values) and checked against the rule's bounds.
     """
+    # the rules' per-synapse arrays: rows fixed by the rule kinds the network uses
+    kinds = [k for k in (STDP, DelayPlasticity) if any(_uses(p, k) for p in net.projections)]
+    rows = synapse_array_rows(kinds)
+    decls = {d.name: d for k in kinds for d in k.synapse_arrays}
+    init = {"int64": [], "float64": []}  # type: dict[str, list[float]]
+    for name in rows:  # rows are numbered per dtype in this order
+        init[decls[name].dtype].append(decls[name].initial)
+    init_i64 = np.array(init["int64"], dtype=np.int64)
+    init_f64 = np.array(init["float64"], dtype=np.float64)
     for proj in net.projections:
-        rule = proj.plasticity
-        if rule is None:
+        rule, d_rule = proj.plasticity, proj.delay_plasticity
+        if rule is None and d_rule is None:
             continue
         table = resolve_projection(net, proj)
-        if len(table):
+        if rule is not None and len(table):
             rule.check_weights(
                 float(table.weight.min()), float(table.weight.max()), f"{proj!r} (plasticity)"
             )
+        if d_rule is not None and proj.delay_bounds is not None and len(table):
+            check_delays_within(
+                proj.delay_bounds, float(table.delay.min()) * net.dt,
+                float(table.delay.max()) * net.dt, f"{proj!r} (delay plasticity)",
+            )  # fmt: skip
         eng.set_projection(
             proj.index, proj.pre.global_ids, proj.post.global_ids, table.receptor, table.pre,
             table.post, table.weight.astype(np.float64), table.delay,
         )  # fmt: skip
-        set_block_rule(eng, proj.index, rule.as_row())
+        if rule is not None:
+            set_block_rule(eng, proj.index, rule.as_row())
+        if d_rule is not None and proj.delay_bounds is not None:
+            bounds = (round(proj.delay_bounds[0] / net.dt), round(proj.delay_bounds[1] / net.dt))
+            row = d_rule.as_row(net.dt, bounds, rows["dp_arrival"])
+            set_delay_rule(eng, proj.index, row, init_i64, init_f64)
+
+
+def _uses(proj: Any, kind: type) -> bool:
+    """Whether projection ``proj`` has a rule of class ``kind``."""
+    return isinstance(proj.plasticity, kind) or isinstance(proj.delay_plasticity, kind)
 
 
 def _build_step_currents(

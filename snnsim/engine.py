@@ -177,6 +177,16 @@ class Engine:
     pl_post_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     pl_syn_row: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     pl_dmax: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: delay plasticity (:mod:`snnsim.delay_plasticity`): rule of each mutable block (-1:
+    #: none), the rules (``DelayPlasticity.as_row``); saved
+    dp_rule: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    dp_param: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 6)))
+    #: per-synapse arrays declared by rules (``snnsim.plasticity.SynapseArray``): one row
+    #: per array, one column per mutable synapse, and each row's initial value; saved
+    mb_sa_i64: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros((0, 0), np.int64))
+    mb_sa_f64: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((0, 0)))
+    mb_sa_i64_init: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    mb_sa_f64_init: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))

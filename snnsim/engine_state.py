@@ -32,6 +32,7 @@ from snnsim.state_checks import (
     PoissonLayout,
     PopulationLayout,
     StateCheck,
+    check_delay_plasticity,
     check_ev_step,
     check_ev_words,
     check_indptr,
@@ -288,6 +289,13 @@ ENGINE_ARRAYS: tuple[StateArray, ...] = (
     _A("pl_hist_t", _I64, "steps (ring of postsynaptic spike stamps)", _any2),
     _A("pl_hist_k", _F64, "1 (postsynaptic trace per rule after each spike)", _any3),
     _A("pl_hist_n", _I64, "spikes (appended to each history)", _any),
+    # delay plasticity (snnsim.delay_plasticity) and the rules' per-synapse arrays
+    _A("dp_rule", _I64, "1 (delay rule of each block, -1: none)", _any, check_delay_plasticity),
+    _A("dp_param", _F64, "ms, ms, steps, steps, steps, 1 (DelayPlasticity.as_row)", _any2),
+    _A("mb_sa_i64", _I64, "per array (see the rule's SynapseArray)", _any2),
+    _A("mb_sa_f64", _F64, "per array (see the rule's SynapseArray)", _any2),
+    _A("mb_sa_i64_init", _I64, "per array (initial value of each row)", _any),
+    _A("mb_sa_f64_init", _F64, "per array (initial value of each row)", _any),
     # derived from the models on load
     _A(
         "coeffs",

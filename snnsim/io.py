@@ -70,6 +70,7 @@ import numpy as np
 
 from snnsim import h5safe
 from snnsim.checkpoint import read_engine, write_engine
+from snnsim.delay_plasticity import DelayPlasticity
 from snnsim.description_io import (
     LoadedConnector,
     read_description,
@@ -270,6 +271,11 @@ def _load_open(r: Reader) -> Network:
         for b, rule in zip(eng.mb_proj, eng.pl_rule, strict=True):
             if rule >= 0:  # the rule lives in the engine (pl_param)
                 net.projections[int(b)].plasticity = STDP.from_row(eng.pl_param[rule])
+        for b, d_rule in zip(eng.mb_proj, eng.dp_rule, strict=True):
+            if d_rule >= 0:  # the delay rule and its bounds live in the engine (dp_param)
+                proj = net.projections[int(b)]
+                proj.delay_plasticity = DelayPlasticity.from_row(eng.dp_param[d_rule])
+                proj.delay_bounds = DelayPlasticity.bounds_of_row(eng.dp_param[d_rule], dt)
         for t, inp in desc.inputs:
             net.add_input(target_of(objs[t.pop], t), inp)
         net.attach_engine(eng)  # a loaded network counts as built

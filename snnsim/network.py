@@ -6,12 +6,14 @@ import math
 import os
 import re
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from snnsim.build import build_engine, check_memory
 from snnsim.connectors import Connector
+from snnsim.delay_plasticity import DelayPlasticity, check_delay_bounds, split_rules
 from snnsim.engine import Engine, RunStats, available_memory, max_threads
 from snnsim.errors import ConnectivityError, ParameterError, ResourceError, SimulationError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
@@ -273,7 +275,8 @@ class Network:
         round_delays: bool = False,
         label: str | None = None,
         weight_exp: int | None = None,
-        plasticity: STDP | None = None,
+        plasticity: STDP | DelayPlasticity | Sequence[STDP | DelayPlasticity] | None = None,
+        delay_bounds: tuple[float, float] | None = None,
     ) -> Projection:
         """Connect ``pre`` to ``post`` with ``connector``.
 
@@ -302,7 +305,12 @@ class Network:
             Make the synapses plastic (:class:`snnsim.plasticity.STDP`, NEST
             ``stdp_synapse`` / ``stdp_nn_symm_synapse`` semantics); their weights are then
             float64 and must lie within the rule's bounds, whose sign is the receptor's
-            (``w_max > 0`` onto ``exc``, ``w_max < 0`` onto ``inh``).
+            (``w_max > 0`` onto ``exc``, ``w_max < 0`` onto ``inh``). A
+            :class:`snnsim.delay_plasticity.DelayPlasticity` makes the delays plastic; pass
+            both in a list for plastic weights and delays.
+        delay_bounds : (float, float), optional
+            ``(d_min, d_max)`` in ms, required with ``DelayPlasticity`` (and only then):
+            plastic delays stay within them, and the initial delays must too.
         """
         self.require_unbuilt("connect")
         pre = self._check_target(pre, "connect(pre=...)")
@@ -339,8 +347,13 @@ class Network:
             )
         post.model.receptor_index(receptor, "connect")
         weight_exp = _check_weight_exp(weight_exp, post.model)
-        if plasticity is not None:
-            check_plasticity(plasticity, post.model, receptor, weight)
+        stdp, delay_rule = split_rules(plasticity)
+        if stdp is not None:
+            check_plasticity(stdp, post.model, receptor, weight)
+        bounds = check_delay_bounds(delay_rule, delay_bounds, delay, self.dt, "connect")
+        if has_list_d and bounds is not None:
+            list_delays = getattr(connector, "delay", None)
+            check_delay_bounds(delay_rule, delay_bounds, list_delays, self.dt, "connect")
         index = len(self.projections)
         proj = Projection(
             index,
@@ -353,7 +366,9 @@ class Network:
             bool(round_delays),
             label or f"{pre.population.label}->{post.population.label}#{index}",
             weight_exp=weight_exp,
-            plasticity=plasticity,
+            plasticity=stdp,
+            delay_plasticity=delay_rule,
+            delay_bounds=bounds,
         )
         what = f"connect({pre.population.label} -> {post.population.label})"
         proj.check_description(what)

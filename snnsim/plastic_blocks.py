@@ -12,6 +12,12 @@ A plastic projection is a mutable block (:mod:`snnsim.synapse_blocks`) whose
   spike stamps (``pl_hist_t``), the postsynaptic trace of each rule just after each spike
   (``pl_hist_k``) and the number of spikes appended (``pl_hist_n``).
 
+Delay plasticity (:mod:`snnsim.delay_plasticity`) adds ``dp_rule[b]`` (a row of
+``dp_param``, -1: none). Rules may declare extra per-synapse arrays
+(:class:`snnsim.plasticity.SynapseArray`): rows of ``mb_sa_i64`` / ``mb_sa_f64`` (one
+column per mutable synapse, initial values in ``mb_sa_*_init``), allocated by
+:func:`declare_synapse_arrays` and kept in synapse order by :mod:`snnsim.synapse_blocks`.
+
 All of them are saved in checkpoints; the history rows of the neurons (``pl_hrow``), the
 delay-sorted post index (``pl_post_syn``), each synapse's row (``pl_syn_row``) and each
 block's longest delay (``pl_dmax``) are derived by :func:`sync_plasticity`, which also
@@ -30,7 +36,13 @@ from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
 if TYPE_CHECKING:
     from snnsim.engine import Engine
 
-__all__ = ["block_rows", "plasticity_arrays", "set_block_rule", "sync_plasticity"]
+__all__ = [
+    "block_rows",
+    "declare_synapse_arrays",
+    "plasticity_arrays",
+    "set_block_rule",
+    "sync_plasticity",
+]
 
 _I64 = npt.NDArray[np.int64]
 
@@ -60,17 +72,46 @@ def set_block_rule(eng: Engine, index: int, row: list[float]) -> None:
     sync_plasticity(eng)
 
 
+def declare_synapse_arrays(
+    eng: Engine, init_i64: npt.NDArray[np.int64], init_f64: npt.NDArray[np.float64]
+) -> None:
+    """Give the engine the rules' per-synapse arrays: rows with these initial values.
+
+    Existing rows keep their values (rows are only ever added: the rows of a rule kind are
+    fixed by :func:`snnsim.plasticity.synapse_array_rows`); new rows start at their
+    initial value for every mutable synapse.
+    """
+    n_syn = eng.mb_code.size
+    for kind, init in (("i64", init_i64), ("f64", init_f64)):
+        old = getattr(eng, f"mb_sa_{kind}")
+        init = np.asarray(init, dtype=old.dtype)
+        if init.size < old.shape[0]:
+            raise RuntimeError(f"mb_sa_{kind}: {init.size} rows declared, {old.shape[0]} exist")
+        rows = np.repeat(init[:, None], n_syn, axis=1)
+        rows[: old.shape[0]] = old
+        setattr(eng, f"mb_sa_{kind}", rows)
+        setattr(eng, f"mb_sa_{kind}_init", init)
+
+
+def _block_span(eng: Engine, b: int) -> tuple[int, int]:
+    s0 = int(eng.mb_indptr[eng.mb_row[b]])
+    return s0, int(eng.mb_indptr[eng.mb_row[b] + eng.mb_hi[b] - eng.mb_lo[b]])
+
+
 def _history_capacity(eng: Engine) -> int:
     """Return the ring entries per neuron: the longest plastic delay + ``min_delay`` + 2.
 
-    One spike per step at most; see :mod:`snnsim.kernels.plasticity`.
+    One spike per step at most; see :mod:`snnsim.kernels.plasticity`. A block with delay
+    plasticity counts its upper bound plus its window (the rule looks back that far).
     """
     dmax = 1
     for b in np.flatnonzero(eng.pl_rule >= 0):
-        s0 = int(eng.mb_indptr[eng.mb_row[b]])
-        s1 = int(eng.mb_indptr[eng.mb_row[b] + eng.mb_hi[b] - eng.mb_lo[b]])
+        s0, s1 = _block_span(eng, b)
         if s1 > s0:
             dmax = max(dmax, int(eng.mb_delay[s0:s1].max()))
+    for b in np.flatnonzero(eng.dp_rule >= 0):
+        prm = eng.dp_param[eng.dp_rule[b]]
+        dmax = max(dmax, int(prm[4]) + round(prm[0] / eng.dt))
     return dmax + int(min(eng.min_delay, 1 << 16)) + 2
 
 
@@ -79,6 +120,8 @@ def sync_plasticity(eng: Engine) -> None:
     n_blk = eng.mb_proj.size
     if eng.pl_rule.size != n_blk:  # blocks made by an engine without plasticity state
         eng.pl_rule = np.full(n_blk, -1, dtype=np.int64)
+    if eng.dp_rule.size != n_blk:
+        eng.dp_rule = np.full(n_blk, -1, dtype=np.int64)
     n_ptr = eng.mb_indptr.size
     if eng.pl_kplus.size != n_ptr:
         eng.pl_kplus = np.zeros(n_ptr, dtype=np.float64)
@@ -95,9 +138,11 @@ def sync_plasticity(eng: Engine) -> None:
         s0 = int(eng.mb_indptr[r0])
         s1 = s0 + int(counts.sum())
         syn_row[s0:s1] = np.repeat(rows, counts)
-        if eng.pl_rule[b] < 0:
+        if eng.pl_rule[b] < 0 and eng.dp_rule[b] < 0:
             continue
-        if s1 > s0:
+        if eng.dp_rule[b] >= 0:  # plastic delays: their upper bound
+            dmax[b] = int(eng.dp_param[eng.dp_rule[b], 4])
+        elif s1 > s0:
             dmax[b] = int(eng.mb_delay[s0:s1].max())
         targets.append(eng.mb_code[s0:s1].astype(np.int64) >> RECEPTOR_SHIFT)
         # the synapses of each target sorted by delay (stable: block order within a delay)
@@ -149,7 +194,7 @@ def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
     The presynaptic state gets one replica per thread (copies of ``pl_kplus``/``pl_tlast``);
     :meth:`Engine.run` copies replica 0 back after every segment.
     """
-    if not np.any(eng.pl_rule >= 0):
+    if not np.any(eng.pl_rule >= 0) and not np.any(eng.dp_rule >= 0):
         return None
     raw = eng.pl_param
     param = np.zeros_like(raw)
@@ -163,5 +208,17 @@ def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
         tlast=np.tile(eng.pl_tlast, (n_thr, 1)), hrow=eng.pl_hrow, hist_t=eng.pl_hist_t,
         hist_k=eng.pl_hist_k, hist_n=eng.pl_hist_n, tlo=eng.mb_tlo, thi=eng.mb_thi,
         prow=eng.mb_prow, post_ptr=eng.mb_post_ptr, post_syn=eng.pl_post_syn,
-        syn_row=eng.pl_syn_row, dmax=eng.pl_dmax,
+        syn_row=eng.pl_syn_row, dmax=eng.pl_dmax, drule=eng.dp_rule,
+        dparam=_delay_params(eng), sa_i64=eng.mb_sa_i64, sa_f64=eng.mb_sa_f64,
     )  # fmt: skip
+
+
+def _delay_params(eng: Engine) -> npt.NDArray[np.float64]:
+    """``dp_param`` with the window and lead in steps and the lookback ``K`` (``dparam``)."""
+    param = np.zeros((eng.dp_param.shape[0], 7))
+    param[:, :6] = eng.dp_param
+    param[:, 0:2] = np.round(param[:, 0:2] / eng.dt)
+    # the postsynaptic spikes the rule may read: the history holds this many at or before
+    # a delivered spike's stamp whatever the chunking (see _history_capacity)
+    param[:, 6] = param[:, 4] + param[:, 0] + 3
+    return param

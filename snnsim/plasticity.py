@@ -63,16 +63,49 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from snnsim.errors import ParameterError
 
-__all__ = ["N_RULE_PARAMS", "STDP"]
+__all__ = ["N_RULE_PARAMS", "STDP", "SynapseArray", "synapse_array_rows"]
 
 #: Values per rule in the engine's ``pl_param`` rows (see :meth:`STDP.as_row`).
 N_RULE_PARAMS = 8
 _DEPENDENCES = {"additive": 0, "multiplicative": 1}
 _PAIRINGS = {"all": 0, "nearest": 1}
+
+
+@dataclass(frozen=True)
+class SynapseArray:
+    """One extra per-synapse array a plasticity rule declares (``Rule.synapse_arrays``).
+
+    The engine gives every declared array one row of ``mb_sa_i64`` (``dtype="int64"``) or
+    ``mb_sa_f64`` (``"float64"``), one entry per mutable synapse, set to ``initial`` for new
+    synapses, kept in synapse order through ``Projection.set`` and block changes, and saved
+    in checkpoints. The rule's engine row carries the row index (see
+    :func:`synapse_array_rows`); its kernel reads ``pl.sa_i64[row, synapse]``.
+    """
+
+    name: str
+    dtype: str
+    units: str
+    initial: float
+
+
+def synapse_array_rows(kinds: Any) -> dict[str, int]:
+    """Row of every array declared by the rule classes ``kinds`` (in the given order).
+
+    Rows are numbered per dtype, in declaration order; the same classes always give the
+    same rows, so a rule's row indices are a function of which rule kinds a network uses.
+    """
+    rows: dict[str, int] = {}
+    count = {"int64": 0, "float64": 0}
+    for kind in kinds:
+        for decl in kind.synapse_arrays:
+            if decl.name not in rows:
+                rows[decl.name] = count[decl.dtype]
+                count[decl.dtype] += 1
+    return rows
 
 
 @dataclass(frozen=True)
@@ -103,6 +136,8 @@ class STDP:
     w_max: float = 0.5
     weight_dependence: str = "additive"
     pairing: str = "all"
+    #: extra per-synapse arrays (none: STDP keeps its state per source and per target)
+    synapse_arrays: ClassVar[tuple[SynapseArray, ...]] = ()
 
     def __post_init__(self) -> None:
         for name in ("tau_plus", "tau_minus", "a_plus", "a_minus", "w_min", "w_max"):

@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.connectors import Connector
+from snnsim.delay_plasticity import DelayPlasticity, check_delay_bounds, check_delays_within
 from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.plasticity import STDP
@@ -72,6 +73,10 @@ class Projection:
     weight_exp: int | None = None
     #: the plasticity rule (:class:`snnsim.plasticity.STDP`), or None for static synapses
     plasticity: STDP | None = None
+    #: the delay rule (:class:`snnsim.delay_plasticity.DelayPlasticity`) and its
+    #: ``delay_bounds`` (ms), or None
+    delay_plasticity: DelayPlasticity | None = None
+    delay_bounds: tuple[float, float] | None = None
     #: calls of :meth:`set` with a distribution so far (each draws from its own stream)
     set_calls: int = field(default=0, repr=False, compare=False)
 
@@ -84,6 +89,14 @@ class Projection:
             "receptor": self.receptor or "",
             **self.connector.describe(),
             **({"plasticity": self.plasticity.describe()} if self.plasticity else {}),
+            **(
+                {
+                    "delay_plasticity": self.delay_plasticity.describe(),
+                    "delay_bounds": list(self.delay_bounds or ()),
+                }
+                if self.delay_plasticity
+                else {}
+            ),
         }
 
     def __repr__(self) -> str:
@@ -361,6 +374,10 @@ class Projection:
                 self.delay = delay
             try:
                 self.check_description(f"{self!r}.set")
+                if self.delay_bounds is not None and delay is not None:
+                    check_delay_bounds(
+                        self.delay_plasticity, self.delay_bounds, delay, net.dt, f"{self!r}.set"
+                    )
             except Exception:
                 self.connector, self.weight, self.delay = before
                 raise
@@ -388,6 +405,11 @@ class Projection:
             d_ms = self._values(delay, table, "delay", 2 * self.set_calls + 1)
             d_steps = _delay_steps(d_ms, net.dt, self.round_delays, f"{self!r}.set(delay=...)")
             check_model_delays(self.post.model, d_steps, net.dt, f"{self!r}.set(delay=...)")
+            if self.delay_bounds is not None and d_steps.size:
+                check_delays_within(
+                    self.delay_bounds, float(d_steps.min()) * net.dt,
+                    float(d_steps.max()) * net.dt, f"{self!r}.set(delay=...)",
+                )  # fmt: skip
         engine.set_projection(
             self.index, self.pre.global_ids, self.post.global_ids, table.receptor, table.pre,
             table.post, w * self.weight_scale, d_steps,

@@ -420,6 +420,11 @@ def check_min_delay(a: Array, c: StateCheck) -> None:
     lows = [int(a.min())] if a.size else []
     if c.n_syn:
         lows.append(c.scalars["delay_const"] or int(c.arrays["syn_delay"].min()))
+    d_rule, d_param = c.arrays["dp_rule"], c.arrays["dp_param"]
+    if d_rule.size == c.arrays["mb_proj"].size and d_param.ndim == 2 and d_param.shape[1] > 4:
+        # plastic delays may reach their lower bound: the chunk is at most that long
+        used = d_rule[(d_rule >= 0) & (d_rule < d_param.shape[0])]
+        lows += [int(d_param[r, 3]) for r in used]
     if lows and c.scalars["min_delay"] != min(lows):
         raise c.bad_attr("min_delay", f"must equal the smallest delay {min(lows)}")
 
@@ -557,3 +562,41 @@ def check_plasticity(a: Array, c: StateCheck) -> None:
         raise c.bad("pl_hist_t", "history arrays do not match pl_hist_gid")
     if np.any(hist_n < 0) or not np.all(np.isfinite(hist_k)):
         raise c.bad("pl_hist_n", "counts must be >= 0 and traces finite")
+
+
+def check_delay_plasticity(a: Array, c: StateCheck) -> None:
+    """Delay plasticity: one rule index per block, bounds, delays within them, the arrays."""
+    arr = c.arrays
+    n_blk, n_mut = arr["mb_proj"].size, arr["mb_code"].size
+    param = arr["dp_param"]
+    if param.ndim != 2 or param.shape[1] != 6:
+        raise c.bad("dp_param", f"shape {param.shape}; needs 6 values per delay rule")
+    if a.size != n_blk or np.any(a < -1) or np.any(a >= param.shape[0]):
+        raise c.bad("dp_rule", f"needs one rule index in [-1, {param.shape[0]}) per block")
+    for kind in ("i64", "f64"):
+        rows, init = arr[f"mb_sa_{kind}"], arr[f"mb_sa_{kind}_init"]
+        if rows.ndim != 2 or rows.shape != (init.size, n_mut):
+            raise c.bad(
+                f"mb_sa_{kind}", f"needs shape ({init.size}, {n_mut}): one row per declared "
+                "array, one column per mutable synapse"
+            )  # fmt: skip
+    if not np.all(np.isfinite(arr["mb_sa_f64"])):
+        raise c.bad("mb_sa_f64", "contains NaN or Inf")
+    if not param.size:
+        return
+    slots = arr["ring"].shape[0]
+    n_i64 = arr["mb_sa_i64"].shape[0]
+    if (
+        not np.all(np.isfinite(param)) or np.any(param[:, 0] <= 0) or np.any(param[:, 1] < 0)
+        or np.any(param[:, 2] < 1) or np.any(param[:, 3] < 1) or np.any(param[:, 4] < param[:, 3])
+        or np.any(param[:, 4] >= slots) or np.any(param[:, 5] < 0) or np.any(param[:, 5] >= n_i64)
+    ):  # fmt: skip
+        raise c.bad("dp_param", "window > 0, lead >= 0, max_step >= 1, 1 <= d_min <= d_max < "
+                    "ring slots, arrival row in range")  # fmt: skip
+    ptr, row, lo, hi = arr["mb_indptr"], arr["mb_row"], arr["mb_lo"], arr["mb_hi"]
+    delay = arr["mb_delay"]
+    for b in np.flatnonzero(a >= 0):
+        s0, s1 = int(ptr[row[b]]), int(ptr[row[b] + hi[b] - lo[b]])
+        d_lo, d_hi = param[a[b], 3], param[a[b], 4]
+        if s1 > s0 and (delay[s0:s1].min() < d_lo or delay[s0:s1].max() > d_hi):
+            raise c.bad("mb_delay", f"plastic delays of block {b} outside [{d_lo:g}, {d_hi:g}]")

@@ -16,8 +16,12 @@ Engine storage is a list of blocks (design.md section 5):
 ``Projection.set`` on a built network moves the projection's synapses out of the static
 block (or replaces its mutable block) into a new mutable block holding exactly the values
 given. Delays longer than the ring buffer grow it, keeping the spikes in flight.
-A plastic projection keeps its rule and its sources' presynaptic traces
-(:mod:`snnsim.plastic_blocks`).
+A plastic projection keeps its rules and its sources' presynaptic traces
+(:mod:`snnsim.plastic_blocks`); the per-synapse arrays its rules declare (``mb_sa_*``
+columns) follow their synapses when blocks move, and carry over through ``Projection.set``
+when the set keeps the same synapses (same pre/post pairs in ``get`` order), else restart
+at their initial values. Blocks with delay plasticity count their delay bounds, not their
+current delays, for ``min_delay`` and the ring depth.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
-from snnsim.plastic_blocks import block_rows, sync_plasticity
+from snnsim.plastic_blocks import block_rows, declare_synapse_arrays, sync_plasticity
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -38,6 +42,7 @@ __all__ = [
     "projection_weight_slots",
     "rebuild_post_index",
     "replace_projection",
+    "set_delay_rule",
 ]
 
 _I64 = npt.NDArray[np.int64]
@@ -161,13 +166,19 @@ def replace_projection(
     rule and presynaptic state (per source) carry over to the new block.
     """
     b = _block_of(eng, index)
-    rule = -1
+    rule = d_rule = -1
     old_src = np.zeros(0, dtype=np.int64)
     old_kplus, old_tlast = np.zeros(0), np.zeros(0, dtype=np.int64)
+    # the rules' per-synapse arrays, in table order when the synapses stay the same
+    carried: list[npt.NDArray[np.generic] | None] = [None, None]
     if b >= 0:
-        rule = int(eng.pl_rule[b])
+        rule, d_rule = int(eng.pl_rule[b]), int(eng.dp_rule[b])
         rows, old_src = block_rows(eng, b)
         old_kplus, old_tlast = eng.pl_kplus[rows].copy(), eng.pl_tlast[rows].copy()
+        slots = projection_weight_slots(eng, index, pre_gids, post_gids)
+        old_pre, old_post, _, _ = projection_synapses(eng, index, pre_gids, post_gids, receptor)
+        if slots is not None and np.array_equal(old_pre, pre) and np.array_equal(old_post, post):
+            carried = [eng.mb_sa_i64[:, slots], eng.mb_sa_f64[:, slots]]
         _drop_block(eng, b)
     else:
         idx, _, _ = _static_members(eng, index, pre_gids, post_gids, receptor)
@@ -191,16 +202,55 @@ def replace_projection(
     eng.mb_code = np.concatenate((eng.mb_code, code.astype(np.int32)))
     eng.mb_weight = np.concatenate((eng.mb_weight, weight[order].astype(np.float64)))
     eng.mb_delay = np.concatenate((eng.mb_delay, delay[order].astype(np.uint16)))
+    for kind, values in zip(("i64", "f64"), carried, strict=True):
+        init = getattr(eng, f"mb_sa_{kind}_init")
+        if values is None:
+            values = np.repeat(init[:, None], src.size, axis=1)
+        else:
+            values = values[:, order]
+        setattr(eng, f"mb_sa_{kind}", np.concatenate((getattr(eng, f"mb_sa_{kind}"), values), 1))
     kplus = np.zeros(hi - lo + 1, dtype=np.float64)
     tlast = np.full(hi - lo + 1, -1, dtype=np.int64)
     keep = (old_src >= lo) & (old_src < hi)
     kplus[old_src[keep] - lo] = old_kplus[keep]
     tlast[old_src[keep] - lo] = old_tlast[keep]
     eng.pl_rule = np.append(eng.pl_rule, np.int64(rule))
+    eng.dp_rule = np.append(eng.dp_rule, np.int64(d_rule))
     eng.pl_kplus = np.concatenate((eng.pl_kplus, kplus))
     eng.pl_tlast = np.concatenate((eng.pl_tlast, tlast))
     _fit_delays(eng)
     rebuild_post_index(eng)
+
+
+def set_delay_rule(
+    eng: Engine,
+    index: int,
+    row: list[float],
+    init_i64: npt.NDArray[np.int64],
+    init_f64: npt.NDArray[np.float64],
+) -> None:
+    """Make projection ``index``'s mutable block's delays plastic with the rule ``row``.
+
+    ``row`` is a ``DelayPlasticity.as_row`` (bounds in steps); ``init_*`` are the initial
+    values of every per-synapse array the network's rules declare
+    (:func:`~snnsim.plastic_blocks.declare_synapse_arrays`). The chunk length and the ring
+    then follow the bounds.
+    """
+    b = _block_of(eng, index)
+    if b < 0:
+        raise RuntimeError(f"projection {index} has no mutable block")
+    new = np.asarray(row, dtype=np.float64)
+    param = eng.dp_param.reshape(-1, new.size)
+    same = np.flatnonzero(np.all(param == new, axis=1)) if param.size else np.zeros(0, np.int64)
+    if same.size:
+        ri = int(same[0])
+    else:
+        ri = param.shape[0]
+        eng.dp_param = np.vstack((param, new[None, :]))
+    eng.dp_rule[b] = ri
+    declare_synapse_arrays(eng, init_i64, init_f64)
+    _fit_delays(eng)
+    sync_plasticity(eng)
 
 
 def rebuild_post_index(eng: Engine) -> None:
@@ -263,6 +313,9 @@ def _drop_block(eng: Engine, b: int) -> None:
     eng.pl_kplus = np.delete(eng.pl_kplus, np.arange(r0, r1 + 1))
     eng.pl_tlast = np.delete(eng.pl_tlast, np.arange(r0, r1 + 1))
     eng.pl_rule = np.delete(eng.pl_rule, b)
+    eng.dp_rule = np.delete(eng.dp_rule, b)
+    eng.mb_sa_i64 = np.delete(eng.mb_sa_i64, np.arange(s0, s1), axis=1)
+    eng.mb_sa_f64 = np.delete(eng.mb_sa_f64, np.arange(s0, s1), axis=1)
     later = np.arange(eng.mb_proj.size) > b
     eng.mb_row = np.where(later, eng.mb_row - n_rows, eng.mb_row)
     for name in ("mb_proj", "mb_lo", "mb_hi", "mb_row"):
@@ -285,6 +338,9 @@ def _fit_delays(eng: Engine) -> None:
     if eng.mb_delay.size:
         lo.append(int(eng.mb_delay.min()))
         hi.append(int(eng.mb_delay.max()))
+    for r in eng.dp_rule[eng.dp_rule >= 0]:  # plastic delays: anywhere within their bounds
+        lo.append(int(eng.dp_param[r, 3]))
+        hi.append(int(eng.dp_param[r, 4]))
     eng.min_delay = min(lo) if lo else 1 << 20
     longest = max(hi) if hi else 1
     slots = eng.ring.shape[0]

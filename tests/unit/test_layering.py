@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "snnsim.distributions": 3,
     "snnsim.connectors": 3,
     "snnsim.plasticity": 3,
+    "snnsim.delay_plasticity": 3,
     "snnsim.inputs": 3,
     "snnsim.models": 3,
     "snnsim.parameters": 3,

@@ -15,6 +15,7 @@ EXPECTED_ALL = [
     "AstrocyteLR",
     "Connector",
     "CubaLIF",
+    "DelayPlasticity",
     "Distribution",
     "FixedInDegree",
     "FixedOutDegree",
