@@ -169,8 +169,7 @@ def make_modulation(
         )
     if abs(steps * dt - float(d)) > 1e-9 * max(1.0, float(d)):
         raise ParameterError(
-            f"{what}: delay={d!r} ms is not a multiple of dt={dt} ms; use e.g. "
-            f"delay={steps * dt!r}"
+            f"{what}: delay={d!r} ms is not a multiple of dt={dt} ms; use e.g. delay={steps * dt!r}"
         )
     if steps >= 1 << 15:
         raise ParameterError(f"{what}: delay={d!r} ms is longer than {(1 << 15) - 1} steps")

@@ -44,7 +44,7 @@ def modulation_min_delay(eng: Engine) -> int:
 
 
 def _modulated_pops(eng: Engine) -> npt.NDArray[np.int64]:
-    """Populations with a modulated neuron coefficient (ascending indices)."""
+    """Return the populations with a modulated neuron coefficient (ascending indices)."""
     if not eng.md_ent_gid.size:
         return np.zeros(0, dtype=np.int64)
     p = np.searchsorted(eng.pop_start, eng.md_ent_gid, side="right") - 1
@@ -119,4 +119,3 @@ def modulation_arrays(eng: Engine, pops: Populations) -> Modulation | None:
         t_src=eng.md_t_src, t_w=eng.md_t_w, t_d=eng.md_t_d, blk_dep=blk_dep, blk_gain=blk_gain,
         rec_tlo=eng.md_rec_tlo, rec_off=eng.md_rec_off, rec_ptr=eng.md_rec_ptr,
     )  # fmt: skip
-

@@ -115,7 +115,8 @@ def test_neuron_effects_match_numpy(seed: int, rng: np.random.Generator, effects
     a_ref = _astro_ref(x_a, 8.0, 0.1, A_INIT)
     np.testing.assert_allclose(a_rec.data, a_ref, rtol=1e-13)
     a = a_rec.data
-    x_pop = np.repeat(f32(0.35) * _arrivals(src_sp.steps, src_sp.ids, 12, 2, steps).sum(1)[:, None], 4, 1)
+    arrive = _arrivals(src_sp.steps, src_sp.ids, 12, 2, steps).sum(1)
+    x_pop = np.repeat(f32(0.35) * arrive[:, None], 4, 1)
     i_add = np.zeros((steps, 4))
     th_add = np.zeros((steps, 4))
     if "current" in effects:
