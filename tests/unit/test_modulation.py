@@ -74,9 +74,9 @@ def _lif_ref(model: snn.LIF, x_exc: np.ndarray, i_add: np.ndarray, th_add: np.nd
     return vs, spikes
 
 
-def _delayed(a: np.ndarray, d: int) -> np.ndarray:
+def _delayed(a: np.ndarray, d: int, initial: float = A_INIT) -> np.ndarray:
     """Rows ``t``: A at stamp ``t - d`` (the value at build before the first stamp)."""
-    out = np.full_like(a, A_INIT)
+    out = np.full_like(a, initial)
     out[d:] = a[: a.shape[0] - d]
     return out
 
@@ -150,6 +150,28 @@ def test_gain_matches_numpy(seed: int, rng: np.random.Generator) -> None:
     np.testing.assert_allclose(v_rec.data, v_ref, rtol=1e-12, atol=1e-12)
     # the stored weights are not changed by the gain
     assert {w for _, _, w in drive.get(["weight"], format="list")} == {0.35}
+
+
+def test_sic_current_matches_numpy(seed: int, rng: np.random.Generator) -> None:
+    """AstrocyteLR's SIC as a current (NEST sic_connection): i_offset + w * SIC(t - d)."""
+    net = snn.Network(dt=1.0, seed=seed, threads=1)
+    src = net.add_population(5, snn.SpikeSource(_trains(rng, 5, 0.2)), label="src")
+    lr = net.add_population(2, snn.AstrocyteLR(), label="lr")
+    lr.initialize(Ca_astro=0.45)  # above SIC_th: a decaying SIC from the start
+    pop = net.add_population(3, snn.LIF(v_thresh=-54.0), label="pop")
+    net.connect(src, lr[0:1], snn.AllToAll(), weight=40.0)
+    net.modulate(lr, pop, effect="current", weight=2e-3, delay=2.0)
+    sic = net.record_state(lr, ["SIC"])
+    v_rec = net.record_state(pop, ["v"])
+    sp = net.record_spikes(pop)
+    net.run(T_MS)
+    steps = int(T_MS)
+    assert np.all(sic.data[:5] > 0)
+    s = _delayed(sic.data, 2, initial=0.0)  # SIC is 0 until the first update
+    i_add = np.repeat((2e-3 * s[:, 0] + 2e-3 * s[:, 1])[:, None], 3, 1)
+    v_ref, sp_ref = _lif_ref(pop.model, np.zeros((steps, 3)), i_add, np.zeros((steps, 3)))
+    np.testing.assert_allclose(v_rec.data, v_ref, rtol=1e-12, atol=1e-12)
+    assert sorted(zip(sp.steps.tolist(), sp.ids.tolist(), strict=True)) == sp_ref
 
 
 def _stdp_ref(pre, post, d, steps, rule, w0, am):
