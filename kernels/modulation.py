@@ -15,7 +15,8 @@ Entry points, each called by the thread that owns the neurons concerned:
 - :func:`record_outputs` (after the updates of a stamp): the partition's modulating
   astrocytes write their output into the history;
 - :func:`term_sum` (delivery of a spike through a modulated block): the sum of the terms
-  onto the target, read at the spike's stamp.
+  onto the target, read at the spike's stamp; :func:`depression_amplitude` the same for
+  STDP depression, where a target outside every astrocyte's domain keeps the rule's own.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from __future__ import annotations
 from numba import njit
 from snnsim.kernels.jit_options import JIT
 
-__all__ = ["modulate_neurons", "record_outputs", "term_sum"]
+__all__ = ["depression_amplitude", "modulate_neurons", "record_outputs", "term_sum"]
 
 
 @njit(**JIT)
@@ -86,3 +87,12 @@ def term_sum(mod, r, target, stamp):
     for m in range(mod.rec_ptr[row], mod.rec_ptr[row + 1]):
         s += t_w[m] * hist[(stamp - t_d[m]) & hmask, t_src[m]]
     return s
+
+
+@njit(**JIT)
+def depression_amplitude(mod, r, target, stamp, a_rule):
+    """STDP depression amplitude onto ``target``: :func:`term_sum`, or ``a_rule`` without terms."""
+    row = mod.rec_off[r] + target - mod.rec_tlo[r]
+    if mod.rec_ptr[row] == mod.rec_ptr[row + 1]:
+        return a_rule
+    return term_sum(mod, r, target, stamp)

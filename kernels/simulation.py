@@ -35,7 +35,12 @@ import numpy as np
 from numba import njit, prange
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
-from snnsim.kernels.modulation import modulate_neurons, record_outputs, term_sum
+from snnsim.kernels.modulation import (
+    depression_amplitude,
+    modulate_neurons,
+    record_outputs,
+    term_sum,
+)
 from snnsim.kernels.neurons import (
     catch_up_population,
     event_update_population,
@@ -192,8 +197,8 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
     Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
     before the spike transmits it, then thread ``k``'s replica of the source's presynaptic
     state advances. A block with a "stdp_depression" modulation depresses with the
-    amplitude :func:`~snnsim.kernels.modulation.term_sum` (read at the spike's stamp)
-    instead of its rule's ``a_minus``.
+    amplitude :func:`~snnsim.kernels.modulation.depression_amplitude` (read at the
+    spike's stamp) instead of its rule's ``a_minus``.
     """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
@@ -208,7 +213,7 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
             ri = pl.rule[b]
             kp = pl.kplus[k, r]
             tl = pl.tlast[k, r]
-            am = pl.param[ri, 3] if ri >= 0 else 0.0
+            a_rule = pl.param[ri, 3] if ri >= 0 else 0.0
             rd = -1 if mod is None else mod.blk_dep[b]
             rg = -1 if mod is None else mod.blk_gain[b]
             for sy in range(a, e):
@@ -218,8 +223,9 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 t = code >> RECEPTOR_SHIFT
                 w = m_weight[sy]
                 if ri >= 0:
+                    am = a_rule
                     if mod is not None and rd >= 0:
-                        am = term_sum(mod, rd, t, stamp)
+                        am = depression_amplitude(mod, rd, t, stamp, a_rule)
                     w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl, am)
                     m_weight[sy] = w
                 if mod is not None and rg >= 0:

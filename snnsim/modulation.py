@@ -43,7 +43,8 @@ then by astrocyte):
     depressed with the output after step :math:`t-1`: NALSM's order (STDP, then trace,
     then astrocyte, within one step). NALSM's :math:`\Delta w = -A\,x_{post}` in weight
     units is ``weight = 1 / w_max``. A negative amplitude potentiates; the weight stays
-    within :math:`[w_{min}, w_{max}]`.
+    within :math:`[w_{min}, w_{max}]`. Synapses onto neurons outside every astrocyte's
+    domain keep the rule's :math:`a_-`.
 
 The neuron effects act through per-neuron coefficients: a modulated population runs the
 clock-driven kernel with per-neuron coefficients and is never skipped by event-driven
