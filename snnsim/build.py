@@ -23,6 +23,7 @@ from snnsim.errors import ParameterError, ResourceError
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
+from snnsim.modulation import build_modulation
 from snnsim.plastic_blocks import set_block_rule
 from snnsim.plasticity import STDP, synapse_array_rows
 from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
@@ -331,6 +332,7 @@ def _build_arrays(net: Network) -> Engine:
         spike_count=np.zeros(n, dtype=np.int64),
     )
     _build_plastic(net, eng)
+    build_modulation(net, eng)
     return eng
 
 
