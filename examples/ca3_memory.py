@@ -111,7 +111,7 @@ def _populations(net: snn.Network, n: int, times: list[list[float]]) -> tuple[An
 def learning_network(
     n: int, patterns: list[np.ndarray], rng: np.random.Generator
 ) -> tuple[snn.Network, snn.Projection, float]:
-    """The plastic network with its input schedule; returns it, the plastic projection, T."""
+    """Build the plastic network with its input schedule; return it, the STDP projection, T."""
     duration = PATTERN_MS * len(patterns) + 50.0
     times: list[set[float]] = [set() for _ in range(n)]
     for p, pat in enumerate(patterns):
@@ -256,6 +256,7 @@ def export(path: str, quick: bool = False, seed: int = 1) -> Any:
     net, _, duration = learning_network(n, make_patterns(n, 8, "overlapping", rng), rng)
     net.record_spikes(net.populations[1])
     report = hw.check(net, "spinnaker1")
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     hw.export(net, "pynn", path, duration=duration)
     return report
 
