@@ -43,16 +43,16 @@ patterns) and against the number of stored patterns (cue 50 %: all stored patter
 first one, which shows forgetting); a plot ``ca3_memory.png``.
 
 Measured (full size, ``python examples/ca3_memory.py --out-dir /tmp/ca3``, N = 200, k = 20,
-seed 1; see the README "Examples" section for the table):
+seed 1; P precision, R recall):
 
-================  =========================================  =========================================
-8 patterns        orthogonal                                 overlapping (1/4 shared with the next)
-================  =========================================  =========================================
-learned weights   0.992 nA within patterns, 0.018 elsewhere  0.734 nA within, 0.201 elsewhere
-cue 10 %          precision 0.70, recall 1.00, Jaccard 0.72  precision 0.19, recall 0.69, Jaccard 0.17
-cue 50 %          precision 0.61, recall 1.00, Jaccard 0.74  precision 0.05, recall 0.50, Jaccard 0.15
-cue 90 %          precision 0.26, recall 1.00, Jaccard 0.68  precision 0.02, recall 1.00, Jaccard 0.17
-================  =========================================  =========================================
+================  ======================================  ======================================
+8 patterns        orthogonal                              overlapping (1/4 shared with the next)
+================  ======================================  ======================================
+learned weights   0.992 nA within, 0.018 nA elsewhere     0.734 nA within, 0.201 nA elsewhere
+cue 10 %          P 0.70, R 1.00, Jaccard 0.72        P 0.19, R 0.69, Jaccard 0.17
+cue 50 %          P 0.61, R 1.00, Jaccard 0.74        P 0.05, R 0.50, Jaccard 0.15
+cue 90 %          P 0.26, R 1.00, Jaccard 0.68        P 0.02, R 1.00, Jaccard 0.17
+================  ======================================  ======================================
 
 Jaccard at cue 50 % against the number stored (all stored / first pattern): orthogonal
 1: 0.71/0.71, 2: 0.87/0.87, 4: 0.71/0.80, 8: 0.74/0.83 (at most 10 disjoint patterns fit);
