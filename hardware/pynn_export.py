@@ -20,6 +20,10 @@ snnsim                        PyNN
 projection                    one ``FromListConnector`` projection per synapse sign:
                               ``(pre, post, w, delay_ms)`` sorted by (pre, post);
                               negative weights on ``receptor_type="inhibitory"``
+plastic projection            ``synapse_type=STDPMechanism(SpikePairRule(tau_plus,
+(``snn.STDP``, pairing        tau_minus, A_plus=a_plus, A_minus=a_minus),
+``"all"``)                    Additive|MultiplicativeWeightDependence(w_min, w_max))``;
+                              learned weights saved as ``proj<i>_<exc|inh>/weights``
 ``record_spikes``             ``pop[ids].record("spikes")``
 ``record_state(["v"])``       ``pop[ids].record("v", sampling_interval=every*dt)``
 ============================  =====================================================
@@ -35,6 +39,21 @@ Upstream behaviour the script works around (reference notes, section 7):
   the ``"inhibitory"`` receptor of ``IF_curr_exp`` depolarises, checked with PyNN 0.13),
   sPyNNaker takes the magnitude; so inhibitory weights are written negative.
 
+STDP: snnsim's ``snn.STDP`` has PyNN's semantics (``a_plus``, ``a_minus`` are fractions of
+``w_max``; all of the delay dendritic, as in NEST and sPyNNaker). Inhibitory rules
+(``w_max < 0``) act on ``u = w/w_max >= 0``, so facilitation strengthens inhibition: the
+script writes them on the ``"inhibitory"`` receptor as the same rule on magnitudes
+(``|w|``, ``w_min = |w_min|``, ``w_max = |w_max|``, what sPyNNaker holds), and on
+``pyNN.nest`` gives weights and bounds the negative sign (NEST requires ``Wmax`` with the
+weights' sign). ``pairing="nearest"`` is refused (rule ``spinnaker_stdp``: PyNN has no
+standard nearest-pair rule, sPyNNaker's ``SpikeNearestPairRule`` is presynaptic-centred),
+as are different rules onto one population; ``drop=["spinnaker_stdp"]`` (or
+``["plasticity"]``) writes plastic projections as static synapses with their current
+weights, noted in the script's docstring. On ``pyNN.nest`` the learned weights equal
+snnsim's (NEST ``stdp_synapse``) except for pairings NEST leaves pending until the next
+presynaptic spike (:mod:`snnsim.plasticity`); sPyNNaker learns in fixed point (16-bit
+weights, lookup-table exponentials), so expect agreement only to its precision.
+
 Refused (:class:`~snnsim.errors.HardwareConstraintError`, naming what and why): other
 models, current inputs, recorded variables other than ``v``, initial synaptic currents or
 refractory counters other than zero, a network that has already run.
@@ -47,7 +66,15 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-from snnsim.hardware.spinnaker_rules import CELL_TYPES, check_exportable, pynn_projections
+from snnsim.hardware.rules import Context
+from snnsim.hardware.spinnaker_rules import (
+    CELL_TYPES,
+    check_exportable,
+    pynn_projections,
+    pynn_stdp,
+    spinnaker_stdp,
+)
+from snnsim.hardware.targets import get_target
 
 from snnsim.errors import HardwareConstraintError
 from snnsim.models import SpikeSource
@@ -107,11 +134,30 @@ def _check_state(net: Network) -> None:
             )
 
 
+def _plasticity_notes(net: Network, drop: tuple[str, ...]) -> tuple[bool, list[str]]:
+    """Apply rule ``spinnaker_stdp``: raise on errors unless dropped; return notes for the file.
+
+    Returns whether plastic projections are written as STDP (False when dropped).
+    """
+    found = spinnaker_stdp(Context(net, get_target("spinnaker1")))
+    dropped = bool({"spinnaker_stdp", "plasticity"} & set(drop))
+    errors = [v for v in found if v.severity == "error"]
+    if errors and not dropped:
+        raise HardwareConstraintError(
+            "export_pynn: " + "; ".join(f"{v.where}: {v.message} (fix: {v.fix})" for v in errors)
+        )
+    notes = [f"warning ({v.rule}) {v.where}: {v.message}" for v in found if v not in errors]
+    if dropped and any(p.plasticity is not None for p in net.projections):
+        notes.append("dropped (plasticity): plastic projections written as static synapses")
+    return not dropped, notes
+
+
 def pynn_script(
     net: Network,
     duration: float = 1000.0,
     backend: str = "nest",
     max_neurons_per_core: int | None = None,
+    drop: list[str] | tuple[str, ...] = (),
 ) -> str:
     """Return the text of the PyNN script for ``net`` (see :func:`export_pynn`)."""
     check_exportable(net)
@@ -120,10 +166,13 @@ def pynn_script(
         raise HardwareConstraintError(
             f"pynn_script(backend={backend!r}): use 'nest' or 'spinnaker'"
         )
+    plastic, notes = _plasticity_notes(net, tuple(drop))
     dt = float(net.dt)
     lines = [
         '"""PyNN script written by snnsim.hardware.pynn_export (do not edit by hand).',
         "",
+        *notes,
+        *([""] if notes else []),
         "python this.py [--backend nest|spinnaker] [--duration MS] [--out FILE.npz]",
         '"""',
         "import argparse",
@@ -154,6 +203,28 @@ def pynn_script(
         "        for cell in (sim.IF_curr_exp, sim.IF_curr_delta):",
         "            sim.set_number_of_neurons_per_core(cell, MAX_NEURONS_PER_CORE)",
         "    return sim, 0.0",
+        "",
+        "",
+        "def signed(conns, sign, backend):",
+        '    """Plastic weights: magnitudes on sPyNNaker, with their sign on pyNN.nest."""',
+        "    if backend == 'nest' and sign < 0:",
+        "        return [(a, b, -w, d) for a, b, w, d in conns]",
+        "    return conns",
+        "",
+        "",
+        "def stdp(sim, backend, sign, tau_plus, tau_minus, A_plus, A_minus, w_min, w_max,",
+        "         dependence):",
+        '    """PyNN STDPMechanism of snnsim\'s snn.STDP (pairing "all"), bounds as magnitudes."""',
+        "    if backend == 'nest' and sign < 0:",
+        "        # NEST wants Wmax with the weights' sign; the rule then acts on w/Wmax >= 0",
+        "        w_min, w_max = -w_min, -w_max",
+        "    weights = (sim.AdditiveWeightDependence if dependence == 'additive'",
+        "               else sim.MultiplicativeWeightDependence)",
+        "    return sim.STDPMechanism(",
+        "        timing_dependence=sim.SpikePairRule(",
+        "            tau_plus=tau_plus, tau_minus=tau_minus, A_plus=A_plus, A_minus=A_minus),",
+        "        weight_dependence=weights(w_min=w_min, w_max=w_max),",
+        "        dendritic_delay_fraction=1.0, weight=w_max)  # the list sets the weights",
         "",
         "",
         "def build(sim, backend, shift=0.0):",
@@ -197,19 +268,34 @@ def pynn_script(
                 ]
     lines.append("    projections = []")
     pops = net.populations
+    plastic_names: list[tuple[str, int, int]] = []  # (name, index in projections, sign)
+    written: list[str] = []
     for pp in pynn_projections(net):
         sign = -1.0 if pp.synapse_type == 1 else 1.0
+        rule = net.projections[pp.source].plasticity if plastic else None
+        # plastic weights are magnitudes here; signed() gives them their sign on NEST
+        w_sign = 1.0 if rule is not None else sign
         conns = [
-            (int(a), int(b), float(sign * w) + 0.0, float(d * dt))
+            (int(a), int(b), float(w_sign * w) + 0.0, float(d * dt))
             for a, b, w, d in zip(pp.pre, pp.post, pp.weight, pp.delay, strict=True)
         ]
         receptor = "inhibitory" if pp.synapse_type == 1 else "excitatory"
-        lines.append(f"    # snnsim projection {pp.source}, {receptor} part")
+        name = f"proj{pp.source}_{receptor[:3]}"
+        kind = "static" if rule is None else repr(rule)
+        lines.append(f"    # snnsim projection {pp.source}, {receptor} part, {kind}")
         lines.append(f"    conns = {conns!r}")
+        if rule is None:
+            connector, synapse = "conns", "sim.StaticSynapse()"
+        else:
+            plastic_names.append((name, len(written), int(sign)))
+            args = ", ".join(f"{k}={v!r}" for k, v in pynn_stdp(rule).items())
+            connector = f"signed(conns, {int(sign)}, backend)"
+            synapse = f"stdp(sim, backend, {int(sign)}, {args})"
+        written.append(name)
         lines.append(
             f"    projections.append(sim.Projection(pops[{pops[pp.pre_pop].label!r}], "
-            f"pops[{pops[pp.post_pop].label!r}], sim.FromListConnector(conns, "
-            "column_names=['weight', 'delay']), synapse_type=sim.StaticSynapse(), "
+            f"pops[{pops[pp.post_pop].label!r}], sim.FromListConnector({connector}, "
+            f"column_names=['weight', 'delay']), synapse_type={synapse}, "
             f"receptor_type={receptor!r}))"
         )
     recorded: dict[str, dict[str, Any]] = {}
@@ -233,9 +319,13 @@ def pynn_script(
         "    return pops, projections",
         "",
         "",
-        "def collect(pops):",
-        '    """Recorded spikes and v of every recorded population, as named arrays."""',
+        "def collect(pops, projections):",
+        '    """Recorded spikes and v, and learned weights (pre, post, nA signed), as arrays."""',
         "    results = {}",
+        f"    for name, index, sign in {plastic_names!r}:",
+        "        rows = projections[index].get(['weight'], format='list', with_address=True)",
+        "        w = np.array([(i, j, sign * abs(x)) for i, j, x in rows], dtype=float)",
+        "        results[name + '/weights'] = w.reshape(-1, 3)",
         f"    v_ids = {v_ids!r}",
         f"    for label in {sorted(recorded)!r}:",
         "        block = pops[label].get_data().segments[0]",
@@ -264,9 +354,9 @@ def pynn_script(
         "    args = parser.parse_args(argv)",
         "    out = args.out or os.path.splitext(os.path.abspath(__file__))[0] + '_results.npz'",
         "    sim, shift = setup(args.backend)",
-        "    pops, _ = build(sim, args.backend, shift)",
+        "    pops, projections = build(sim, args.backend, shift)",
         "    sim.run(args.duration)",
-        "    results = collect(pops)",
+        "    results = collect(pops, projections)",
         "    sim.end()",
         "    np.savez(out, **results)",
         "    return results",
@@ -285,14 +375,15 @@ def export_pynn(
     duration: float = 1000.0,
     backend: str = "nest",
     max_neurons_per_core: int | None = None,
+    drop: list[str] | tuple[str, ...] = (),
 ) -> Path:
     """Write ``net`` as a runnable PyNN script (module docstring: mapping and refusals).
 
     Parameters
     ----------
     net : Network
-        LIF / LIFDelta populations, SpikeSource / PoissonSource inputs, static projections,
-        spike and ``v`` recorders; not yet run.
+        LIF / LIFDelta populations, SpikeSource / PoissonSource inputs, static and STDP
+        projections, spike and ``v`` recorders; not yet run.
     path : str or Path
         Script file to write.
     duration : float, ms
@@ -301,6 +392,10 @@ def export_pynn(
         Default backend (``--backend`` overrides).
     max_neurons_per_core : int, optional
         ``sim.set_number_of_neurons_per_core`` for the neuron models on sPyNNaker.
+    drop : list of str
+        ``"spinnaker_stdp"`` or ``"plasticity"``: write plastic projections as static
+        synapses with their current weights (noted in the script) instead of refusing
+        rules PyNN/sPyNNaker cannot run.
 
     Returns
     -------
@@ -308,5 +403,5 @@ def export_pynn(
         The script written.
     """
     path = Path(path)
-    path.write_text(pynn_script(net, duration, backend, max_neurons_per_core))
+    path.write_text(pynn_script(net, duration, backend, max_neurons_per_core, drop))
     return path

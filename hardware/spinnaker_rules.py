@@ -18,7 +18,11 @@ import numpy.typing as npt
 from snnsim.errors import HardwareConstraintError
 
 if TYPE_CHECKING:
+    from snnsim.hardware.rules import Context, Violation
+
     from snnsim.network import Network
+    from snnsim.plasticity import STDP
+    from snnsim.projections import Projection
 
 __all__ = [
     "CELL_TYPES",
@@ -40,7 +44,9 @@ __all__ = [
     "get_n_bits",
     "list_delay_ms",
     "pynn_projections",
+    "pynn_stdp",
     "ring_buffer_shifts",
+    "spinnaker_stdp",
     "timestep_ms",
     "weight_scale",
 ]
@@ -159,6 +165,93 @@ def pynn_projections(net: Network) -> list[PynnProjection]:
                     q[order].astype(np.int64), ww[order], d[order].astype(np.int64),
                 )
             )  # fmt: skip
+    return out
+
+
+# ------------------------------------------------------------------------ plasticity
+def pynn_stdp(rule: STDP) -> dict[str, float | str]:
+    """PyNN ``STDPMechanism`` parameters of an snnsim :class:`~snnsim.plasticity.STDP`.
+
+    ``SpikePairRule(tau_plus, tau_minus, A_plus=a_plus, A_minus=a_minus)`` and
+    ``Additive/MultiplicativeWeightDependence(w_min, w_max)`` with the bounds as magnitudes
+    (an inhibitory rule, ``w_max < 0``, acts on ``u = w/w_max >= 0``: the same rule on
+    the magnitudes ``|w|`` of an ``"inhibitory"`` projection, which is how sPyNNaker holds
+    them; the script gives the bounds the weights' sign on ``pyNN.nest``, where NEST wants
+    ``Wmax`` with the sign of the weights).
+    """
+    return {
+        "tau_plus": float(rule.tau_plus), "tau_minus": float(rule.tau_minus),
+        "A_plus": float(rule.a_plus), "A_minus": float(rule.a_minus),
+        "w_min": abs(float(rule.w_min)), "w_max": abs(float(rule.w_max)),
+        "dependence": str(rule.weight_dependence),
+    }  # fmt: skip
+
+
+def spinnaker_stdp(ctx: Context) -> list[Violation]:
+    """STDP that PyNN / sPyNNaker 7 cannot run as snnsim does.
+
+    - ``pairing="nearest"`` (NEST ``stdp_nn_symm_synapse``, symmetric): PyNN has no
+      standard nearest-pair rule, and sPyNNaker's ``SpikeNearestPairRule`` is
+      presynaptic-centred (a postsynaptic spike facilitates only if it is the first after
+      the presynaptic one; NEST ``stdp_nn_pre_centered_synapse``): other weights (error).
+    - Plastic projections onto one population with different rules: sPyNNaker keeps one
+      synapse dynamics per post population ("Synapse dynamics must match exactly") and NEST
+      one ``tau_minus`` per neuron (error).
+    - ``w_min != 0``: ``pyNN.nest`` refuses it ("Non-zero minimum weight is not supported
+      by NEST"); sPyNNaker runs it (warning: the script runs on sPyNNaker only).
+    """
+    from snnsim.hardware.rules import Violation, pop_where, proj_where
+
+    from snnsim.plasticity import STDP
+
+    out: list[Violation] = []
+    per_post: dict[int, list[tuple[Projection, dict[str, float | str]]]] = {}
+    drop = "drop=['spinnaker_stdp'] exports the current weights as static synapses"
+    for proj in ctx.projections():
+        rule = getattr(proj, "plasticity", None)
+        if not isinstance(rule, STDP):  # other rules: the target's "plasticity" rule
+            continue
+        params = pynn_stdp(rule)
+        per_post.setdefault(proj.post.population.index, []).append((proj, params))
+        if getattr(rule, "pairing", "all") != "all":
+            out.append(
+                Violation(
+                    "spinnaker_stdp", "error", proj_where(proj),
+                    f"STDP(pairing={rule.pairing!r}) is NEST's symmetric nearest-neighbour rule "
+                    "(stdp_nn_symm_synapse); PyNN has no standard nearest-pair rule and "
+                    "sPyNNaker's SpikeNearestPairRule is presynaptic-centred (only the first "
+                    "postsynaptic spike after a presynaptic one facilitates; NEST "
+                    "stdp_nn_pre_centered_synapse), so the board would learn other weights",
+                    f"use pairing='all' (PyNN SpikePairRule), or {drop}",
+                    {"pairing": rule.pairing},
+                )
+            )  # fmt: skip
+        if params["w_min"] != 0.0:
+            out.append(
+                Violation(
+                    "spinnaker_stdp", "warning", proj_where(proj),
+                    f"STDP(w_min={rule.w_min!r}): pyNN.nest refuses a nonzero minimum weight "
+                    "(NEST's stdp_synapse clips at 0); the exported script runs on sPyNNaker "
+                    "only",
+                    "use w_min=0 to run the script on pyNN.nest too",
+                    {"w_min": params["w_min"]},
+                )
+            )  # fmt: skip
+    for entries in per_post.values():
+        first = entries[0][1]
+        for proj, params in entries[1:]:
+            if params != first:
+                out.append(
+                    Violation(
+                        "spinnaker_stdp", "error", pop_where(proj.post.population),
+                        f"plastic projections onto it have different STDP parameters "
+                        f"({first} and {params}, bounds as magnitudes): sPyNNaker keeps one "
+                        "synapse dynamics per post population and NEST one tau_minus per neuron",
+                        f"give every plastic projection onto it the same rule, or {drop}",
+                        {"rules": [first, params]},
+                    )
+                )  # fmt: skip
+                break
     return out
 
 

@@ -134,7 +134,7 @@ SPINNAKER1 = Target(
     plasticity=frozenset({"STDP", "SpikePairSTDP", "SpikePair"}),
     astrocytes=False,
     inputs=False,
-    rules=(*_BOARD_RULES, "spinnaker_delay_extension_sizes"),
+    rules=(*_BOARD_RULES, "spinnaker_delay_extension_sizes", "spinnaker_stdp"),
 )
 
 LOIHI1 = Target(

@@ -17,10 +17,12 @@ import pytest
 #: Examples that train through the snnTorch bridge take ``main(argv)`` and have their own
 #: tests (``test_examples_delays.py``, skipped without torch).
 TORCH_EXAMPLES = {"delay_recovery.py", "delay_timing_task.py"}
+#: Examples with a ``--quick`` size and their own test below.
+OWN_TESTS = {"ca3_memory.py"}
 EXAMPLES = sorted(
     p
     for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.py")
-    if p.name not in TORCH_EXAMPLES
+    if p.name not in TORCH_EXAMPLES | OWN_TESTS
 )
 #: Short enough to be fast, long enough for every example's checks (delays up to 50 ms).
 DURATION = 100.0
@@ -51,4 +53,22 @@ def test_example_runs(path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[
     assert pngs, f"{path.name} wrote no plot"
     assert all(p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     assert capsys.readouterr().out
+    plt.close("all")
+
+
+def test_ca3_memory_quick_and_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """CA3 memory at quick size: orthogonal patterns complete from half cues; PyNN export."""
+    module = _load(Path(__file__).resolve().parents[2] / "examples" / "ca3_memory.py")
+    script = tmp_path / "ca3.py"
+    r = module.main(["--quick", "--out-dir", str(tmp_path), "--export-pynn", str(script)])
+    assert (tmp_path / "ca3_memory.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    text = script.read_text()
+    assert "synapse_type=stdp(sim, backend, 1, " in text and "sim.SpikeSourceArray(" in text
+    out = capsys.readouterr().out
+    assert "the target can run this network" in out  # hw.check(net, "spinnaker1") is ok
+    ortho = r["orthogonal"]
+    assert ortho["weights_in"] > 5 * ortho["weights_out"]  # STDP stored the patterns
+    half = ortho["cue"][r["cues"].index(0.5)]
+    assert half["recall"] > 0.8 and half["precision"] > 0.6
+    assert ortho["cue"][0]["recall"] < half["recall"]  # a one-neuron cue recalls less
     plt.close("all")
