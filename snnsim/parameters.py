@@ -40,16 +40,15 @@ def coerce_parameter(owner: str, key: str, raw: Any, unit: str) -> ParamValue:
     """
     if isinstance(raw, Distribution):
         return raw
-    what = f"{owner}({key}={raw!r})"
     if isinstance(raw, (str, bytes, bool, np.bool_)) or raw is None:
         raise ParameterError(
-            f"{what}: {key} must be a number in {unit or 'its unit'}, one value per neuron, "
-            "or a distribution such as snn.Normal(...)"
+            f"{owner}({key}={raw!r}): {key} must be a number in {unit or 'its unit'}, one "
+            "value per neuron, or a distribution such as snn.Normal(...)"
         )
     if isinstance(raw, (int, float, np.integer, np.floating)):
         x = float(raw)
         if not math.isfinite(x):
-            raise ParameterError(f"{what}: {key} must be finite")
+            raise ParameterError(f"{owner}({key}={raw!r}): {key} must be finite")
         return x
     try:
         arr = np.asarray(raw)

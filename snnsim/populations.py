@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from snnsim.build import initial_state, model_arrays
 from snnsim.distributions import Distribution
 from snnsim.errors import ParameterError, SimulationError
 from snnsim.kernels.random_streams import stream_key
-from snnsim.models import NeuronModel
+from snnsim.models import NeuronModel, SpikeSource
 from snnsim.parameters import ParamValue, coerce_array, coerce_parameter, resolve_values
 from snnsim.streams import STREAM_INIT, STREAM_PARAM, key_of
 
@@ -416,6 +417,31 @@ class Population(_Neurons):
 
     def __repr__(self) -> str:
         return f"Population({self._size}, {self.model_.name}, label={self.label!r})"
+
+    def set_times(self, times: Sequence[Sequence[float]]) -> None:
+        """Give a ``SpikeSource`` population new spike times (``times[i]``: neuron ``i``, ms).
+
+        Before the build this replaces the model's times. On a built network the new
+        schedule applies from the next step: times at or before the current time are never
+        emitted (call :meth:`Network.reset` first to replay from time 0).
+        """
+        old = self.model_
+        if not isinstance(old, SpikeSource):
+            raise ParameterError(
+                f"{self.label}.set_times: {old.name} neurons have no spike times; set_times "
+                "is for SpikeSource populations"
+            )
+        model = SpikeSource(times, round_times=old.round_times)
+        model.check_size(self._size)
+        net = self.network
+        engine = net.built_engine()
+        step = engine.step if engine is not None else 0
+        data = model.static_data(net.dt, step)  # validates the times on the dt grid
+        if engine is not None:
+            engine.set_static_data(self.index, data)
+            pointer = model.initial_int_state(self._size, net.dt, step)["pointer"]
+            engine.state_view(self, "pointer")[:] = pointer
+        self.model_ = model
 
     def _initial_state(self, name: str) -> npt.NDArray[Any]:
         """Return the initial values of ``name`` for every neuron, as the build will write them."""
