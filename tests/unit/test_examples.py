@@ -16,7 +16,7 @@ import pytest
 
 #: Examples that train through the snnTorch bridge take ``main(argv)`` and have their own
 #: tests (``test_examples_delays.py``, skipped without torch).
-TORCH_EXAMPLES = {"delay_recovery.py", "delay_timing_task.py"}
+TORCH_EXAMPLES = {"delay_recovery.py", "delay_timing_task.py", "l2mu_digits.py"}
 EXAMPLES = sorted(
     p
     for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.py")
