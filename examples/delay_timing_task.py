@@ -43,6 +43,7 @@ Run: ``python examples/delay_timing_task.py [--quick] [--seeds 3] [--hidden 8]``
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -242,7 +243,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     for key, value in (quick if opts.quick else full).items():
         if getattr(opts, key) is None:
             setattr(opts, key, value)
-    if opts.quick and "--seeds" not in " ".join(argv or []):
+    given = sys.argv[1:] if argv is None else argv  # --seeds given on the command line too
+    if opts.quick and "--seeds" not in " ".join(given):
         opts.seeds = 1
     return opts
 

@@ -35,7 +35,8 @@ if TYPE_CHECKING:
     from snnsim.models import NeuronModel
     from snnsim.network import Network
 
-__all__ = ["MAX_NEURONS", "build_engine", "check_memory", "initial_state", "model_arrays"]
+__all__ = ["MAX_NEURONS", "build_engine", "check_memory", "initial_state", "model_arrays",
+           "reset_engine"]  # fmt: skip
 
 
 def _next_pow2(x: int) -> int:
@@ -334,6 +335,38 @@ def _build_arrays(net: Network) -> Engine:
     _build_plastic(net, eng)
     build_modulation(net, eng)
     return eng
+
+
+def reset_engine(net: Network, eng: Engine) -> None:
+    """Return ``eng`` to step 0 with the neuron state the build writes (``Network.reset``).
+
+    Neuron state: the models' initial values, then the ``initialize`` / ``set_state`` calls
+    made before the build (:func:`initial_state`; a ``SpikeSource`` points at its first
+    spike). The ring buffer (spikes in flight), spike counters and event-driven bookkeeping
+    are cleared; step currents are scheduled again from step 0. Parameters, weights,
+    delays and source schedules keep their current values.
+    """
+    eng.step = 0
+    f_parts, i_parts = [], []
+    for p in net.populations:
+        floats, ints = initial_state(
+            p.resolved_model(), p.size, p.index, p.initial_values, net.seed, net.dt, 0
+        )
+        f_parts.append(floats.reshape(-1))
+        i_parts.append(ints.reshape(-1))
+    if f_parts:
+        eng.fstate[:] = np.concatenate(f_parts)
+    if i_parts:
+        eng.istate[:] = np.concatenate(i_parts)
+    eng.ev_step, eng.ev_gid, eng.ev_value, i_ext = _build_step_currents(net, eng.n)
+    eng.i_ext[:] = i_ext
+    eng.ring[:] = 0.0
+    eng.spike_count[:] = 0
+    eng.total_spikes = eng.total_events = 0
+    # empty: the next run starts the event-driven bookkeeping afresh at step 0
+    eng.ev_last = np.zeros(0, dtype=np.int64)
+    eng.ev_blk = np.zeros(0, dtype=np.int64)
+    eng.ev_busy = np.zeros(0, dtype=np.uint64)
 
 
 def _build_plastic(net: Network, eng: Engine) -> None:

@@ -343,6 +343,16 @@ class Engine:
             self.pop_noff[p] = self.ncoeffs.size
             self.ncoeffs = np.concatenate((self.ncoeffs, block.reshape(-1)))
 
+    def set_static_data(self, p: int, data: npt.NDArray[np.int64]) -> None:
+        """Replace population ``p``'s static integer data (a ``SpikeSource`` schedule).
+
+        The blocks of the populations after ``p`` move; their offsets follow.
+        """
+        lo = int(self.pop_doff[p])
+        hi = int(self.pop_doff[p + 1]) if p + 1 < self.pop_doff.size else self.idata.size
+        self.idata = np.concatenate((self.idata[:lo], data.astype(np.int64), self.idata[hi:]))
+        self.pop_doff[p + 1 :] += data.size - (hi - lo)
+
     # ------------------------------------------------------------------ synapse blocks
     def projection_synapses(
         self, index: int, pre_gids: npt.NDArray[np.int64], post_gids: npt.NDArray[np.int64],

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from snnsim.build import build_engine, check_memory
+from snnsim.build import build_engine, check_memory, reset_engine
 from snnsim.connectors import Connector
 from snnsim.delay_plasticity import DelayPlasticity, check_delay_bounds, split_rules
 from snnsim.engine import Engine, RunStats, available_memory, max_threads
@@ -600,6 +600,36 @@ class Network:
         engine = self.build(progress=progress)
         stats = engine.run(n_steps, self._recorders, progress=progress)
         return stats
+
+    def reset(self) -> None:
+        """Go back to time 0 on the built network, without building it again.
+
+        The neurons take the state the build gave them (model defaults, then the
+        ``initialize`` / ``set_state`` calls made before the build), no spike is in flight,
+        step currents start over, and every recorder is emptied. What was changed since
+        the build stays: parameters (``set``), weights and delays (``Projection.set``),
+        spike-source times (``set_times``). A run after ``reset`` gives the spikes of a
+        freshly built network with those values. Nothing happens on an unbuilt network.
+
+        Raises
+        ------
+        SimulationError
+            When a projection is plastic: its weights have moved and its traces belong to
+            them; build a new network instead.
+        """
+        engine = self._engine
+        if engine is None:
+            return
+        plastic = [p.label for p in self.projections if p.plasticity is not None]
+        if plastic:
+            raise SimulationError(
+                f"reset: projections {plastic} are plastic and their weights have changed; "
+                "build a new network (or load a checkpoint) to start over"
+            )
+        reset_engine(self, engine)
+        for rec in self._recorders:
+            rec.restore(**{name: value[:0] for name, value in rec.recorded().items()})
+            rec.start_step = 0
 
 
 def _check_weight_exp(weight_exp: object, model: NeuronModel) -> int | None:

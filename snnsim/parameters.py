@@ -35,15 +35,16 @@ __all__ = [
 ParamValue = float | npt.NDArray[np.float64] | Distribution
 
 
-def numeric_array(raw: Any, what: str, what_array: str, need: str, unit: str) -> npt.NDArray[Any]:
+def numeric_array(raw: Any, call: str, need: str, unit: str) -> npt.NDArray[Any]:
     """Return ``raw`` as an array of real numbers (any shape), or raise a ``ParameterError``.
 
-    ``what`` names the call with the value and ``what_array`` the call without it (for
-    arrays); ``need`` opens the message for strings, booleans and ``None``.
+    ``call`` is the call that gave the value, with ``{}`` where the value goes (formatted
+    only for an error: the repr of a large array is slow); ``need`` opens the message for
+    strings, booleans and ``None``.
     """
     if isinstance(raw, (str, bytes, bool, np.bool_)) or raw is None:
         raise ParameterError(
-            f"{what}: {need} in {unit or 'its unit'}, one value per neuron, "
+            f"{call.format(repr(raw))}: {need} in {unit or 'its unit'}, one value per neuron, "
             "or a distribution such as snn.Normal(...)"
         )
     try:
@@ -52,7 +53,7 @@ def numeric_array(raw: Any, what: str, what_array: str, need: str, unit: str) ->
         arr = np.asarray([object()])
     if arr.dtype.kind not in "iuf":
         raise ParameterError(
-            f"{what_array}: values of type {arr.dtype} are not numbers; give a number in "
+            f"{call.format('...')}: values of type {arr.dtype} are not numbers; give a number in "
             f"{unit or 'its unit'}, one value per neuron, or a distribution"
         )
     return arr
@@ -69,13 +70,12 @@ def coerce_parameter(owner: str, key: str, raw: Any, unit: str) -> ParamValue:
     """
     if isinstance(raw, Distribution):
         return raw
-    what = f"{owner}({key}={raw!r})"
     if isinstance(raw, (int, float, np.integer, np.floating)) and not isinstance(raw, bool):
         x = float(raw)
         if not math.isfinite(x):
-            raise ParameterError(f"{what}: {key} must be finite")
+            raise ParameterError(f"{owner}({key}={raw!r}): {key} must be finite")
         return x
-    arr = numeric_array(raw, what, f"{owner}({key}=...)", f"{key} must be a number", unit)
+    arr = numeric_array(raw, f"{owner}({key}={{}})", f"{key} must be a number", unit)
     if arr.ndim == 0:
         return coerce_parameter(owner, key, arr.item(), unit)
     if arr.ndim != 1 or arr.size == 0:

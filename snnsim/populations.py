@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from snnsim.build import initial_state, model_arrays
 from snnsim.distributions import Distribution
 from snnsim.errors import ParameterError, SimulationError
 from snnsim.kernels.random_streams import stream_key
-from snnsim.models import NeuronModel
+from snnsim.models import NeuronModel, SpikeSource
 from snnsim.parameters import (
     ParamValue,
     coerce_array,
@@ -317,9 +318,7 @@ class _Neurons:
 
 def _state_values(owner: str, name: str, raw: Any, unit: str, size: int) -> npt.NDArray[np.float64]:
     """Check a ``set_state`` value (number or one per neuron) and return ``size`` floats."""
-    arr = numeric_array(
-        raw, f"{owner}({name!r}, {raw!r})", f"{owner}({name!r}, ...)", "give a number", unit
-    )
+    arr = numeric_array(raw, f"{owner}({name!r}, {{}})", "give a number", unit)
     if arr.ndim == 0:
         return np.full(size, float(arr))
     if arr.shape != (size,):
@@ -411,6 +410,31 @@ class Population(_Neurons):
 
     def __repr__(self) -> str:
         return f"Population({self._size}, {self.model_.name}, label={self.label!r})"
+
+    def set_times(self, times: Sequence[Sequence[float]]) -> None:
+        """Give a ``SpikeSource`` population new spike times (``times[i]``: neuron ``i``, ms).
+
+        Before the build this replaces the model's times. On a built network the new
+        schedule applies from the next step: times at or before the current time are never
+        emitted (call :meth:`Network.reset` first to replay from time 0).
+        """
+        old = self.model_
+        if not isinstance(old, SpikeSource):
+            raise ParameterError(
+                f"{self.label}.set_times: {old.name} neurons have no spike times; set_times "
+                "is for SpikeSource populations"
+            )
+        model = SpikeSource(times, round_times=old.round_times)
+        model.check_size(self._size)
+        net = self.network
+        engine = net.built_engine()
+        step = engine.step if engine is not None else 0
+        data = model.static_data(net.dt, step)  # validates the times on the dt grid
+        if engine is not None:
+            engine.set_static_data(self.index, data)
+            pointer = model.initial_int_state(self._size, net.dt, step)["pointer"]
+            engine.state_view(self, "pointer")[:] = pointer
+        self.model_ = model
 
     def _initial_state(self, name: str) -> npt.NDArray[Any]:
         """Return the initial values of ``name`` for every neuron, as the build will write them."""

@@ -111,14 +111,24 @@ class SpikeSource(NeuronModel):
                     f"SpikeSource: times[{i}] holds values of type {raw.dtype}, not numbers; "
                     "give real spike times in ms, " + example
                 )
-            arr = np.asarray(raw, dtype=np.float64).reshape(-1)
+            rows.append(np.asarray(raw, dtype=np.float64).reshape(-1))
+        # finite and strictly increasing: all rows at once, then the first faulty one alone
+        sizes = np.array([arr.size for arr in rows], dtype=np.int64)
+        flat = np.concatenate(rows) if rows else np.zeros(0)
+        owner = np.repeat(np.arange(sizes.size), sizes)
+        bad = np.zeros(sizes.size, dtype=bool)
+        bad[owner[~np.isfinite(flat)]] = True
+        later = np.ones(flat.size, dtype=bool)
+        later[(np.cumsum(sizes) - sizes)[sizes > 0]] = False  # not the first time of its row
+        bad[owner[1:][(np.diff(flat) <= 0) & later[1:]]] = True
+        if bad.any():
+            i = int(np.argmax(bad))
+            arr = rows[i]
             if not np.all(np.isfinite(arr)):
                 raise ParameterError(f"SpikeSource: times[{i}] contains NaN or Inf")
-            if arr.size > 1 and np.any(np.diff(arr) <= 0):
-                raise ParameterError(
-                    f"SpikeSource: times[{i}] must be strictly increasing; got {arr.tolist()[:10]}"
-                )
-            rows.append(arr)
+            raise ParameterError(
+                f"SpikeSource: times[{i}] must be strictly increasing; got {arr.tolist()[:10]}"
+            )
         if not isinstance(round_times, (bool, np.bool_)):
             raise ParameterError(
                 f"SpikeSource(round_times={round_times!r}): round_times must be True or False"
@@ -150,34 +160,48 @@ class SpikeSource(NeuronModel):
 
     def schedule(self, dt: float) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         """Spike stamps (steps) per neuron as CSR ``(indptr, steps)``."""
-        indptr = np.zeros(len(self.times) + 1, dtype=np.int64)
-        parts = []
-        for i, row in enumerate(self.times):
-            x = row / dt
-            n = np.rint(x)
-            if not self.round_times and np.any(
-                np.abs(x - n) > ON_GRID_TOL * np.maximum(1.0, np.abs(x))
-            ):
-                bad = row[np.abs(x - n) > ON_GRID_TOL * np.maximum(1.0, np.abs(x))][0]
-                raise ParameterError(
-                    f"SpikeSource: times[{i}] contains {float(bad)!r} ms, not a multiple of "
-                    f"dt={dt} ms; use multiples of dt or round_times=True"
-                )
-            steps = n.astype(np.int64)
-            if steps.size and steps[0] < 1:
-                raise ParameterError(
-                    f"SpikeSource: times[{i}] contains {float(row[0])!r} ms; spike times must be "
-                    f">= dt={dt} ms (a spike is stamped at the end of its step)"
-                )
-            if steps.size > 1 and np.any(np.diff(steps) <= 0):
-                raise ParameterError(
-                    f"SpikeSource: times[{i}] has two spikes in one step after rounding to "
-                    f"dt={dt} ms; a source emits at most one spike per step"
-                )
-            parts.append(steps)
-            indptr[i + 1] = indptr[i] + steps.size
-        steps_all = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-        return indptr, steps_all.astype(np.int64)
+        sizes = np.array([row.size for row in self.times], dtype=np.int64)
+        indptr = np.zeros(sizes.size + 1, dtype=np.int64)
+        np.cumsum(sizes, out=indptr[1:])
+        times = np.concatenate(self.times) if self.times else np.zeros(0)
+        x = times / dt
+        n = np.rint(x)
+        steps = n.astype(np.int64)
+        # all neurons at once; the first neuron with a fault is then checked alone, for
+        # its message
+        owner = np.repeat(np.arange(sizes.size), sizes)
+        bad = np.zeros(sizes.size, dtype=bool)
+        if not self.round_times:
+            bad[owner[np.abs(x - n) > ON_GRID_TOL * np.maximum(1.0, np.abs(x))]] = True
+        bad[owner[steps < 1]] = True
+        later = np.ones(steps.size, dtype=bool)
+        later[indptr[:-1][sizes > 0]] = False  # not the first spike of its neuron
+        bad[owner[1:][(np.diff(steps) <= 0) & later[1:]]] = True
+        if bad.any():
+            self._check_row(int(np.argmax(bad)), dt)
+        return indptr, steps
+
+    def _check_row(self, i: int, dt: float) -> None:
+        """Raise the error of neuron ``i``'s times on the ``dt`` grid."""
+        row = self.times[i]
+        x = row / dt
+        n = np.rint(x)
+        off = np.abs(x - n) > ON_GRID_TOL * np.maximum(1.0, np.abs(x))
+        if not self.round_times and np.any(off):
+            raise ParameterError(
+                f"SpikeSource: times[{i}] contains {float(row[off][0])!r} ms, not a multiple of "
+                f"dt={dt} ms; use multiples of dt or round_times=True"
+            )
+        steps = n.astype(np.int64)
+        if steps.size and steps[0] < 1:
+            raise ParameterError(
+                f"SpikeSource: times[{i}] contains {float(row[0])!r} ms; spike times must be "
+                f">= dt={dt} ms (a spike is stamped at the end of its step)"
+            )
+        raise ParameterError(
+            f"SpikeSource: times[{i}] has two spikes in one step after rounding to "
+            f"dt={dt} ms; a source emits at most one spike per step"
+        )
 
     def check_dt(self, dt: float) -> None:
         """Check that every time is on the ``dt`` grid (unless rounded) and ``>= dt``."""
@@ -189,11 +213,10 @@ class SpikeSource(NeuronModel):
 
     def initial_int_state(self, size: int, dt: float, t_now_steps: int) -> dict[str, Any]:  # noqa: D102
         indptr, steps = self.schedule(dt)
-        pointer = np.empty(size, dtype=np.int64)
-        for i in range(size):
-            row = steps[indptr[i] : indptr[i + 1]]
-            pointer[i] = indptr[i] + np.searchsorted(row, t_now_steps, side="right")
-        return {"pointer": pointer}
+        # each row increases: the spikes already emitted are those at or before now
+        owner = np.repeat(np.arange(size), np.diff(indptr))
+        done = np.bincount(owner[steps <= t_now_steps], minlength=size)
+        return {"pointer": indptr[:-1] + done}
 
     def describe(self) -> dict[str, Any]:  # noqa: D102
         return {"model": self.name, "params": {}, "round_times": self.round_times}

@@ -416,11 +416,18 @@ def simulate(
 ) -> torch.Tensor:
     """Run ``net`` in the event core on input spikes ``x`` and return the output spikes.
 
+    The first call for a network and batch size builds ``batch`` copies of the network side
+    by side and keeps them (one per network and batch size, dropped with the network); a
+    later call resets that copy to time 0 (:meth:`Network.reset`), gives its source the new
+    trains (:meth:`Population.set_times`) and runs it. Changes made to ``net`` since
+    (``set``, ``Projection.set``, :func:`update_network`, new populations, projections or
+    inputs) are seen and make a new copy.
+
     Parameters
     ----------
     net : Network
         Its first ``SpikeSource`` population (``"input"`` for :func:`from_torch` networks)
-        receives ``x``; the network itself is not changed (a batched copy runs).
+        receives ``x``; the network itself is not changed (the batched copy runs).
     x : Tensor or array (T, batch, n_in)
         Spikes (non-zero = spike) of torch steps ``0 .. T-1``, stamped ``(t + 1) dt``.
     output : str, optional
@@ -449,9 +456,15 @@ def simulate(
     out_pop = net.populations[-1] if output is None else net.population(output)
     if latency is None:
         latency = _LATENCY.get(net, {}).get(out_pop.label, 0)
-    batched, pops = _batched_copy(net, batch, source, spikes_in)
-    rec = batched.record_spikes(pops[id(out_pop)])
-    batched.run((steps + latency) * net.dt)
+    copy = _batched(net, batch, source)
+    copy.net.reset()
+    # neuron b * n_in + i of the copy's source is input i of sample b
+    flat = (spikes_in != 0).transpose(1, 2, 0).reshape(batch * source.size, steps)
+    row, step = np.nonzero(flat)
+    cuts = np.cumsum(np.bincount(row, minlength=flat.shape[0]))[:-1]
+    copy.pops[id(source)].set_times(np.split((step + 1) * net.dt, cuts))
+    rec = copy.recorder(out_pop)
+    copy.net.run((steps + latency) * net.dt)
     result = np.zeros((steps, batch, out_pop.size))
     t = np.asarray(rec.steps, dtype=np.int64) - 1 - latency
     ids = np.asarray(rec.ids, dtype=np.int64)
@@ -461,20 +474,69 @@ def simulate(
     return torch.as_tensor(result, dtype=dtype or torch.get_default_dtype())
 
 
-def _batched_copy(
-    net: snn.Network, batch: int, source: Any, spikes_in: np.ndarray
-) -> tuple[snn.Network, dict[int, Any]]:
-    """``batch`` independent copies of ``net`` side by side (each population ``batch`` times)."""
-    copy = snn.Network(dt=net.dt, seed=net.seed, threads=net.threads, precision=net.precision)
+class _Batched:
+    """``batch`` copies of a network side by side, built once and reset for every call."""
+
+    def __init__(self, net: snn.Network, batch: int, source: Any) -> None:
+        self.signature = _signature(net)
+        self.net, self.pops = _batched_copy(net, batch, source)
+        self.recorders: dict[int, Any] = {}
+
+    def recorder(self, pop: Any) -> Any:
+        """Return the copy's spike recorder of ``pop`` (made on first use)."""
+        if id(pop) not in self.recorders:
+            self.recorders[id(pop)] = self.net.record_spikes(self.pops[id(pop)])
+        return self.recorders[id(pop)]
+
+
+#: batched copies made by :func:`simulate`, per network and batch size
+_BATCHES: weakref.WeakKeyDictionary[Any, dict[int, _Batched]] = weakref.WeakKeyDictionary()
+
+
+def _signature(net: snn.Network) -> tuple[Any, ...]:
+    """Return what a batched copy depends on: the description's objects, ``set`` counts.
+
+    Objects are held (compared by identity, so none is freed and its id reused); every
+    change the public API makes replaces one of them or counts a ``set`` call.
+    """
+    parts: list[Any] = [net.dt, net.precision, len(net.populations)]
+    for pop in net.populations:
+        parts += [pop.model, pop.set_calls, len(pop.initial_values)]
+    for proj in net.projections:
+        parts += [proj.connector, proj.weight, proj.delay, proj.set_calls]
+    for target, inp in net.inputs:
+        parts += [target, inp]
+    return tuple(parts)
+
+
+def _same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
+    return len(a) == len(b) and all(
+        u is v or (isinstance(u, (int, float, str)) and u == v) for u, v in zip(a, b, strict=True)
+    )
+
+
+def _batched(net: snn.Network, batch: int, source: Any) -> _Batched:
+    """Return the cached batched copy of ``net``, made again when ``net`` changed since."""
+    copies = _BATCHES.setdefault(net, {})
+    copy = copies.get(batch)
+    if copy is None or not _same(copy.signature, _signature(net)):
+        copy = copies[batch] = _Batched(net, batch, source)
+    return copy
+
+
+def _batched_copy(net: snn.Network, batch: int, source: Any) -> tuple[snn.Network, dict[int, Any]]:
+    """``batch`` independent copies of ``net`` side by side (each population ``batch`` times).
+
+    The source's copy starts without spikes (:func:`simulate` sets them for every call).
+    """
+    # the copy chooses its threads as the original does (automatic: one thread below
+    # NEURONS_PER_THREAD neurons per thread; a fixed count stays fixed)
+    threads = None if net.threads_auto else net.threads
+    copy = snn.Network(dt=net.dt, seed=net.seed, threads=threads, precision=net.precision)
     pops: dict[int, Any] = {}
     for pop in net.populations:
         if pop is source:
-            times: list[list[float]] = []
-            for b in range(batch):
-                for i in range(pop.size):
-                    fired = np.flatnonzero(spikes_in[:, b, i] != 0)
-                    times.append(((fired + 1) * net.dt).tolist())
-            model: Any = snn.SpikeSource(times=times)
+            model: Any = snn.SpikeSource(times=[[]] * (pop.size * batch))
         elif type(pop.model).__name__ == "SpikeSource":
             raise ParameterError(
                 f"simulate: {pop.label!r} is a second SpikeSource; give the network one input"

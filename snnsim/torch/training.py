@@ -136,7 +136,7 @@ def fit(
             with torch.no_grad():
                 for layer in _delay_layers(model):
                     layer.delay.clamp_(0, layer.max_delay)
-            loss_sum += float(value) * yb.shape[0]
+            loss_sum += float(value.detach()) * yb.shape[0]
             correct += float(sf.accuracy_rate(spikes, yb)) * yb.shape[0]
             seen += yb.shape[0]
             if progress:

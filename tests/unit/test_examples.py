@@ -16,7 +16,7 @@ import pytest
 
 #: Examples that train through the snnTorch bridge take ``main(argv)`` and have their own
 #: tests (``test_examples_delays.py``, skipped without torch).
-TORCH_EXAMPLES = {"delay_recovery.py", "delay_timing_task.py"}
+TORCH_EXAMPLES = {"delay_recovery.py", "delay_timing_task.py", "l2mu_digits.py"}
 #: Examples with a ``--quick`` size and their own test below.
 OWN_TESTS = {"ca3_memory.py"}
 EXAMPLES = sorted(

@@ -190,6 +190,31 @@ def test_update_network_writes_trained_values_back(seed: int) -> None:
     np.testing.assert_array_equal(net.populations[2].get("beta"), np.full(4, 0.7))
 
 
+def test_simulate_reuses_its_network_and_sees_changes(seed: int) -> None:
+    """Repeated calls (the cached batched copy, reset) equal the torch model; a change to
+    the network (update_network, set) makes a new copy."""
+    rng = np.random.default_rng(seed)
+    net = _core_network(rng)
+    model = snt.to_torch(net, dtype=torch.float64)
+    for batch in (2, 2, 1, 2):
+        x = _random_spikes(rng, 40, batch, 6, p=0.3)
+        spikes, _ = model(x)
+        assert int((snt.simulate(net, x) != spikes).sum()) == 0
+        assert int((snt.simulate(net, x, output="hid") != model.recorded["hid"]).sum()) == 0
+    with torch.no_grad():
+        for layer in model.layers:
+            layer.weight.mul_(1.3)
+    snt.update_network(net, model)
+    x = _random_spikes(rng, 40, 2, 6, p=0.3)
+    spikes, _ = model(x)
+    assert int((snt.simulate(net, x) != spikes).sum()) == 0
+    net.populations[2].set(threshold=0.5)
+    with torch.no_grad():
+        model.param(2, "threshold").fill_(0.5)
+    spikes, _ = model(x)
+    assert int((snt.simulate(net, x) != spikes).sum()) == 0
+
+
 def test_to_torch_refuses_other_models() -> None:
     net = snn.Network()
     net.add_population(3, snn.LIF())
