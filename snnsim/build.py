@@ -23,7 +23,7 @@ from snnsim.errors import ParameterError, ResourceError
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
-from snnsim.modulation import build_modulation
+from snnsim.modulation import build_modulation, restart_history
 from snnsim.plastic_blocks import set_block_rule
 from snnsim.plasticity import STDP, synapse_array_rows
 from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
@@ -361,6 +361,7 @@ def reset_engine(net: Network, eng: Engine) -> None:
     eng.ev_step, eng.ev_gid, eng.ev_value, i_ext = _build_step_currents(net, eng.n)
     eng.i_ext[:] = i_ext
     eng.ring[:] = 0.0
+    restart_history(eng)
     eng.spike_count[:] = 0
     eng.total_spikes = eng.total_events = 0
     # empty: the next run starts the event-driven bookkeeping afresh at step 0

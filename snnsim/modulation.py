@@ -71,7 +71,7 @@ if TYPE_CHECKING:
     from snnsim.engine import Engine
     from snnsim.network import Network
 
-__all__ = ["EFFECTS", "Modulation", "build_modulation", "make_modulation"]
+__all__ = ["EFFECTS", "Modulation", "build_modulation", "make_modulation", "restart_history"]
 
 #: Effect names and their code in the engine (``md_ent_coef`` holds coefficient indices
 #: for the neuron effects; ``md_rec_effect`` the codes of the synapse effects).
@@ -316,7 +316,19 @@ def build_modulation(net: Network, eng: Engine) -> None:
         rec_proj, rec_eff, rec_tlo, rec_off,
     )  # fmt: skip
     eng.md_rec_ptr = np.concatenate(ptr_parts) if ptr_parts else np.zeros(0, dtype=np.int64)
-    # before the first step every row holds the outputs the astrocytes have now
+    eng.md_hist = np.zeros((_history_depth(d), src_gid.size))
+    restart_history(eng)
+
+
+def restart_history(eng: Engine) -> None:
+    """Fill every row of the output history with the astrocytes' outputs now.
+
+    Before the first step (at the build, and after ``Network.reset``) an effect with delay
+    ``d`` reads, for stamps ``<= d``, the output the astrocyte has at the start.
+    """
+    src_gid, var = eng.md_src_gid, eng.md_src_var
+    if src_gid.size == 0:
+        return
+    pop_of = np.searchsorted(eng.pop_start, src_gid, side="right") - 1
     addr = eng.pop_foff[pop_of] + var * eng.pop_size[pop_of] + (src_gid - eng.pop_start[pop_of])
-    now = eng.fstate[addr].astype(np.float64)
-    eng.md_hist = np.tile(now, (_history_depth(d), 1))
+    eng.md_hist[:] = eng.fstate[addr].astype(np.float64)[None, :]

@@ -614,16 +614,21 @@ class Network:
         Raises
         ------
         SimulationError
-            When a projection is plastic: its weights have moved and its traces belong to
-            them; build a new network instead.
+            When a projection is plastic (STDP or delay plasticity): its weights or delays
+            have moved and its traces belong to them; build a new network instead.
         """
         engine = self._engine
         if engine is None:
             return
-        plastic = [p.label for p in self.projections if p.plasticity is not None]
+        plastic = [
+            p.label
+            for p in self.projections
+            if p.plasticity is not None or p.delay_plasticity is not None
+        ]
         if plastic:
             raise SimulationError(
-                f"reset: projections {plastic} are plastic and their weights have changed; "
+                f"reset: projections {plastic} are plastic and their weights or delays have "
+                "changed; "
                 "build a new network (or load a checkpoint) to start over"
             )
         reset_engine(self, engine)

@@ -172,3 +172,42 @@ def test_spike_source_schedule_and_pointer() -> None:
     np.testing.assert_array_equal(indptr, [0, 2, 2, 5])
     np.testing.assert_array_equal(steps, [2, 5, 1, 3, 9])
     np.testing.assert_array_equal(src.initial_int_state(3, 0.1, 3)["pointer"], [1, 2, 4])
+
+
+def _modulated(seed: int) -> tuple[snn.Network, snn.SpikeRecorder, snn.StateRecorder]:
+    """LIF neurons whose current and threshold an astrocyte modulates with a 2 ms delay."""
+    net = snn.Network(dt=0.1, seed=seed)
+    pop = net.add_population(30, snn.LIF(i_offset=0.3), label="exc")
+    astro = net.add_population(1, snn.Astrocyte(tau=20.0, bias=0.0, a_init=0.5), label="astro")
+    net.connect(pop, pop, snn.FixedProbability(0.2), weight=0.8, delay=1.0)
+    net.connect(pop, astro, snn.AllToAll(), weight=0.2)
+    net.add_input(pop, snn.PoissonInput(n_inputs=10, rate=900.0, weight=0.5))
+    net.modulate(astro, pop, snn.AllToAll(), effect="current", weight=0.4, delay=2.0)
+    net.modulate(astro, pop, effect="threshold", weight=3.0, delay=2.0)
+    return net, net.record_spikes(pop), net.record_state(astro, ["A"], every=5)
+
+
+def test_reset_restarts_the_astrocyte_output_history(seed: int) -> None:
+    # the effects read the astrocyte's output of 2 ms ago: after a reset that must be the
+    # initial output again, not the output at the end of the earlier run
+    fresh, spikes, trace = _modulated(seed)
+    fresh.run(30.0)
+    assert spikes.count > 0
+    net, again, again_trace = _modulated(seed)
+    net.run(30.0)
+    net.reset()
+    net.run(30.0)
+    np.testing.assert_array_equal(again.steps, spikes.steps)
+    np.testing.assert_array_equal(again.ids, spikes.ids)
+    np.testing.assert_array_equal(again_trace["A"], trace["A"])
+
+
+def test_reset_refuses_delay_plastic_networks() -> None:
+    net = snn.Network(dt=1.0)
+    a = net.add_population(2, snn.LIF(), label="a")
+    b = net.add_population(2, snn.LIF(), label="b")
+    net.connect(a, b, snn.AllToAll(), weight=0.5, delay=3.0, delay_bounds=(1.0, 8.0),
+                plasticity=snn.DelayPlasticity())  # fmt: skip
+    net.build()
+    with pytest.raises(SimulationError, match="plastic"):
+        net.reset()
