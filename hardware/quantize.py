@@ -291,10 +291,12 @@ def _refuse_features(net: Network) -> None:
             "populations instead"
         )
     for proj in net.projections:
-        if getattr(proj, "plasticity", None) is not None:
+        rules = [r for r in (proj.plasticity, proj.delay_plasticity) if r is not None]
+        if rules:
             raise HardwareConstraintError(
-                f"quantize: projection {proj.label!r} is plastic; only static synapses are "
-                "quantized (Lava's Dense is static)"
+                f"quantize: projection {proj.label!r} is plastic "
+                f"({', '.join(type(r).__name__ for r in rules)}); only static synapses are "
+                "quantized (Lava's Dense and DelayDense are static)"
             )
     for pop in net.populations:
         name = pop.model.name

@@ -173,3 +173,20 @@ def test_export_netx_of_quantized_network(seed: int, tmp_path: Path) -> None:
     qnet2, _ = hw.quantize(feed_forward(seed), max_weight_exp=3)
     with pytest.raises(ParameterError, match="NetX stores no exponent"):
         hw.export(qnet2, "netx", tmp_path / "q2.net")
+
+
+@pytest.mark.parametrize("rule", ["stdp", "delay"])
+def test_plastic_projections_are_refused(rule: str) -> None:
+    net = snn.Network(dt=1.0)
+    a = net.add_population(3, snn.SpikeSource([[1.0], [2.0], [3.0]]), label="a")
+    b = net.add_population(2, snn.LIF(), label="b")
+    if rule == "stdp":
+        net.connect(a, b, snn.AllToAll(), weight=0.2, delay=2.0, plasticity=snn.STDP(w_max=1.0),
+                    label="p")  # fmt: skip
+        name = "STDP"
+    else:
+        net.connect(a, b, snn.AllToAll(), weight=0.2, delay=2.0, delay_bounds=(1.0, 6.0),
+                    plasticity=snn.DelayPlasticity(), label="p")  # fmt: skip
+        name = "DelayPlasticity"
+    with pytest.raises(HardwareConstraintError, match=rf"'p' is plastic \({name}\)"):
+        hw.quantize(net, "loihi2")
