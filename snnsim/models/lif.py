@@ -212,11 +212,19 @@ def psc_exp_propagator(tau_syn: float, tau_m: float, cm: float, h: float) -> flo
               \quad \beta = \frac{\tau_s \tau_m}{\tau_m - \tau_s}
 
     written with ``expm1`` so it stays accurate as :math:`\tau_s \to \tau_m`, with the
-    exact limit :math:`h/c_m\, e^{-h/\tau_m}` when they are equal.
+    exact limit :math:`h/c_m\, e^{-h/\tau_m}` when they are equal; for
+    :math:`h/\beta > 700` or :math:`h/\tau_s > 700` (where ``expm1`` overflows or the
+    first factor underflows) as
+    :math:`\beta/c_m\,(e^{-h/\tau_m} - e^{-h/\tau_s})`, the same value.
     """
     if tau_syn == tau_m:
         return h / cm * math.exp(-h / tau_m)
     inv_beta = (tau_m - tau_syn) / (tau_syn * tau_m)
+    if h * inv_beta > 700.0 or h > 700.0 * tau_syn:
+        # expm1 would overflow, or exp(-h/tau_s) underflow (long event-driven gaps with
+        # tau_s << tau_m); here the two exponentials are far apart, so the difference
+        # form loses nothing
+        return (math.exp(-h / tau_m) - math.exp(-h / tau_syn)) / (inv_beta * cm)
     return math.exp(-h / tau_syn) * math.expm1(h * inv_beta) / (inv_beta * cm)
 
 
