@@ -225,3 +225,44 @@ class Plasticity(NamedTuple):
     syn_row: Any
     #: int64[B]: longest delay of each block (steps)
     dmax: Any
+
+
+class Modulation(NamedTuple):
+    """Astrocyte -> neuron / synapse effects (``snnsim.kernels.modulation``).
+
+    The run loop gets ``None`` instead when the network has no modulation, so a network
+    without astrocyte effects compiles none of this code. ``M`` modulating astrocytes,
+    ``E`` modulated neuron coefficients, ``R`` modulated (projection, effect) records.
+    A *term* is one (astrocyte, weight, delay) contribution; every entry and every record
+    target owns a contiguous range of terms.
+    """
+
+    #: float64[H, M]: output of astrocyte ``j`` after its update of stamp ``s`` at
+    #: ``hist[s & mask, j]`` (``H`` a power of two >= longest delay + 2 chunks)
+    hist: Any
+    mask: int
+    #: int64[M]: global id of each modulating astrocyte (ascending) and the index in
+    #: ``fstate`` of its output variable (``A`` or ``SIC``)
+    src_gid: Any
+    src_addr: Any
+    #: int64[E]: neuron of each modulated coefficient (ascending) and the coefficient's
+    #: index in the run's per-neuron coefficients (``Populations.ncoeffs``)
+    ent_gid: Any
+    ent_addr: Any
+    #: float64[E]: the coefficient's own value (``i_offset``, ``v_thresh``)
+    ent_base: Any
+    #: int64[E + 1]: terms of entry ``e`` are ``ent_ptr[e] : ent_ptr[e + 1]``
+    ent_ptr: Any
+    #: terms: column of the astrocyte in ``hist``, weight, delay (steps)
+    t_src: Any
+    t_w: Any
+    t_d: Any
+    #: int64[B]: per mutable block, the record of its "stdp_depression" / "gain" effect, -1
+    blk_dep: Any
+    blk_gain: Any
+    #: int64[R]: first target (global id) of each record and the offset of its rows in
+    #: ``rec_ptr``: the terms onto target ``t`` are
+    #: ``rec_ptr[rec_off[r] + t - rec_tlo[r]] : rec_ptr[rec_off[r] + t - rec_tlo[r] + 1]``
+    rec_tlo: Any
+    rec_off: Any
+    rec_ptr: Any

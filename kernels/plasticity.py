@@ -59,15 +59,23 @@ def facilitate(w, k, prm):
 
 
 @njit(**JIT)
-def depress(w, k, prm):
-    r"""One depression: :math:`u - a_- (u - u_{min})^\mu k`, at least :math:`u_{min}`."""
+def depress(w, k, prm, a_minus):
+    r"""One depression: :math:`u - a_- (u - u_{min})^\mu k`, within :math:`[u_{min}, 1]`.
+
+    ``a_minus`` is the rule's :math:`a_-` (``prm[3]``) or, for a block whose depression an
+    astrocyte modulates, the modulated amplitude; a negative one (an astrocyte output
+    below zero) potentiates, hence the upper bound, which the rule's own
+    :math:`a_- \ge 0` never reaches.
+    """
     w_max = prm[5]
     u_min = prm[4]
     u = w / w_max
     if prm[6] == 0.0:
-        n = u - prm[3] * k
+        n = u - a_minus * k
     else:
-        n = u - prm[3] * (u - u_min) * k
+        n = u - a_minus * (u - u_min) * k
+    if n > 1.0:
+        return w_max
     return n * w_max if n > u_min else u_min * w_max
 
 
@@ -94,12 +102,13 @@ def history_append(g, stamp, pl):
 
 
 @njit(**JIT)
-def stdp_pre(w, i, d, t, c0, kp, tl, ri, pl):
+def stdp_pre(w, i, d, t, c0, kp, tl, ri, pl, a_minus):
     """Weight of a synapse onto ``i`` (delay ``d``) after its presynaptic spike at ``t``.
 
     ``kp``, ``tl``: the source's trace and stamp as of its previous spike (``tl`` -1: none);
     ``c0``: stamp before the chunk being delivered (facilitations by postsynaptic spikes
-    that reached the synapse at or before it were applied already).
+    that reached the synapse at or before it were applied already); ``a_minus``: the
+    depression amplitude (the rule's, or an astrocyte's, see :func:`depress`).
     """
     prm = pl.param[ri]
     nearest = prm[7] != 0.0
@@ -129,7 +138,7 @@ def stdp_pre(w, i, d, t, c0, kp, tl, ri, pl):
         kk = math.exp((hist_t[h, e % cap] - lim) * prm[1])
         if not nearest:
             kk *= pl.hist_k[ri, h, e % cap]
-        w = depress(w, kk, prm)
+        w = depress(w, kk, prm, a_minus)
     return w
 
 

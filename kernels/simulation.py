@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
+from snnsim.kernels.modulation import modulate_neurons, record_outputs, term_sum
 from snnsim.kernels.neurons import (
     catch_up_population,
     event_update_population,
@@ -58,7 +59,7 @@ def search_sorted(a, value, lo, hi):
 
 @njit(**JIT)
 def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring, evd,
-                   plast):  # fmt: skip
+                   plast, mod):  # fmt: skip
     """Add the weights of the pending spikes' synapses to the ring buffer of one partition.
 
     Parameters
@@ -94,6 +95,9 @@ def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn
     plast : Plasticity or None
         STDP state (``None`` without plastic projections: its code is pruned). A plastic
         synapse is updated before it transmits (:func:`deliver_plastic`).
+    mod : Modulation or None
+        Astrocyte effects on mutable blocks ("gain", "stdp_depression"); ``None`` without
+        modulation (its code is pruned).
     """
     # the structures' fields are read into locals once: the loops below are the hottest
     # code of a run, and a helper call per synapse (struct arguments) halved its speed
@@ -139,20 +143,23 @@ def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn
                 if mut is not None:
                     if plast is None:
                         deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
-                                        ev_on, inbits)  # fmt: skip
+                                        ev_on, inbits, mod)  # fmt: skip
                     else:
                         deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, plast,
-                                        buf, mask, n_all, ev_on, inbits)  # fmt: skip
+                                        buf, mask, n_all, ev_on, inbits, mod)  # fmt: skip
             cursor[j] = q0 + c
     return 0
 
 
 @njit(**JIT)
-def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_on, inbits):
+def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_on, inbits,
+                    mod):  # fmt: skip
     """:func:`deliver_spikes` for the synapses of spike source ``g`` in the mutable blocks.
 
     A function of its own, called only when there are mutable blocks: the static-only
-    delivery loop then reads none of their arrays.
+    delivery loop then reads none of their arrays. A block with a "gain" modulation
+    transmits ``w * (1 + G)`` (:func:`~snnsim.kernels.modulation.term_sum` at the spike's
+    stamp); its stored weights do not change.
     """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
@@ -164,11 +171,14 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
             if not whole_rows:
                 a = search_sorted(m_code, c_lo, a, e)
                 e = search_sorted(m_code, c_hi, a, e)
+            rg = -1 if mod is None else mod.blk_gain[b]
             for sy in range(a, e):
                 slot = (stamp + np.int64(m_delay[sy])) & mask
                 code = np.int64(m_code[sy])
                 t = code >> RECEPTOR_SHIFT
                 w = m_weight[sy]
+                if mod is not None and rg >= 0:
+                    w = w * (1.0 + term_sum(mod, rg, t, stamp))
                 buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
                 if ev_on and w != 0:
                     inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
@@ -176,12 +186,14 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
 
 @njit(**JIT)
 def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask, n_all, ev_on,
-                    inbits):  # fmt: skip
+                    inbits, mod):  # fmt: skip
     """:func:`deliver_mutable` when some blocks are plastic.
 
     Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
     before the spike transmits it, then thread ``k``'s replica of the source's presynaptic
-    state advances.
+    state advances. A block with a "stdp_depression" modulation depresses with the
+    amplitude :func:`~snnsim.kernels.modulation.term_sum` (read at the spike's stamp)
+    instead of its rule's ``a_minus``.
     """
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
@@ -196,6 +208,9 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
             ri = pl.rule[b]
             kp = pl.kplus[k, r]
             tl = pl.tlast[k, r]
+            am = pl.param[ri, 3] if ri >= 0 else 0.0
+            rd = -1 if mod is None else mod.blk_dep[b]
+            rg = -1 if mod is None else mod.blk_gain[b]
             for sy in range(a, e):
                 d = np.int64(m_delay[sy])
                 slot = (stamp + d) & mask
@@ -203,8 +218,12 @@ def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask,
                 t = code >> RECEPTOR_SHIFT
                 w = m_weight[sy]
                 if ri >= 0:
-                    w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl)
+                    if mod is not None and rd >= 0:
+                        am = term_sum(mod, rd, t, stamp)
+                    w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl, am)
                     m_weight[sy] = w
+                if mod is not None and rg >= 0:
+                    w = w * (1.0 + term_sum(mod, rg, t, stamp))
                 buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
                 if ev_on and w != 0:
                     inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
@@ -225,14 +244,16 @@ def mutable_out_degree(g, mut):
 
 @njit(**JIT)
 def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, evd, inputs, probes,
-                     plast):  # fmt: skip
+                     plast, mod):  # fmt: skip
     """Update the neurons of partition ``k`` for ``n_steps`` steps after stamp ``t0``.
 
     Per step: apply step-current changes (``i_ext``), add aggregated Poisson input to the
     ring slot, update every population intersecting the partition (event-driven for LIF
     populations when ``evd.on``), then write state probes. Spikes go to ``spk[k]`` and their
     per-step counts to ``cnt[k]``; with plasticity (``plast`` not ``None``) the spikes of
-    neurons with plastic inputs are appended to their spike histories.
+    neurons with plastic inputs are appended to their spike histories. With astrocyte
+    effects (``mod`` not ``None``) the modulated coefficients are set before the updates
+    and the modulating astrocytes' outputs recorded after them.
     """
     # fields are read into locals once (a field read in the per-step loop costs a
     # reference-count update each time)
@@ -297,6 +318,8 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                     ring_row[pin_rec[inp] * n_all + g] += count * pin_w[inp]
                     if ev_on:
                         inbits[slot, g >> 6] |= np.uint64(1) << np.uint64(g & 63)
+        if mod is not None:
+            modulate_neurons(k_lo, k_hi, stamp, mod, pops.ncoeffs)
         before = n_out
         for p in range(n_pop):
             start = pop_start[p]
@@ -322,6 +345,8 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
         if plast is not None:
             for q in range(before, n_out):
                 history_append(spikes[q], stamp, plast)
+        if mod is not None:
+            record_outputs(k_lo, k_hi, stamp, mod, fstate)
         if ev_on:
             inbits[slot, w_lo:w_hi] = 0
         cnt[k, s] = n_out - before
@@ -417,7 +442,7 @@ def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec
 
 
 def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, syn, mut, ring,
-                 evd, inputs, probes, rec, plast):  # fmt: skip
+                 evd, inputs, probes, rec, plast, mod):  # fmt: skip
     """Advance the network from stamp ``t_start`` by up to ``n_steps`` steps.
 
     Stops early when the spike recording buffer could overflow in the next chunk
@@ -430,6 +455,8 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
     The structures are those of :mod:`snnsim.kernels.layout`. With plasticity each thread,
     after delivering a chunk, applies the facilitations that reached their synapses in it
     (:func:`~snnsim.kernels.plasticity.flush_facilitation`), so none stays pending.
+    Astrocyte effects (``mod``, :mod:`snnsim.kernels.modulation`) need chunks no longer
+    than the shortest modulation delay (``min_delay`` is the caller's chunk length).
     """
     part_lo, part_hi, spk, cnt, cursors = (
         bufs.part_lo, bufs.part_hi, bufs.spk, bufs.cnt, bufs.cursors,
@@ -452,7 +479,7 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
             if pend_len > 0:
                 deliver_spikes(
                     k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
-                    cursors[k], syn, mut, ring, evd, plast,
+                    cursors[k], syn, mut, ring, evd, plast, mod,
                 )  # fmt: skip
                 if plast is not None:
                     flush_facilitation(
@@ -460,7 +487,7 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
                     )
             update_partition(
                 k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
-                inputs, probes, plast,
+                inputs, probes, plast, mod,
             )  # fmt: skip
         record_chunk(t, length, t_start, spk[b], cnt[b], cursors[n_thr], syn, mut, pop_start, rec)
         pend_t0 = t
@@ -472,7 +499,7 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
         for k in prange(n_thr):
             deliver_spikes(
                 k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb], cursors[k],
-                syn, mut, ring, evd, plast,
+                syn, mut, ring, evd, plast, mod,
             )  # fmt: skip
             if plast is not None:
                 flush_facilitation(

@@ -22,6 +22,7 @@ from snnsim.errors import ParameterError, ResourceError
 from snnsim.inputs import PoissonInput, StepCurrent
 from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.random_streams import stream_key
+from snnsim.modulation import build_modulation
 from snnsim.plastic_blocks import set_block_rule
 from snnsim.streams import STREAM_INIT, STREAM_INPUT, STREAM_SOURCE, stream_id
 from snnsim.synapses import MAX_DELAY_STEPS, build_synapses, bytes_per_synapse, resolve_projection
@@ -328,6 +329,7 @@ def _build_arrays(net: Network) -> Engine:
         spike_count=np.zeros(n, dtype=np.int64),
     )
     _build_plastic(net, eng)
+    build_modulation(net, eng)
     return eng
 
 

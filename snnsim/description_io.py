@@ -30,6 +30,7 @@ __all__ = [
     "INPUT_UNITS",
     "Description",
     "LoadedConnector",
+    "ModulationDesc",
     "PopulationDesc",
     "ProjectionDesc",
     "TargetDesc",
@@ -140,6 +141,31 @@ def write_description(f: Any, net: Network) -> None:
             h5safe.write_dataset(g, "amplitudes", inp.amplitudes.astype(np.float64), "nA")
         else:  # pragma: no cover - Network.add_input only accepts the two kinds
             raise SimulationError(f"save: cannot store input {inp!r}")
+    _write_modulations(desc, net)
+
+
+def _write_modulations(desc: Any, net: Network) -> None:
+    """``/description/modulations``: one group per ``net.modulate`` call, with its pairs."""
+    g_mod = desc.create_group("modulations")
+    g_mod.attrs["count"] = np.int64(len(net.modulations))
+    for k, m in enumerate(net.modulations):
+        g = g_mod.create_group(str(k))
+        g.attrs["source"] = m.source.population.label
+        g.attrs["source_whole"] = _is_whole(m.source)
+        h5safe.write_dataset(g, "source_indices", m.source.indices.astype(np.int64), "1")
+        g.attrs["effect"] = m.effect
+        g.attrs["weight"] = np.float64(m.weight)
+        g.attrs["delay"] = np.float64(m.delay)
+        g.attrs["delay_units"] = "ms"
+        g.attrs["projection"] = np.int64(m.projection)
+        if m.projection < 0:
+            g.attrs["target"] = m.target.population.label
+            g.attrs["target_whole"] = _is_whole(m.target)
+            h5safe.write_dataset(g, "target_indices", m.target.indices.astype(np.int64), "1")
+        conn = {} if m.connector is None else m.connector.describe()
+        g.attrs["connector"] = str(conn.get("connector", "None"))
+        h5safe.write_dataset(g, "pairs_src", m.pairs_src, "1 (astrocyte global id)")
+        h5safe.write_dataset(g, "pairs_tgt", m.pairs_tgt, "1 (target global id)")
 
 
 # ====================================================================== read
@@ -368,18 +394,77 @@ def _read_inputs(r: Reader, pops: list[PopulationDesc]) -> list[tuple[TargetDesc
 
 
 @dataclass
+class ModulationDesc:
+    """One stored ``net.modulate`` call (see :mod:`snnsim.modulation`)."""
+
+    source: TargetDesc
+    #: the target neurons, or None for a projection's synapses
+    target: TargetDesc | None
+    projection: int
+    effect: str
+    weight: float
+    delay: float
+    connector: str
+    pairs_src: Array
+    pairs_tgt: Array
+
+
+def _read_modulations(r: Reader, pops: list[PopulationDesc], n_proj: int) -> list[ModulationDesc]:
+    from snnsim.modulation import EFFECTS
+
+    if r.get("/description/modulations") is None:  # a file from before net.modulate
+        return []
+    n = sum(p.size for p in pops)
+    out = []
+    for g in r.numbered(r.group("/description/modulations")):
+        src = _read_target(r, g, "source", "source_indices", "source_whole", pops)
+        effect = r.attr_str(g, "effect")
+        if effect not in EFFECTS:
+            raise r.fail(f"{g.name} attribute 'effect'", f"{effect!r} not in {EFFECTS}")
+        proj = r.attr_int(g, "projection", -1, n_proj - 1)
+        tgt = None
+        if proj < 0:
+            tgt = _read_target(r, g, "target", "target_indices", "target_whole", pops)
+        pairs = []
+        for name in ("pairs_src", "pairs_tgt"):
+            ds = r.dataset(g, name, np.int64, (None,))
+            arr = r.read(ds)
+            if np.any(arr < 0) or np.any(arr >= n):
+                raise r.fail(f"{g.name}/{name}", f"global ids must be in [0, {n})")
+            pairs.append(arr)
+        if pairs[0].size != pairs[1].size:
+            raise r.fail(f"{g.name}/pairs_tgt", "needs one target per pairs_src entry")
+        out.append(
+            ModulationDesc(
+                src,
+                tgt,
+                proj,
+                effect,
+                r.attr_float(g, "weight"),
+                r.attr_float(g, "delay"),
+                r.attr_str(g, "connector"),
+                pairs[0],
+                pairs[1],
+            )
+        )
+    return out
+
+
+@dataclass
 class Description:
     """Everything ``/description`` holds, validated."""
 
     populations: list[PopulationDesc]
     projections: list[ProjectionDesc]
     inputs: list[tuple[TargetDesc, Input]]
+    modulations: list[ModulationDesc]
 
 
 def read_description(r: Reader, dt: float) -> Description:
     """Read and validate ``/description`` (models, targets, inputs) for time step ``dt``."""
     pops = _read_populations(r, dt)
-    return Description(pops, _read_projections(r, pops), _read_inputs(r, pops))
+    projs = _read_projections(r, pops)
+    return Description(pops, projs, _read_inputs(r, pops), _read_modulations(r, pops, len(projs)))
 
 
 def target_of(pop: Population, t: TargetDesc) -> Target:

@@ -45,6 +45,11 @@ from snnsim.kernels.simulation import (
     run_segment_parallel,
     run_segment_serial,
 )
+from snnsim.modulation_state import (
+    modulated_coefficients,
+    modulation_arrays,
+    modulation_min_delay,
+)
 from snnsim.plastic_blocks import plasticity_arrays
 from snnsim.run_control import HeldInterrupt, Progress, RunStats, available_memory, max_threads
 from snnsim.synapse_blocks import (
@@ -177,6 +182,22 @@ class Engine:
     pl_post_syn: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     pl_syn_row: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     pl_dmax: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: astrocyte modulation (:mod:`snnsim.modulation_state`): modulating astrocytes, their
+    #: output history, modulated neuron coefficients and projections, and the terms
+    md_src_gid: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_src_var: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_hist: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros((1, 0)))
+    md_ent_gid: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_ent_coef: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_ent_ptr: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(1, np.int64))
+    md_t_src: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_t_w: npt.NDArray[np.float64] = field(default_factory=lambda: np.zeros(0))
+    md_t_d: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_rec_proj: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_rec_effect: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_rec_tlo: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_rec_off: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
+    md_rec_ptr: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, np.int64))
     # dynamic counters
     step: int = 0
     spike_count: npt.NDArray[np.int64] = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
@@ -391,15 +412,18 @@ class Engine:
         mutable blocks are ``None`` when there are none.
         """
         use_iext = bool(self.ev_step.size) or bool(np.any(self.i_ext != 0))
+        pop_event, noff, ncoeffs = self.pop_event, self.pop_noff, self.ncoeffs
+        if self.md_ent_gid.size:  # modulated populations: clock-driven, per-neuron coefficients
+            pop_event, noff, ncoeffs = modulated_coefficients(self)
         if catch_up:
-            event = self.pop_event > 0
+            event = pop_event > 0
         else:
-            event = (self.pop_event > 0) & self.uses_event_driven()
+            event = (pop_event > 0) & self.uses_event_driven()
         pops = Populations(
             kind=self.pop_kind, start=self.pop_start, size=self.pop_size, foff=self.pop_foff,
             ioff=self.pop_ioff, doff=self.pop_doff, key=self.pop_key, coeffs=self.coeffs,
-            gap=self.gap, event=self.pop_event, noff=self.pop_noff, ncoeffs=self.ncoeffs,
-            models=model_set(self.pop_kind, self.pop_noff >= 0, event),
+            gap=self.gap, event=pop_event, noff=noff, ncoeffs=ncoeffs,
+            models=model_set(self.pop_kind, noff >= 0, event),
         )  # fmt: skip
         state = NeuronState(
             fstate=self.fstate, istate=self.istate, idata=self.idata, i_ext=self.i_ext,
@@ -487,7 +511,9 @@ class Engine:
         """Advance ``n_steps`` steps, handing the results to ``recorders`` (their ``consume``)."""
         part_lo, part_hi = self._partitions()
         n_thr = part_lo.size
-        chunk = max(1, min(self.min_delay, _CHUNK_BUFFER // max(self.n, 1)))
+        # modulation delays bound the chunk like synaptic delays (kernels.modulation)
+        bound = min(self.min_delay, modulation_min_delay(self))
+        chunk = max(1, min(bound, _CHUNK_BUFFER // max(self.n, 1)))
         cap = int((part_hi - part_lo).max()) * chunk
         spk = np.zeros((2, n_thr, max(cap, 1)), dtype=np.int64)
         cnt = np.zeros((2, n_thr, chunk), dtype=np.int64)
@@ -577,6 +603,7 @@ class Engine:
         # STDP state (None without plastic projections: the run loop then compiles none of
         # it); the presynaptic state has one replica per thread, copied back after segments
         plast = plasticity_arrays(self, n_thr)
+        mod = modulation_arrays(self, pops)  # None without astrocyte effects (pruned)
         bufs = Buffers(part_lo=part_lo, part_hi=part_hi, spk=spk, cnt=cnt, cursors=cursors)
         segment = run_segment_parallel if n_thr > 1 else run_segment_serial
 
@@ -622,7 +649,7 @@ class Engine:
                     )  # fmt: skip
                     steps = int(
                         segment(t0, seg, chunk, per_chunk, bufs, pops, state, syn, mut, ring,
-                                evd, inputs, probes, rec, plast)
+                                evd, inputs, probes, rec, plast, mod)
                     )  # fmt: skip
                     if plast is not None:
                         self.pl_kplus[:] = plast.kplus[0]
@@ -703,5 +730,8 @@ def compile_kernels(eng: Engine) -> float:
     )  # fmt: skip
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
     plast = plasticity_arrays(eng, n_thr)
-    segment(eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast)
+    mod = modulation_arrays(eng, pops)
+    segment(
+        eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast, mod
+    )
     return time.perf_counter() - t0

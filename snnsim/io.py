@@ -88,6 +88,7 @@ from snnsim.engine_state import (
 from snnsim.errors import FileFormatError, ParameterError, SimulationError, SnnsimError
 from snnsim.h5safe import PathLike, Reader
 from snnsim.inputs import PoissonInput
+from snnsim.modulation import Modulation
 from snnsim.network import Network, Projection
 from snnsim.paths import check_output_file
 from snnsim.plasticity import STDP
@@ -272,6 +273,26 @@ def _load_open(r: Reader) -> Network:
                 net.projections[int(b)].plasticity = STDP.from_row(eng.pl_param[rule])
         for t, inp in desc.inputs:
             net.add_input(target_of(objs[t.pop], t), inp)
+        for k, md in enumerate(desc.modulations):  # their arrays live in the engine (md_*)
+            net.modulations.append(
+                Modulation(
+                    k,
+                    target_of(objs[md.source.pop], md.source),
+                    net.projections[md.projection]
+                    if md.target is None
+                    else target_of(objs[md.target.pop], md.target),
+                    None
+                    if md.connector == "None"
+                    else LoadedConnector({"connector": md.connector}),
+                    md.effect,
+                    md.weight,
+                    md.delay,
+                    round(md.delay / dt),
+                    md.pairs_src,
+                    md.pairs_tgt,
+                    md.projection,
+                )
+            )
         net.attach_engine(eng)  # a loaded network counts as built
         # after attaching: weight recorders check their synapses against the engine
         restore_recorders(r, net, objs, recs, dt)

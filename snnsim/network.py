@@ -16,6 +16,7 @@ from snnsim.engine import Engine, RunStats, available_memory, max_threads
 from snnsim.errors import ConnectivityError, ParameterError, ResourceError, SimulationError
 from snnsim.inputs import Input, PoissonInput, StepCurrent
 from snnsim.models import NeuronModel
+from snnsim.modulation import Modulation, make_modulation
 from snnsim.monitors import (
     RateRecorder,
     Recorder,
@@ -139,6 +140,7 @@ class Network:
         self.populations: list[Population] = []
         self.projections: list[Projection] = []
         self.inputs: list[tuple[Target, Input]] = []
+        self.modulations: list[Modulation] = []
         self._recorders: list[Recorder] = []
         self._engine: Engine | None = None
         self._size = 0
@@ -364,6 +366,56 @@ class Network:
             self.projections.pop()
             raise
         return proj
+
+    def modulate(
+        self,
+        source: Target,
+        target: Target | Projection,
+        connector: Connector | None = None,
+        effect: str = "current",
+        weight: float = 1.0,
+        delay: float | None = None,
+    ) -> Modulation:
+        r"""Make astrocytes act on neurons or on the synapses of a projection.
+
+        The output :math:`y` of each astrocyte (``A`` of :class:`~snnsim.models.Astrocyte`,
+        ``SIC`` of :class:`~snnsim.models.AstrocyteLR`) after its update of stamp :math:`s`
+        acts on its targets at stamp :math:`s + d`; effects compose by adding their terms
+        :math:`w\,y(t - d)`. Equations and details: :mod:`snnsim.modulation`.
+
+        Parameters
+        ----------
+        source : Population or PopulationView
+            Astrocytes (``Astrocyte``, or ``AstrocyteLR`` for ``effect="current"``).
+        target : Population, PopulationView or Projection
+            Neurons (``"current"``, ``"threshold"``: LIF or LIFDelta) or a projection
+            (``"gain"``; ``"stdp_depression"``: a projection with STDP).
+        connector : Connector, optional
+            Maps astrocytes to the target neurons (for a projection: to its postsynaptic
+            neurons, whose incoming synapses of the projection they act on); ``None``: every
+            astrocyte acts on every target.
+        effect : {"current", "threshold", "gain", "stdp_depression"}
+            ``i_offset + w y`` (nA); ``v_thresh + w y`` (mV); transmitted weight
+            ``x (1 + w y)``; STDP depression amplitude ``a_minus = w y`` (fraction of
+            ``w_max``).
+        weight : float
+            :math:`w` (units of the effect per unit of output).
+        delay : float, optional
+            ms, ``>= dt`` and a multiple of ``dt`` (default: one step).
+        """
+        self.require_unbuilt("modulate")
+        source = self._check_target(source, "modulate(source=...)")
+        is_proj = isinstance(target, Projection)
+        if is_proj:
+            if target not in self.projections:
+                raise ParameterError(f"modulate: {target!r} belongs to another Network")
+        else:
+            target = self._check_target(target, "modulate(target=...)")
+        mod = make_modulation(
+            self, len(self.modulations), source, target, is_proj, connector, effect, weight, delay
+        )
+        self.modulations.append(mod)
+        return mod
 
     def add_input(self, target: Target, inp: Input) -> Input:
         """Drive ``target`` with a :class:`PoissonInput` or a :class:`StepCurrent`."""

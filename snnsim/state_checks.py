@@ -37,6 +37,7 @@ __all__ = [
     "check_indptr",
     "check_istate",
     "check_min_delay",
+    "check_modulation",
     "check_mutable_blocks",
     "check_pin_w",
     "check_ring",
@@ -557,3 +558,48 @@ def check_plasticity(a: Array, c: StateCheck) -> None:
         raise c.bad("pl_hist_t", "history arrays do not match pl_hist_gid")
     if np.any(hist_n < 0) or not np.all(np.isfinite(hist_k)):
         raise c.bad("pl_hist_n", "counts must be >= 0 and traces finite")
+
+
+def check_modulation(a: Array, c: StateCheck) -> None:
+    """Astrocyte modulation (``md_*``): every index the run loop follows is in range."""
+    arr, n = c.arrays, c.layout.n
+    src, var, hist = arr["md_src_gid"], arr["md_src_var"], arr["md_hist"]
+    m = src.size
+    if np.any(src < 0) or np.any(src >= n) or np.any(np.diff(src) <= 0) or var.size != m:
+        raise c.bad("md_src_gid", f"must be ascending neuron ids in [0, {n}), one md_src_var each")
+    starts = np.array([p.start for p in c.layout.pops], dtype=np.int64)
+    for g, v in zip(src, var, strict=True):
+        model = c.layout.pops[int(np.searchsorted(starts, g, side="right") - 1)].model
+        if not 0 <= v < len(model.float_vars):
+            raise c.bad("md_src_var", f"{v} is not a float variable of {model.name}")
+    t_src, t_w, t_d = arr["md_t_src"], arr["md_t_w"], arr["md_t_d"]
+    n_t = t_src.size
+    if t_w.size != n_t or t_d.size != n_t or np.any(t_src < 0) or np.any(t_src >= m):
+        raise c.bad("md_t_src", f"terms need a history column in [0, {m}), a weight and a delay")
+    if np.any(t_d < 1) or np.any(t_d >= 1 << 15) or not np.all(np.isfinite(t_w)):
+        raise c.bad("md_t_d", "delays must be 1 .. 32767 steps and weights finite")
+    rows = hist.shape[0]
+    need = int(t_d.max()) + 2 * int(t_d.min()) + 1 if n_t else 1
+    if hist.shape[1] != m or rows < need or rows & (rows - 1) or not np.all(np.isfinite(hist)):
+        raise c.bad("md_hist", f"needs shape (2**k >= {need}, {m}) and finite values")
+    gid, coef, ptr = arr["md_ent_gid"], arr["md_ent_coef"], arr["md_ent_ptr"]
+    if np.any(gid < 0) or np.any(gid >= n) or np.any(np.diff(gid) < 0) or coef.size != gid.size:
+        raise c.bad("md_ent_gid", f"must be ascending neuron ids in [0, {n})")
+    if np.any(coef < 0) or ptr.size != gid.size + 1:
+        raise c.bad("md_ent_coef", "needs coefficient indices >= 0 and md_ent_ptr of size E + 1")
+    r_ptr, r_off = arr["md_rec_ptr"], arr["md_rec_off"]
+    for name, p_ in (("md_ent_ptr", ptr), ("md_rec_ptr", r_ptr)):
+        if np.any(p_ < 0) or np.any(p_ > n_t) or np.any(np.diff(p_) < 0):
+            raise c.bad(name, f"term pointers must be ascending within [0, {n_t}]")
+    n_r = arr["md_rec_proj"].size
+    for name in ("md_rec_effect", "md_rec_tlo", "md_rec_off"):
+        if arr[name].size != n_r:
+            raise c.bad(name, f"needs one entry per modulated projection ({n_r})")
+    if np.any(arr["md_rec_proj"] < 0) or np.any(arr["md_rec_proj"] >= c.layout.n_projections):
+        raise c.bad("md_rec_proj", f"projection indices must be in [0, {c.layout.n_projections})")
+    if np.any((arr["md_rec_effect"] != 0) & (arr["md_rec_effect"] != 1)):
+        raise c.bad("md_rec_effect", "effects are 0 (stdp_depression) or 1 (gain)")
+    if np.any(arr["md_rec_tlo"] < 0) or np.any(arr["md_rec_tlo"] >= max(n, 1)):
+        raise c.bad("md_rec_tlo", f"first targets must be neuron ids in [0, {n})")
+    if np.any(r_off < 0) or np.any(np.diff(r_off) <= 0) or np.any(r_off >= max(r_ptr.size, 1)):
+        raise c.bad("md_rec_off", "record offsets must be ascending within md_rec_ptr")

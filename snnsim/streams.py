@@ -17,6 +17,7 @@ __all__ = [
     "STREAM_DELAY",
     "STREAM_INIT",
     "STREAM_INPUT",
+    "STREAM_MODULATION",
     "STREAM_PARAM",
     "STREAM_SET",
     "STREAM_SOURCE",
@@ -41,6 +42,8 @@ STREAM_INIT = 6
 STREAM_SET = 7
 #: Model parameter ``k`` of population ``p`` given as a distribution (index ``64 p + k``).
 STREAM_PARAM = 8
+#: Astrocyte -> target pairs of modulation ``index`` (``net.modulate``).
+STREAM_MODULATION = 16
 
 
 def stream_id(family: int, index: int) -> int:

@@ -31,6 +31,7 @@ LAYERS: dict[str, int] = {
     "snnsim.engine": 2,
     "snnsim.synapse_blocks": 2,
     "snnsim.plastic_blocks": 2,
+    "snnsim.modulation_state": 2,
     # description values: models, connectors, distributions, inputs
     "snnsim.distributions": 3,
     "snnsim.connectors": 3,
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     # build: description -> tables -> engine storage
     "snnsim.synapses": 4,
     "snnsim.build": 4,
+    "snnsim.modulation": 4,
     # description objects that belong to a network
     "snnsim.projections": 5,
     "snnsim.populations": 5,

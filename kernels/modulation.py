@@ -1,0 +1,88 @@
+r"""Astrocyte effects in the run loop: the output history and the modulated quantities.
+
+The description and the semantics are in :mod:`snnsim.modulation`; the arrays are the
+:class:`~snnsim.kernels.layout.Modulation` structure. A modulation of delay :math:`d`
+steps makes the output :math:`y_j(s)` of astrocyte :math:`j` after its update of stamp
+:math:`s` act at stamp :math:`s + d`. Every term reads the history at ``stamp - d``;
+because the run loop's chunks are never longer than the shortest modulation delay, that
+value was written in an earlier chunk (or before the run), never concurrently.
+
+Entry points, each called by the thread that owns the neurons concerned:
+
+- :func:`modulate_neurons` (before the neuron updates of a stamp): every modulated
+  coefficient of the partition gets :math:`c = c_0 + \sum_m w_m\, y_{j_m}(t - d_m)`
+  (terms summed in creation order);
+- :func:`record_outputs` (after the updates of a stamp): the partition's modulating
+  astrocytes write their output into the history;
+- :func:`term_sum` (delivery of a spike through a modulated block): the sum of the terms
+  onto the target, read at the spike's stamp.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+from snnsim.kernels.jit_options import JIT
+
+__all__ = ["modulate_neurons", "record_outputs", "term_sum"]
+
+
+@njit(**JIT)
+def _first(a, value, lo, hi):
+    """First index ``i`` in ``[lo, hi)`` with ``a[i] >= value`` (``a`` ascending)."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < value:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(**JIT)
+def modulate_neurons(k_lo, k_hi, stamp, mod, ncoeffs):
+    r"""Set the modulated coefficients of neurons ``[k_lo, k_hi)`` for the update ``stamp``.
+
+    .. math::
+        c_e(t) = c_{e,0} + \sum_{m \in e} w_m\, y_{j_m}(t - d_m)
+
+    evaluated left to right from :math:`c_{e,0}` (``ent_base``), the sum in term order.
+    """
+    ent_gid, ent_addr, ent_base, ent_ptr = mod.ent_gid, mod.ent_addr, mod.ent_base, mod.ent_ptr
+    t_src, t_w, t_d, hist, hmask = mod.t_src, mod.t_w, mod.t_d, mod.hist, mod.mask
+    n_e = ent_gid.shape[0]
+    a = _first(ent_gid, k_lo, 0, n_e)
+    e = _first(ent_gid, k_hi, a, n_e)
+    for q in range(a, e):
+        c = ent_base[q]
+        for m in range(ent_ptr[q], ent_ptr[q + 1]):
+            c += t_w[m] * hist[(stamp - t_d[m]) & hmask, t_src[m]]
+        ncoeffs[ent_addr[q]] = c
+    return 0
+
+
+@njit(**JIT)
+def record_outputs(k_lo, k_hi, stamp, mod, fstate):
+    """Write the output of the partition's modulating astrocytes after the update ``stamp``."""
+    src_gid, src_addr, hist = mod.src_gid, mod.src_addr, mod.hist
+    n_s = src_gid.shape[0]
+    a = _first(src_gid, k_lo, 0, n_s)
+    e = _first(src_gid, k_hi, a, n_s)
+    row = stamp & mod.mask
+    for j in range(a, e):
+        hist[row, j] = float(fstate[src_addr[j]])
+    return 0
+
+
+@njit(**JIT)
+def term_sum(mod, r, target, stamp):
+    r"""Return :math:`\sum_m w_m\, y_{j_m}(t - d_m)` over the terms of record ``r`` onto ``target``.
+
+    ``stamp`` is the spike's stamp :math:`t` (not its arrival): the value is known when the
+    spike is delivered, one chunk after it was emitted.
+    """
+    row = mod.rec_off[r] + target - mod.rec_tlo[r]
+    t_src, t_w, t_d, hist, hmask = mod.t_src, mod.t_w, mod.t_d, mod.hist, mod.mask
+    s = 0.0
+    for m in range(mod.rec_ptr[row], mod.rec_ptr[row + 1]):
+        s += t_w[m] * hist[(stamp - t_d[m]) & hmask, t_src[m]]
+    return s
