@@ -49,10 +49,10 @@ Conditions and protocol
 * ``nalsm``: as ``lsm_stdp``, but the depression rate is the state ``A`` of one
   ``snn.Astrocyte(tau=100)`` driven by ``+w_astro`` from every liquid spike and ``-w_astro``
   from every input spike, applied with ``net.modulate(astro, proj, effect="stdp_depression")``
-  on both plastic projections. ``A`` replaces ``a_minus``, so the astrocyte's ``w_astro``,
-  ``bias = 0.15`` and ``a_init = 0.15`` are scaled by ``0.1 e^{-0.1} / 3`` (the equation is
-  linear in all three, so ``A`` is NALSM's ``A`` times that factor). ``w_astro`` is swept
-  (NALSM: 0.015 for 1000 neurons).
+  on both plastic projections, ``weight = 0.1 e^{-0.1} / 3`` (the conversion of NALSM's
+  depression rate into ``a_minus`` above), so the astrocyte itself has NALSM's units and
+  values (``bias = a_init = 0.15``, delay 1 ms). A negative ``A`` potentiates, as in NALSM.
+  ``w_astro`` is swept (NALSM: 0.015 for 1000 neurons).
 
 Protocol (NALSM's two phases, simplified): (1) self-organisation, plastic conditions only:
 ``n_init`` training digits, 20 ms each, back to back, STDP (and astrocyte) on, no learning-
@@ -104,7 +104,7 @@ REPLICAS = 5
 INPUT_DENSITY = 0.15
 PRESENT_MS, INIT_MS, BUFFER_MS, DELTA_MS = 250, 20, 25, 4
 BF_SAMPLES = 20
-#: A_snnsim = DEP_SCALE * A_NALSM: NALSM's depression -A x_i in snn.STDP's a_minus units.
+#: NALSM's depression rate (-A x_i) -> snn.STDP's a_minus (fraction of w_max, 1 ms shift).
 DEP_SCALE = TRACE_A * math.exp(-1.0 / TRACE_TAU) / W_CLIP
 POT_SCALE = TRACE_A * math.exp(1.0 / TRACE_TAU) / W_CLIP
 
@@ -205,12 +205,12 @@ def build(
                     receptor="exc" if s > 0 else "inh")  # fmt: skip
     astro = None
     if plastic == "nalsm":
-        # A = DEP_SCALE * A_NALSM (the equation is linear in w, bias and a_init).
+        # The astrocyte runs in NALSM's units; modulate's weight turns A into a_minus.
         astro = net.add_population(
-            1, snn.Astrocyte(tau=100.0, bias=DEP_SCALE * ETA, a_init=DEP_SCALE * ETA),
+            1, snn.Astrocyte(tau=100.0, bias=ETA, a_init=ETA),
             label="astro")  # fmt: skip
-        net.connect(liquid, astro, snn.AllToAll(), weight=DEP_SCALE * w_astro, delay=1.0)
-        net.connect(src, astro, snn.AllToAll(), weight=-DEP_SCALE * w_astro, delay=1.0)
+        net.connect(liquid, astro, snn.AllToAll(), weight=w_astro, delay=1.0)
+        net.connect(src, astro, snn.AllToAll(), weight=-w_astro, delay=1.0)
     projs = {}
     for key, (j, i) in liq["pairs"].items():
         w = to_na(1.0) * weights[key]
@@ -222,7 +222,7 @@ def build(
             pops[key[0]], pops[key[1]], snn.FromList(j, i, weight=w, delay=np.ones(j.size)),
             receptor="exc" if key[0] == "E" else "inh", plasticity=rule)  # fmt: skip
         if astro is not None and rule is not None:
-            net.modulate(astro, projs[key], effect="stdp_depression")
+            net.modulate(astro, projs[key], effect="stdp_depression", weight=DEP_SCALE)
     rec = net.record_spikes(liquid)
     out = {"net": net, "liquid": liquid, "projs": projs, "rec": rec, "astro": astro}
     if astro is not None:
@@ -282,7 +282,7 @@ def self_organise(
             w = np.array([row[2] for row in proj.get("weight", format="list")])
             learned[key] = w / to_na(1.0)
     a_t = np.asarray(m["astro_rec"]["A"]).ravel() if m["astro"] is not None else np.zeros(0)
-    return learned, bf_t, a_t / DEP_SCALE
+    return learned, bf_t, a_t
 
 
 def evaluate_liquid(
@@ -389,27 +389,28 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
     print(f"liquid {opts.side}^3, {opts.samples} digits, {len(seeds)} seeds, "
           f"n_init {opts.n_init}", flush=True)  # fmt: skip
     sweeps: dict[str, dict[float, dict[str, float]]] = {"lsm": {}, "nalsm": {}}
-    all_rows: list[dict[str, Any]] = []
+    done: dict[tuple[str, int, float], dict[str, Any]] = {}  # sweep runs reused below
     print("LSM liquid-weight sweep", flush=True)
     for w in opts.w_liq:
         rows = [run_one("lsm", s, opts, w) for s in sweep_seeds]
-        all_rows += rows
+        done.update({("lsm", r["seed"], w): r for r in rows})
         sweeps["lsm"][w] = summarise(rows)
     best_w = max(sweeps["lsm"], key=lambda w: sweeps["lsm"][w]["acc"])
     print("NALSM w_astro sweep", flush=True)
     for wa in opts.w_astro if "nalsm" in opts.conditions else []:
         rows = [run_one("nalsm", s, opts, opts.w_init, wa) for s in sweep_seeds]
-        all_rows += rows
+        done.update({("nalsm", r["seed"], wa): r for r in rows})
         sweeps["nalsm"][wa] = summarise(rows)
     best_wa = max(sweeps["nalsm"], key=lambda w: sweeps["nalsm"][w]["acc"], default=0.0)
     print(f"comparison over {len(seeds)} seeds: best w_liq {best_w}, best w_astro {best_wa}")
     final: dict[str, list[dict[str, Any]]] = {c: [] for c in CONDITIONS if c in opts.conditions}
     for s in seeds:
-        final["lsm"].append(run_one("lsm", s, opts, best_w))
+        final["lsm"].append(done.get(("lsm", s, best_w)) or run_one("lsm", s, opts, best_w))
         if "lsm_stdp" in final:
             final["lsm_stdp"].append(run_one("lsm_stdp", s, opts, opts.w_init))
         if "nalsm" in final:
-            final["nalsm"].append(run_one("nalsm", s, opts, opts.w_init, best_wa))
+            row = done.get(("nalsm", s, best_wa))
+            final["nalsm"].append(row or run_one("nalsm", s, opts, opts.w_init, best_wa))
     table = {c: summarise(rows) for c, rows in final.items()}
     return {"sweeps": sweeps, "best_w_liq": best_w, "best_w_astro": best_wa, "final": final,
             "table": table, "opts": vars(opts)}  # fmt: skip
