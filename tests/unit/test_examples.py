@@ -12,13 +12,14 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pytest
 
 #: Examples that train through the snnTorch bridge take ``main(argv)`` and have their own
 #: tests (``test_examples_delays.py``, skipped without torch).
 TORCH_EXAMPLES = {"delay_recovery.py", "delay_timing_task.py", "l2mu_digits.py"}
-#: Examples with a ``--quick`` size and their own test below.
-OWN_TESTS = {"ca3_memory.py"}
+#: Examples with a ``--quick`` size (``main(argv)``) and their own test below.
+OWN_TESTS = {"ca3_memory.py", "nalsm_digits.py"}
 EXAMPLES = sorted(
     p
     for p in (Path(__file__).resolve().parents[2] / "examples").glob("*.py")
@@ -71,4 +72,26 @@ def test_ca3_memory_quick_and_export(tmp_path: Path, capsys: pytest.CaptureFixtu
     half = ortho["cue"][r["cues"].index(0.5)]
     assert half["recall"] > 0.8 and half["precision"] > 0.6
     assert ortho["cue"][0]["recall"] < half["recall"]  # a one-neuron cue recalls less
+
+
+def test_nalsm_digits_quick(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """NALSM example at ``--quick`` size: every condition runs and reports sane numbers."""
+    module = _load(Path(__file__).resolve().parents[2] / "examples" / "nalsm_digits.py")
+    assert module.__doc__
+    res = module.main(["--quick", "--out-dir", str(tmp_path)])
+    table = res["table"]
+    assert set(table) == {"lsm", "lsm_stdp", "nalsm"}
+    for cond, row in table.items():
+        # 10 classes: anything above 20 % is a liquid that carries digit information
+        assert 0.2 < row["acc"] <= 1.0, (cond, row)
+        assert row["bf"] > 0.0, (cond, row)
+    # the astrocyte was recorded and its output (the depression rate) moved from a_init
+    a_t = res["final"]["nalsm"][0]["a_t"]
+    assert a_t.size > 0 and not np.allclose(a_t, a_t[0])
+    # plastic conditions changed their excitatory weights; the fixed LSM did not
+    assert res["final"]["lsm_stdp"][0]["mean_w_ee"] != res["opts"]["w_init"]
+    assert (tmp_path / "nalsm_results.txt").read_text().startswith("LSM sweep")
+    png = tmp_path / "nalsm_digits.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Results" in capsys.readouterr().out
     plt.close("all")
