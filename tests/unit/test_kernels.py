@@ -473,7 +473,7 @@ def _check_delivery(n_thr, table, rng, by_receptor):
                 syn = StaticSynapses(indptr, code, weight, np.zeros(0, np.float32), delay, 0, 0)
             ks.deliver_spikes(
                 k, int(bounds[k]), int(bounds[k + 1]), whole, t0, m, spk, cnt, cursor, syn,
-                _no_mutable(), Ring(ring, slots - 1), evd, None,
+                _no_mutable(), Ring(ring, slots - 1), evd, None, None,
             )  # fmt: skip
             want = naive.deliver_spikes_ref(
                 spikes, synapses, int(bounds[k]), int(bounds[k + 1]), ring0, slots - 1
