@@ -23,20 +23,9 @@ from __future__ import annotations
 
 from numba import njit
 from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.search import search_sorted
 
 __all__ = ["depression_amplitude", "modulate_neurons", "record_outputs", "term_sum"]
-
-
-@njit(**JIT)
-def _first(a, value, lo, hi):
-    """First index ``i`` in ``[lo, hi)`` with ``a[i] >= value`` (``a`` ascending)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
 
 
 @njit(**JIT)
@@ -51,8 +40,8 @@ def modulate_neurons(k_lo, k_hi, stamp, mod, ncoeffs):
     ent_gid, ent_addr, ent_base, ent_ptr = mod.ent_gid, mod.ent_addr, mod.ent_base, mod.ent_ptr
     t_src, t_w, t_d, hist, hmask = mod.t_src, mod.t_w, mod.t_d, mod.hist, mod.mask
     n_e = ent_gid.shape[0]
-    a = _first(ent_gid, k_lo, 0, n_e)
-    e = _first(ent_gid, k_hi, a, n_e)
+    a = search_sorted(ent_gid, k_lo, 0, n_e)
+    e = search_sorted(ent_gid, k_hi, a, n_e)
     for q in range(a, e):
         c = ent_base[q]
         for m in range(ent_ptr[q], ent_ptr[q + 1]):
@@ -66,8 +55,8 @@ def record_outputs(k_lo, k_hi, stamp, mod, fstate):
     """Write the output of the partition's modulating astrocytes after the update ``stamp``."""
     src_gid, src_addr, hist = mod.src_gid, mod.src_addr, mod.hist
     n_s = src_gid.shape[0]
-    a = _first(src_gid, k_lo, 0, n_s)
-    e = _first(src_gid, k_hi, a, n_s)
+    a = search_sorted(src_gid, k_lo, 0, n_s)
+    e = search_sorted(src_gid, k_hi, a, n_s)
     row = stamp & mod.mask
     for j in range(a, e):
         hist[row, j] = float(fstate[src_addr[j]])

@@ -55,18 +55,7 @@ from snnsim.kernels.plasticity import (
     stdp_pre,
 )
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
-
-
-@njit(**JIT)
-def search_sorted(a, value, lo, hi):
-    """First index ``i`` in ``[lo, hi)`` with ``a[i] >= value`` (``a`` sorted ascending)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if a[mid] < value:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+from snnsim.kernels.search import search_sorted
 
 
 @njit(**JIT)

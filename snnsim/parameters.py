@@ -38,13 +38,14 @@ ParamValue = float | npt.NDArray[np.float64] | Distribution
 def numeric_array(raw: Any, call: str, need: str, unit: str) -> npt.NDArray[Any]:
     """Return ``raw`` as an array of real numbers (any shape), or raise a ``ParameterError``.
 
-    ``call`` is the call that gave the value, with ``{}`` where the value goes (formatted
+    ``call`` is the call that gave the value, with ``{}`` where the value goes (filled in
     only for an error: the repr of a large array is slow); ``need`` opens the message for
     strings, booleans and ``None``.
     """
     if isinstance(raw, (str, bytes, bool, np.bool_)) or raw is None:
+        what = call.replace("{}", repr(raw))
         raise ParameterError(
-            f"{call.format(repr(raw))}: {need} in {unit or 'its unit'}, one value per neuron, "
+            f"{what}: {need} in {unit or 'its unit'}, one value per neuron, "
             "or a distribution such as snn.Normal(...)"
         )
     try:
@@ -52,8 +53,9 @@ def numeric_array(raw: Any, call: str, need: str, unit: str) -> npt.NDArray[Any]
     except (TypeError, ValueError):
         arr = np.asarray([object()])
     if arr.dtype.kind not in "iuf":
+        what = call.replace("{}", "...")
         raise ParameterError(
-            f"{call.format('...')}: values of type {arr.dtype} are not numbers; give a number in "
+            f"{what}: values of type {arr.dtype} are not numbers; give a number in "
             f"{unit or 'its unit'}, one value per neuron, or a distribution"
         )
     return arr
