@@ -1521,6 +1521,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in _machine_lines(report["machine_limits"]):
             log(line)
     failed = False
+    if args.work_dir is not None:
+        Path(args.work_dir).mkdir(parents=True, exist_ok=True)
     work_root = Path(tempfile.mkdtemp(prefix="snnsim-compare-", dir=args.work_dir))
     try:
         for case in cases:

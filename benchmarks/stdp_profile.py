@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.plasticity import flush_facilitation, stdp_pre
+from snnsim.kernels.plasticity import flush_facilitation, rule_params, stdp_pre
 
 from benchmarks import networks
 from benchmarks.snnsim_runner import build_snnsim_network
@@ -36,15 +36,21 @@ from snnsim.plastic_blocks import plasticity_arrays
 @njit
 def _flush_loop(n_chunks, c_start, n, mut, pl):  # type: ignore[no-untyped-def]
     for c in range(c_start, c_start + n_chunks):
-        flush_facilitation(0, 0, n, c, c + 1, mut, pl)
+        flush_facilitation(0, c, c + 1, mut, pl)
     return 0
 
 
 @njit
 def _pre_loop(targets, stamp, t0, pl):  # type: ignore[no-untyped-def]
+    # as the run loop's delivery does: arrays into locals once, then per event
+    hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
+    rule = rule_params(pl.param, 0)
     acc = 0.0
     for q in range(targets.shape[0]):
-        acc += stdp_pre(0.081, targets[q], 1, stamp, t0, 1.3, stamp - 37, 0, pl)
+        h = hrow[targets[q]]
+        acc += stdp_pre(
+            0.081, h, 1, stamp, t0, 1.3, stamp - 37, rule, rule.a_minus, 0, hist_t, hist_k, hist_n
+        )
     return acc
 
 
@@ -56,7 +62,7 @@ def main(argv: list[str]) -> int:
     stats = net.run(200.0)
     steps = round(200.0 / arrays.dt)
     _, _, _, mut, _, _ = eng.kernel_arrays()
-    pl = plasticity_arrays(eng, 1)
+    pl = plasticity_arrays(eng, np.zeros(1, dtype=np.int64), np.full(1, eng.n, dtype=np.int64))
     stamp = eng.step
     n_exc = arrays.n_exc
     mask = (arrays.sources < n_exc) & (arrays.targets < n_exc)

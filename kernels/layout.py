@@ -214,6 +214,16 @@ class Plasticity(NamedTuple):
     hist_k: Any
     #: int64[H]: spikes appended to each history so far
     hist_n: Any
+    #: int64[H]: neuron of each history row (``hrow``'s inverse)
+    hgid: Any
+    #: the active lists (run-local, rebuilt from the histories at every run): thread ``k``'s
+    #: history rows whose latest spike may still reach a synapse are
+    #: ``act[act_lo[k] : act_lo[k] + act_n[k]]`` (int64[H], int64[T], int64[T]), and
+    #: ``act_on[h]`` (bool[H]) says whether row ``h`` is listed
+    act: Any
+    act_lo: Any
+    act_n: Any
+    act_on: Any
     #: int64: the mutable blocks' post index (``Engine.mb_tlo`` ... ``mb_post_ptr``) with
     #: the synapses of each target sorted by delay (``post_syn``)
     tlo: Any
@@ -221,8 +231,11 @@ class Plasticity(NamedTuple):
     prow: Any
     post_ptr: Any
     post_syn: Any
-    #: int64[S]: pointer entry (row) of each mutable synapse's source
-    syn_row: Any
+    #: run-local copies along ``post_syn`` (kept in step with it when delays move): the
+    #: row (source) and the delay of each entry, so that a facilitation reads them in
+    #: order instead of through ``post_syn`` (int64[S], delay dtype[S])
+    post_row: Any
+    post_delay: Any
     #: int64[B]: longest delay of each block (steps; the upper bound for plastic delays)
     dmax: Any
     #: int64[B]: delay rule of each block (row of ``dparam``), -1 for none

@@ -22,7 +22,7 @@ Entry points, each called by the thread that owns the neurons concerned:
 from __future__ import annotations
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.jit_options import JIT, JIT_INLINE
 from snnsim.kernels.search import search_sorted
 
 __all__ = ["depression_amplitude", "modulate_neurons", "record_outputs", "term_sum"]
@@ -63,25 +63,25 @@ def record_outputs(k_lo, k_hi, stamp, mod, fstate):
     return 0
 
 
-@njit(**JIT)
-def term_sum(mod, r, target, stamp):
-    r"""Return :math:`\sum_m w_m\, y_{j_m}(t - d_m)` over the terms of record ``r`` onto ``target``.
+@njit(**JIT_INLINE)
+def term_sum(row, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask):
+    r"""Return :math:`\sum_m w_m\, y_{j_m}(t - d_m)` over the terms of record row ``row``.
 
-    ``stamp`` is the spike's stamp :math:`t` (not its arrival): the value is known when the
-    spike is delivered, one chunk after it was emitted.
+    ``row`` is ``rec_off[r] + target - rec_tlo[r]`` for record ``r``; ``stamp`` is the
+    spike's stamp :math:`t` (not its arrival): the value is known when the spike is
+    delivered, one chunk after it was emitted. Called per synapse, so it takes the arrays
+    and not the :class:`~snnsim.kernels.layout.Modulation` structure (whose every array
+    Numba would reference-count at each call, see ``snnsim.kernels.plasticity.StdpRule``).
     """
-    row = mod.rec_off[r] + target - mod.rec_tlo[r]
-    t_src, t_w, t_d, hist, hmask = mod.t_src, mod.t_w, mod.t_d, mod.hist, mod.mask
     s = 0.0
-    for m in range(mod.rec_ptr[row], mod.rec_ptr[row + 1]):
+    for m in range(rec_ptr[row], rec_ptr[row + 1]):
         s += t_w[m] * hist[(stamp - t_d[m]) & hmask, t_src[m]]
     return s
 
 
-@njit(**JIT)
-def depression_amplitude(mod, r, target, stamp, a_rule):
-    """STDP depression amplitude onto ``target``: :func:`term_sum`, or ``a_rule`` without terms."""
-    row = mod.rec_off[r] + target - mod.rec_tlo[r]
-    if mod.rec_ptr[row] == mod.rec_ptr[row + 1]:
+@njit(**JIT_INLINE)
+def depression_amplitude(row, stamp, a_rule, rec_ptr, t_src, t_w, t_d, hist, hmask):
+    """STDP depression amplitude onto a target: :func:`term_sum`, or ``a_rule`` without terms."""
+    if rec_ptr[row] == rec_ptr[row + 1]:
         return a_rule
-    return term_sum(mod, r, target, stamp)
+    return term_sum(row, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask)

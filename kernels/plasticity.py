@@ -36,48 +36,83 @@ presynaptic spike (after :func:`stdp_pre`), by the thread that owns the target, 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT
+from snnsim.kernels.jit_options import JIT, JIT_INLINE
 
 __all__ = [
+    "DelayRule",
+    "StdpRule",
     "advance_pre",
     "delay_pre",
+    "delay_rule_params",
     "depress",
     "facilitate",
     "flush_facilitation",
     "history_append",
     "resort_post",
+    "rule_params",
     "stdp_pre",
 ]
 
 
+class StdpRule(NamedTuple):
+    """One STDP rule's parameters (a row of ``Plasticity.param``) as scalars.
+
+    The per-synapse functions take this and the arrays they read, never the
+    :class:`~snnsim.kernels.layout.Plasticity` structure: Numba updates the reference count
+    of every array of a structure passed to a function (two atomic operations each), which
+    made a plastic event cost 189 ns instead of 34 ns (``benchmarks/stdp_profile.py``).
+    Those that take arrays are inlined (``JIT_INLINE``): a called function still counts
+    references to its array arguments, four atomic operations per call.
+    """
+
+    inv_tau_plus: float  # dt / tau_plus
+    inv_tau_minus: float  # dt / tau_minus
+    a_plus: float
+    a_minus: float
+    u_min: float
+    w_max: float
+    mu: float
+    nearest: bool
+
+
 @njit(**JIT)
-def facilitate(w, k, prm):
+def rule_params(param, ri):
+    """Return rule ``ri``'s row of ``param`` as a :class:`StdpRule`."""
+    return StdpRule(
+        param[ri, 0], param[ri, 1], param[ri, 2], param[ri, 3], param[ri, 4], param[ri, 5],
+        param[ri, 6], param[ri, 7] != 0.0,
+    )  # fmt: skip
+
+
+@njit(**JIT)
+def facilitate(w, k, rule):
     r"""One facilitation: :math:`u + a_+ (1-u)^\mu k`, at most 1 (:math:`u = w/w_{max}`)."""
-    w_max = prm[5]
+    w_max = rule.w_max
     u = w / w_max
-    if prm[6] == 0.0:
-        n = u + prm[2] * k
+    if rule.mu == 0.0:
+        n = u + rule.a_plus * k
     else:
-        n = u + prm[2] * (1.0 - u) * k
+        n = u + rule.a_plus * (1.0 - u) * k
     return n * w_max if n < 1.0 else w_max
 
 
 @njit(**JIT)
-def depress(w, k, prm, a_minus):
+def depress(w, k, rule, a_minus):
     r"""One depression: :math:`u - a_- (u - u_{min})^\mu k`, within :math:`[u_{min}, 1]`.
 
-    ``a_minus`` is the rule's :math:`a_-` (``prm[3]``) or, for a block whose depression an
-    astrocyte modulates, the modulated amplitude; a negative one (an astrocyte output
-    below zero) potentiates, hence the upper bound, which the rule's own
-    :math:`a_- \ge 0` never reaches.
+    ``a_minus`` is the rule's :math:`a_-` or, for a block whose depression an astrocyte
+    modulates, the modulated amplitude; a negative one (an astrocyte output below zero)
+    potentiates, hence the upper bound, which the rule's own :math:`a_- \ge 0` never
+    reaches.
     """
-    w_max = prm[5]
-    u_min = prm[4]
+    w_max = rule.w_max
+    u_min = rule.u_min
     u = w / w_max
-    if prm[6] == 0.0:
+    if rule.mu == 0.0:
         n = u - a_minus * k
     else:
         n = u - a_minus * (u - u_min) * k
@@ -86,15 +121,18 @@ def depress(w, k, prm, a_minus):
     return n * w_max if n > u_min else u_min * w_max
 
 
-@njit(**JIT)
-def history_append(g, stamp, pl):
-    """Append a postsynaptic spike of neuron ``g`` at ``stamp`` to its history (if it has one)."""
-    h = pl.hrow[g]
+@njit(**JIT_INLINE)
+def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo, act_n, act_on):
+    """Append a postsynaptic spike of neuron ``g`` at ``stamp`` to its history (if it has one).
+
+    The neuron joins thread ``k``'s active list (``act[act_lo[k]:][:act_n[k]]``), which
+    :func:`flush_facilitation` visits instead of every plastic target.
+    """
+    h = hrow[g]
     if h < 0:
         return
-    hist_t, hist_k, param = pl.hist_t, pl.hist_k, pl.param
     cap = hist_t.shape[1]
-    n_h = pl.hist_n[h]
+    n_h = hist_n[h]
     cur = n_h % cap
     if n_h > 0:
         prev = (n_h - 1) % cap
@@ -105,24 +143,25 @@ def history_append(g, stamp, pl):
         for ri in range(param.shape[0]):
             hist_k[ri, h, cur] = 1.0
     hist_t[h, cur] = stamp
-    pl.hist_n[h] = n_h + 1
+    hist_n[h] = n_h + 1
+    if not act_on[h]:
+        act[act_lo[k] + act_n[k]] = h
+        act_n[k] += 1
+        act_on[h] = True
 
 
-@njit(**JIT)
-def stdp_pre(w, i, d, t, c0, kp, tl, ri, pl, a_minus):
-    """Weight of a synapse onto ``i`` (delay ``d``) after its presynaptic spike at ``t``.
+@njit(**JIT_INLINE)
+def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n):
+    """Weight of a synapse (delay ``d``) onto the neuron of history row ``h`` after its spike ``t``.
 
     ``kp``, ``tl``: the source's trace and stamp as of its previous spike (``tl`` -1: none);
     ``c0``: stamp before the chunk being delivered (facilitations by postsynaptic spikes
     that reached the synapse at or before it were applied already); ``a_minus``: the
-    depression amplitude (the rule's, or an astrocyte's, see :func:`depress`).
+    depression amplitude (the rule's, or an astrocyte's, see :func:`depress`); ``ri``: the
+    rule's row of ``hist_k``.
     """
-    prm = pl.param[ri]
-    nearest = prm[7] != 0.0
-    h = pl.hrow[i]
-    hist_t = pl.hist_t
     cap = hist_t.shape[1]
-    n_h = pl.hist_n[h]
+    n_h = hist_n[h]
     lo_e = max(0, n_h - cap)
     lim = t - d
     e = n_h - 1
@@ -134,38 +173,38 @@ def stdp_pre(w, i, d, t, c0, kp, tl, ri, pl, a_minus):
         while f >= lo_e and hist_t[h, f % cap] + d > x_lo:
             f -= 1
         for q in range(f + 1, e + 1):
-            kk = math.exp((tl - (hist_t[h, q % cap] + d)) * prm[0])
-            if not nearest:
+            kk = math.exp((tl - (hist_t[h, q % cap] + d)) * rule.inv_tau_plus)
+            if not rule.nearest:
                 kk *= kp
-            w = facilitate(w, kk, prm)
+            w = facilitate(w, kk, rule)
     # depression: the latest postsynaptic spike strictly before t - d
     if e >= lo_e and hist_t[h, e % cap] == lim:
         e -= 1
     if e >= lo_e:
-        kk = math.exp((hist_t[h, e % cap] - lim) * prm[1])
-        if not nearest:
-            kk *= pl.hist_k[ri, h, e % cap]
-        w = depress(w, kk, prm, a_minus)
+        kk = math.exp((hist_t[h, e % cap] - lim) * rule.inv_tau_minus)
+        if not rule.nearest:
+            kk *= hist_k[ri, h, e % cap]
+        w = depress(w, kk, rule, a_minus)
     return w
 
 
-@njit(**JIT)
-def advance_pre(k, r, t, ri, pl):
+@njit(**JIT_INLINE)
+def advance_pre(k, r, t, inv_tau_plus, kplus, tlast):
     """Advance thread ``k``'s replica of row ``r``'s presynaptic state over a spike at ``t``."""
-    tl = pl.tlast[k, r]
+    tl = tlast[k, r]
     if tl >= 0:
-        pl.kplus[k, r] = pl.kplus[k, r] * math.exp((tl - t) * pl.param[ri, 0]) + 1.0
+        kplus[k, r] = kplus[k, r] * math.exp((tl - t) * inv_tau_plus) + 1.0
     else:
-        pl.kplus[k, r] = 1.0
-    pl.tlast[k, r] = t
+        kplus[k, r] = 1.0
+    tlast[k, r] = t
 
 
-@njit(**JIT)
-def _first_delay(post_syn, delay, a, z, value):
-    """First index ``q`` in ``[a, z)`` with ``delay[post_syn[q]] >= value`` (sorted)."""
+@njit(**JIT_INLINE)
+def _first_delay(post_delay, a, z, value):
+    """First index ``q`` in ``[a, z)`` with ``post_delay[q] >= value`` (sorted)."""
     while a < z:
         mid = (a + z) >> 1
-        if delay[post_syn[mid]] < value:
+        if post_delay[mid] < value:
             a = mid + 1
         else:
             z = mid
@@ -173,36 +212,47 @@ def _first_delay(post_syn, delay, a, z, value):
 
 
 @njit(**JIT)
-def flush_facilitation(k, k_lo, k_hi, c0, c1, mut, pl):
+def flush_facilitation(k, c0, c1, mut, pl):
     """Apply the facilitations that reached their synapses in ``(c0, c1]``, not yet applied.
 
-    Those whose postsynaptic spike reached the synapse after its last presynaptic spike
-    (targets ``[k_lo, k_hi)``, thread ``k``'s presynaptic replica).
+    Those whose postsynaptic spike reached the synapse after its last presynaptic spike,
+    onto the neurons of thread ``k``'s active list (``pl.act[pl.act_lo[k]:][:pl.act_n[k]]``,
+    see :func:`history_append`), with thread ``k``'s presynaptic replica. A neuron leaves
+    the list once its latest spike can reach no synapse after ``c1``; the list's order
+    does not matter, as each target's synapses are updated by its own history only.
     """
-    hist_t, hist_n, hrow = pl.hist_t, pl.hist_n, pl.hrow
+    hist_t, hist_n, hgid = pl.hist_t, pl.hist_n, pl.hgid
+    act, act_on = pl.act, pl.act_on
     cap = hist_t.shape[1]
-    weight, delay = mut.weight, mut.delay
-    post_ptr, post_syn, syn_row = pl.post_ptr, pl.post_syn, pl.syn_row
+    weight = mut.weight
+    post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     kplus, tlast = pl.kplus, pl.tlast
-    for b in range(pl.rule.shape[0]):
-        ri = pl.rule[b]
-        if ri < 0:
-            continue
-        prm = pl.param[ri]
-        nearest = prm[7] != 0.0
-        oldest = c0 - pl.dmax[b]  # entries at or before it reach no synapse after c0
-        tlo = pl.tlo[b]
-        for i in range(max(tlo, k_lo), min(pl.thi[b], k_hi)):
-            h = hrow[i]
-            n_h = hist_n[h]
-            if n_h == 0 or hist_t[h, (n_h - 1) % cap] <= oldest:
+    rules, dmax, tlo, thi, prow = pl.rule, pl.dmax, pl.tlo, pl.thi, pl.prow
+    reach = 0  # the longest plastic delay: a spike stays active this long
+    for b in range(rules.shape[0]):
+        if rules[b] >= 0:
+            reach = max(reach, dmax[b])
+    base = pl.act_lo[k]
+    n_act = pl.act_n[k]
+    j = 0
+    while j < n_act:
+        h = act[base + j]
+        i = hgid[h]
+        n_h = hist_n[h]
+        lo_e = max(0, n_h - cap)
+        for b in range(rules.shape[0]):
+            ri = rules[b]
+            if ri < 0 or not tlo[b] <= i < thi[b]:
                 continue
-            pr = pl.prow[b] + i - tlo
+            oldest = c0 - dmax[b]  # entries at or before it reach no synapse after c0
+            if hist_t[h, (n_h - 1) % cap] <= oldest:
+                continue
+            pr = prow[b] + i - tlo[b]
             a = post_ptr[pr]
             z = post_ptr[pr + 1]
             if a == z:
                 continue
-            lo_e = max(0, n_h - cap)
+            rule = rule_params(pl.param, ri)
             f = n_h - 1
             while f >= lo_e and hist_t[h, f % cap] > oldest:
                 f -= 1
@@ -210,55 +260,76 @@ def flush_facilitation(k, k_lo, k_hi, c0, c1, mut, pl):
                 p = hist_t[h, q % cap]
                 if p >= c1:
                     break
-                s0 = _first_delay(post_syn, delay, a, z, c0 + 1 - p)
-                s1 = _first_delay(post_syn, delay, s0, z, c1 - p + 1)
+                s0 = _first_delay(post_delay, a, z, c0 + 1 - p)
+                s1 = _first_delay(post_delay, s0, z, c1 - p + 1)
                 for s in range(s0, s1):
-                    sy = post_syn[s]
-                    x = p + delay[sy]
-                    r = syn_row[sy]
+                    x = p + np.int64(post_delay[s])
+                    r = post_row[s]
                     tl = tlast[k, r]
                     if tl < 0 or tl >= x:
                         continue  # no presynaptic spike yet, or applied at that spike
-                    kk = math.exp((tl - x) * prm[0])
-                    if not nearest:
+                    kk = math.exp((tl - x) * rule.inv_tau_plus)
+                    if not rule.nearest:
                         kk *= kplus[k, r]
-                    weight[sy] = facilitate(weight[sy], kk, prm)
+                    sy = post_syn[s]
+                    weight[sy] = facilitate(weight[sy], kk, rule)
+        if hist_t[h, (n_h - 1) % cap] + reach <= c1:
+            n_act -= 1
+            act[base + j] = act[base + n_act]
+            act_on[h] = False
+        else:
+            j += 1
+    pl.act_n[k] = n_act
     return 0
 
 
+class DelayRule(NamedTuple):
+    """One delay rule's parameters (a row of ``Plasticity.dparam``) as integers (steps)."""
+
+    window: np.int64
+    lead: np.int64
+    max_step: np.int64
+    d_min: np.int64
+    d_max: np.int64
+    #: row of the rule's arrival array in ``Plasticity.sa_i64``
+    arrival_row: np.int64
+    #: postsynaptic spikes looked back
+    look_back: np.int64
+
+
 @njit(**JIT)
-def delay_pre(d, i, sy, t, dri, pl):
-    """Return the new delay of synapse ``sy`` onto ``i`` (delay ``d``) at its spike ``t``.
+def delay_rule_params(dparam, dri):
+    """Return delay rule ``dri``'s row of ``dparam`` as a :class:`DelayRule`."""
+    p = dparam
+    return DelayRule(
+        np.int64(p[dri, 0]), np.int64(p[dri, 1]), np.int64(p[dri, 2]), np.int64(p[dri, 3]),
+        np.int64(p[dri, 4]), np.int64(p[dri, 5]), np.int64(p[dri, 6]),
+    )  # fmt: skip
+
+
+@njit(**JIT_INLINE)
+def delay_pre(d, h, sy, t, rule, sa_i64, hist_t, hist_n):
+    """Return the new delay of synapse ``sy`` (delay ``d``) onto history row ``h`` at spike ``t``.
 
     The rule of :mod:`snnsim.delay_plasticity`: the arrival of the synapse's previous spike
-    (``sa_i64[row, sy]``, -1: none) pairs with the target's postsynaptic spike nearest to
-    ``arrival + lead`` within the window, among its last ``K`` spikes at or before ``t``
-    (``dparam[., 6]``: entries the history ring still holds whatever the chunking, as at
-    most ``min_delay - 1`` later spikes can have been appended); the delay moves towards
+    (``sa_i64[rule.arrival_row, sy]``, -1: none) pairs with the target's postsynaptic spike
+    nearest to ``arrival + lead`` within the window, among its last ``look_back`` spikes at
+    or before ``t`` (entries the history ring still holds whatever the chunking, as at most
+    ``min_delay - 1`` later spikes can have been appended); the delay moves towards
     alignment by at most ``max_step`` steps, within ``[d_min, d_max]``. The arrival becomes
     ``t + new``.
     """
-    prm = pl.dparam[dri]
-    win = np.int64(prm[0])
-    lead = np.int64(prm[1])
-    step = np.int64(prm[2])
-    d_lo = np.int64(prm[3])
-    d_hi = np.int64(prm[4])
-    row = np.int64(prm[5])
-    arrival = pl.sa_i64
-    a = arrival[row, sy]
+    a = sa_i64[rule.arrival_row, sy]
     new = d
     if a >= 0:
-        h = pl.hrow[i]
-        hist_t = pl.hist_t
         cap = hist_t.shape[1]
-        n_h = pl.hist_n[h]
+        n_h = hist_n[h]
         e = n_h - 1
         while e >= 0 and hist_t[h, e % cap] > t:  # appended after t: not seen
             e -= 1
-        lo_e = max(0, n_h - cap, e + 1 - np.int64(prm[6]))
-        oldest = a - win
-        newest = a + win
+        lo_e = max(0, n_h - cap, e + 1 - rule.look_back)
+        oldest = a - rule.window
+        newest = a + rule.window
         found = False
         best = np.int64(0)
         while e >= lo_e:
@@ -266,46 +337,50 @@ def delay_pre(d, i, sy, t, dri, pl):
             if n < oldest:
                 break
             if n <= newest:
-                err = n - lead - a
+                err = n - rule.lead - a
                 if not found or abs(err) < abs(best):  # ties: the later spike (seen first)
                     best = err
                     found = True
             e -= 1
         if found and best != 0:
-            mv = min(abs(best), step)
+            mv = min(abs(best), rule.max_step)
             new = d + mv if best > 0 else d - mv
-            new = min(d_hi, max(d_lo, new))
-    arrival[row, sy] = t + new
+            new = min(rule.d_max, max(rule.d_min, new))
+    sa_i64[rule.arrival_row, sy] = t + new
     return new
 
 
 @njit(**JIT)
-def resort_post(b, i, sy, delay, pl):
-    """Move ``sy`` within target ``i``'s post index of block ``b`` after its delay changed.
+def resort_post(post_syn, post_row, post_delay, a, z, sy, delay):
+    """Move ``sy`` within its target's post index ``post_syn[a:z]`` after its delay changed.
 
     Keeps each target's synapses sorted by (delay, synapse), the order
-    :func:`flush_facilitation` searches and ``sync_plasticity`` derives.
+    :func:`flush_facilitation` searches and ``sync_plasticity`` derives; ``post_row`` and
+    ``post_delay`` move with ``post_syn``.
     """
-    post_syn = pl.post_syn
-    pr = pl.prow[b] + i - pl.tlo[b]
-    a = pl.post_ptr[pr]
-    z = pl.post_ptr[pr + 1]
     p = a
     while post_syn[p] != sy:
         p += 1
+    row = post_row[p]
     key = np.int64(delay[sy])
     while p > a:
         o = post_syn[p - 1]
-        do = np.int64(delay[o])
+        do = np.int64(post_delay[p - 1])
         if do < key or (do == key and o < sy):
             break
         post_syn[p] = o
+        post_row[p] = post_row[p - 1]
+        post_delay[p] = post_delay[p - 1]
         p -= 1
     while p + 1 < z:
         o = post_syn[p + 1]
-        do = np.int64(delay[o])
+        do = np.int64(post_delay[p + 1])
         if do > key or (do == key and o > sy):
             break
         post_syn[p] = o
+        post_row[p] = post_row[p + 1]
+        post_delay[p] = post_delay[p + 1]
         p += 1
     post_syn[p] = sy
+    post_row[p] = row
+    post_delay[p] = key

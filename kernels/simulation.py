@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit, prange
-from snnsim.kernels.jit_options import JIT, JIT_PARALLEL
+from snnsim.kernels.jit_options import JIT, JIT_INLINE, JIT_PARALLEL
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
 from snnsim.kernels.modulation import (
     depression_amplitude,
@@ -49,9 +49,11 @@ from snnsim.kernels.neurons import (
 from snnsim.kernels.plasticity import (
     advance_pre,
     delay_pre,
+    delay_rule_params,
     flush_facilitation,
     history_append,
     resort_post,
+    rule_params,
     stdp_pre,
 )
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
@@ -95,11 +97,14 @@ def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn
         In event-driven mode the target's bit is also set in ``inbits`` of that slot.
     plast : Plasticity or None
         STDP state (``None`` without plastic projections: its code is pruned). A plastic
-        synapse is updated before it transmits (:func:`deliver_plastic`).
+        synapse is updated before it transmits (:func:`deliver_plastic_chunk`).
     mod : Modulation or None
         Astrocyte effects on mutable blocks ("gain", "stdp_depression"); ``None`` without
         modulation (its code is pruned).
     """
+    if plast is not None:
+        return deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor,
+                                     syn, mut, ring, evd, plast, mod)  # fmt: skip
     # the structures' fields are read into locals once: the loops below are the hottest
     # code of a run, and a helper call per synapse (struct arguments) halved its speed
     indptr, syn_code, syn_weight, w_table, syn_delay = (
@@ -121,35 +126,41 @@ def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn
             q0 = cursor[j]
             for q in range(q0, q0 + c):
                 g = spk[j, q]
-                a = indptr[g]
-                e = indptr[g + 1]
-                if not whole_rows:
-                    a = search_sorted(syn_code, c_lo, a, e)
-                    e = search_sorted(syn_code, c_hi, a, e)
-                for sy in range(a, e):
-                    d = delay_const if delay_const > 0 else np.int64(syn_delay[sy])
-                    slot = (stamp + d) & mask
-                    code = np.int64(syn_code[sy])
-                    t = code >> RECEPTOR_SHIFT
-                    rec = code & RECEPTOR_MASK
-                    if w_mode == 0:
-                        w = np.float32(syn_weight[sy])
-                    elif w_mode == 1:
-                        w = w_table[np.int64(syn_weight[sy])]
-                    else:
-                        w = w_table[rec]
-                    buf[slot, rec * n_all + t] += w
-                    if ev_on and w != 0:
-                        inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                deliver_static_row(g, stamp, whole_rows, c_lo, c_hi, indptr, syn_code, syn_weight,
+                                   w_table, syn_delay, w_mode, delay_const, buf, mask, n_all,
+                                   ev_on, inbits)  # fmt: skip
                 if mut is not None:
-                    if plast is None:
-                        deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
-                                        ev_on, inbits, mod)  # fmt: skip
-                    else:
-                        deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, plast,
-                                        buf, mask, n_all, ev_on, inbits, mod)  # fmt: skip
+                    deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all,
+                                    ev_on, inbits, mod)  # fmt: skip
             cursor[j] = q0 + c
     return 0
+
+
+@njit(**JIT_INLINE)
+def deliver_static_row(g, stamp, whole_rows, c_lo, c_hi, indptr, syn_code, syn_weight,
+                       w_table, syn_delay, w_mode, delay_const, buf, mask, n_all, ev_on,
+                       inbits):  # fmt: skip
+    """Deliver spike source ``g``'s synapses in the static block (see :func:`deliver_spikes`)."""
+    a = indptr[g]
+    e = indptr[g + 1]
+    if not whole_rows:
+        a = search_sorted(syn_code, c_lo, a, e)
+        e = search_sorted(syn_code, c_hi, a, e)
+    for sy in range(a, e):
+        d = delay_const if delay_const > 0 else np.int64(syn_delay[sy])
+        slot = (stamp + d) & mask
+        code = np.int64(syn_code[sy])
+        t = code >> RECEPTOR_SHIFT
+        rec = code & RECEPTOR_MASK
+        if w_mode == 0:
+            w = np.float32(syn_weight[sy])
+        elif w_mode == 1:
+            w = w_table[np.int64(syn_weight[sy])]
+        else:
+            w = w_table[rec]
+        buf[slot, rec * n_all + t] += w
+        if ev_on and w != 0:
+            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
@@ -172,73 +183,178 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
             if not whole_rows:
                 a = search_sorted(m_code, c_lo, a, e)
                 e = search_sorted(m_code, c_hi, a, e)
-            rg = -1 if mod is None else mod.blk_gain[b]
-            for sy in range(a, e):
-                slot = (stamp + np.int64(m_delay[sy])) & mask
-                code = np.int64(m_code[sy])
-                t = code >> RECEPTOR_SHIFT
-                w = m_weight[sy]
-                if mod is not None and rg >= 0:
-                    w = w * (1.0 + term_sum(mod, rg, t, stamp))
-                buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
-                if ev_on and w != 0:
-                    inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+            gained = False
+            # `is not None` alone in its test: Numba prunes the branch when mod is None
+            if mod is not None:  # noqa: SIM102
+                if mod.blk_gain[b] >= 0:
+                    gained = True
+                    deliver_gain(stamp, a, e, mut, buf, mask, n_all, ev_on, inbits, mod,
+                                 mod.blk_gain[b])  # fmt: skip
+            if not gained:
+                for sy in range(a, e):
+                    slot = (stamp + np.int64(m_delay[sy])) & mask
+                    code = np.int64(m_code[sy])
+                    t = code >> RECEPTOR_SHIFT
+                    w = m_weight[sy]
+                    buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                    if ev_on and w != 0:
+                        inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
-def deliver_plastic(k, g, stamp, t0, whole_rows, c_lo, c_hi, mut, pl, buf, mask, n_all, ev_on,
-                    inbits, mod):  # fmt: skip
-    """:func:`deliver_mutable` when some blocks are plastic.
+def deliver_gain(stamp, a, e, mut, buf, mask, n_all, ev_on, inbits, mod, rg):
+    """Deliver synapses ``[a, e)`` of a block with a "gain" modulation (record ``rg``)."""
+    m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
+    rec_ptr, t_src, t_w, t_d, hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
+    hmask = mod.mask
+    off = mod.rec_off[rg] - mod.rec_tlo[rg]
+    for sy in range(a, e):
+        slot = (stamp + np.int64(m_delay[sy])) & mask
+        code = np.int64(m_code[sy])
+        t = code >> RECEPTOR_SHIFT
+        w = m_weight[sy] * (1.0 + term_sum(off + t, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask))
+        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+        if ev_on and w != 0:
+            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+
+
+@njit(**JIT)
+def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring,
+                          evd, pl, mod):  # fmt: skip
+    """:func:`deliver_spikes` when some blocks are plastic (same arguments, same order).
 
     Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
     before the spike transmits it, and a plastic delay
     (:func:`~snnsim.kernels.plasticity.delay_pre`) after that; then thread ``k``'s replica of
-    the source's presynaptic state advances. A block with a "stdp_depression" modulation
-    depresses with the amplitude :func:`~snnsim.kernels.modulation.depression_amplitude`
-    (read at the spike's stamp) instead of its rule's ``a_minus``.
+    the source's presynaptic state advances. Blocks an astrocyte modulates go through
+    :func:`deliver_modulated_plastic`. One call per chunk, with the structures' arrays read
+    into locals once: a function that takes the structures costs two atomic
+    reference-count updates per array at every call, too much per spike (see
+    :class:`~snnsim.kernels.plasticity.StdpRule`).
     """
+    indptr, syn_code, syn_weight, w_table, syn_delay = (
+        syn.indptr, syn.code, syn.weight, syn.w_table, syn.delay,
+    )  # fmt: skip
+    w_mode, delay_const = syn.w_mode, syn.delay_const
+    buf, mask = ring.buffer, ring.mask
+    ev_on, inbits = evd.on, evd.inbits
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
-    for b in range(m_lo.shape[0]):
-        if m_lo[b] <= g < m_hi[b]:
-            r = m_row[b] + g - m_lo[b]
-            a = m_indptr[r]
-            e = m_indptr[r + 1]
-            if not whole_rows:
-                a = search_sorted(m_code, c_lo, a, e)
-                e = search_sorted(m_code, c_hi, a, e)
-            ri = pl.rule[b]
-            dri = pl.drule[b]
-            kp = pl.kplus[k, r]
-            tl = pl.tlast[k, r]
-            a_rule = pl.param[ri, 3] if ri >= 0 else 0.0
-            rd = -1 if mod is None else mod.blk_dep[b]
-            rg = -1 if mod is None else mod.blk_gain[b]
-            for sy in range(a, e):
-                d = np.int64(m_delay[sy])
-                slot = (stamp + d) & mask
-                code = np.int64(m_code[sy])
-                t = code >> RECEPTOR_SHIFT
-                w = m_weight[sy]
-                if ri >= 0:
-                    am = a_rule
-                    if mod is not None and rd >= 0:
-                        am = depression_amplitude(mod, rd, t, stamp, a_rule)
-                    w = stdp_pre(w, t, d, stamp, t0, kp, tl, ri, pl, am)
-                    m_weight[sy] = w
-                if dri >= 0:  # delay plasticity: after STDP, before transmitting
-                    d_new = delay_pre(d, t, sy, stamp, dri, pl)
-                    if d_new != d:
-                        m_delay[sy] = d_new
-                        resort_post(b, t, sy, m_delay, pl)
-                        slot = (stamp + d_new) & mask
-                if mod is not None and rg >= 0:
-                    w = w * (1.0 + term_sum(mod, rg, t, stamp))
-                buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
-                if ev_on and w != 0:
-                    inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
-            if ri >= 0:
-                advance_pre(k, r, stamp, ri, pl)
+    rules, drules, param, dparam = pl.rule, pl.drule, pl.param, pl.dparam
+    hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
+    kplus, tlast, sa_i64 = pl.kplus, pl.tlast, pl.sa_i64
+    post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
+    b_prow, b_tlo = pl.prow, pl.tlo
+    n_all = buf.shape[1] // N_RECEPTOR_PLANES
+    n_thr = cnt.shape[0]
+    for j in range(n_thr):
+        cursor[j] = 0
+    c_lo = N_RECEPTOR_PLANES * k_lo
+    c_hi = N_RECEPTOR_PLANES * k_hi
+    for s in range(n_steps):
+        stamp = t0 + s + 1
+        for j in range(n_thr):
+            c = cnt[j, s]
+            q0 = cursor[j]
+            for q in range(q0, q0 + c):
+                g = spk[j, q]
+                deliver_static_row(g, stamp, whole_rows, c_lo, c_hi, indptr, syn_code, syn_weight,
+                                   w_table, syn_delay, w_mode, delay_const, buf, mask, n_all,
+                                   ev_on, inbits)  # fmt: skip
+                for b in range(m_lo.shape[0]):
+                    if not m_lo[b] <= g < m_hi[b]:
+                        continue
+                    r = m_row[b] + g - m_lo[b]
+                    a = m_indptr[r]
+                    e = m_indptr[r + 1]
+                    if not whole_rows:
+                        a = search_sorted(m_code, c_lo, a, e)
+                        e = search_sorted(m_code, c_hi, a, e)
+                    ri = rules[b]
+                    dri = drules[b]
+                    rule = rule_params(param, max(ri, 0))
+                    modulated = False
+                    if mod is not None:  # noqa: SIM102 (see deliver_mutable)
+                        if mod.blk_dep[b] >= 0 or mod.blk_gain[b] >= 0:
+                            modulated = True
+                            deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kplus[k, r],
+                                                      tlast[k, r], mut, pl, buf, mask, n_all,
+                                                      ev_on, inbits, mod)  # fmt: skip
+                    if not modulated:
+                        drule = delay_rule_params(dparam, max(dri, 0))
+                        kp = kplus[k, r]
+                        tl = tlast[k, r]
+                        prow = b_prow[b] - b_tlo[b]
+                        for sy in range(a, e):
+                            d = np.int64(m_delay[sy])
+                            slot = (stamp + d) & mask
+                            code = np.int64(m_code[sy])
+                            t = code >> RECEPTOR_SHIFT
+                            w = m_weight[sy]
+                            h = hrow[t]
+                            if ri >= 0:
+                                w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, rule.a_minus, ri,
+                                             hist_t, hist_k, hist_n)  # fmt: skip
+                                m_weight[sy] = w
+                            if dri >= 0:  # delay plasticity: after STDP, before transmitting
+                                d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
+                                if d_new != d:
+                                    m_delay[sy] = d_new
+                                    resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
+                                                post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
+                                    slot = (stamp + d_new) & mask
+                            buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                            if ev_on and w != 0:
+                                inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                    if ri >= 0:
+                        advance_pre(k, r, stamp, rule.inv_tau_plus, kplus, tlast)
+            cursor[j] = q0 + c
+    return 0
+
+
+@njit(**JIT)
+def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, buf, mask, n_all,
+                              ev_on, inbits, mod):  # fmt: skip
+    """:func:`deliver_plastic_chunk` for synapses ``[a, e)`` of a block an astrocyte modulates."""
+    m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
+    hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
+    sa_i64, post_ptr, post_syn = pl.sa_i64, pl.post_ptr, pl.post_syn
+    post_row, post_delay = pl.post_row, pl.post_delay
+    rec_ptr, t_src, t_w, t_d, hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
+    hmask = mod.mask
+    rule = rule_params(pl.param, max(ri, 0))
+    drule = delay_rule_params(pl.dparam, max(dri, 0))
+    prow = pl.prow[b] - pl.tlo[b]
+    rd = mod.blk_dep[b]
+    rg = mod.blk_gain[b]
+    dep_off = mod.rec_off[rd] - mod.rec_tlo[rd] if rd >= 0 else 0
+    gain_off = mod.rec_off[rg] - mod.rec_tlo[rg] if rg >= 0 else 0
+    for sy in range(a, e):
+        d = np.int64(m_delay[sy])
+        slot = (stamp + d) & mask
+        code = np.int64(m_code[sy])
+        t = code >> RECEPTOR_SHIFT
+        w = m_weight[sy]
+        h = hrow[t]
+        if ri >= 0:
+            am = rule.a_minus
+            if rd >= 0:
+                am = depression_amplitude(dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d,
+                                          hist, hmask)  # fmt: skip
+            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n)
+            m_weight[sy] = w
+        if dri >= 0:
+            d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
+            if d_new != d:
+                m_delay[sy] = d_new
+                resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
+                            post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
+                slot = (stamp + d_new) & mask
+        if rg >= 0:
+            w = w * (1.0 + term_sum(gain_off + t, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask))
+        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+        if ev_on and w != 0:
+            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
@@ -250,6 +366,16 @@ def mutable_out_degree(g, mut):
             r = mut.row[b] + g - mut.lo[b]
             n += mut.indptr[r + 1] - mut.indptr[r]
     return n
+
+
+@njit(**JIT)
+def append_histories(k, spikes, q0, q1, stamp, pl):
+    """Append the spikes ``spikes[q0:q1]`` of ``stamp`` to their neurons' spike histories."""
+    hrow, hist_t, hist_k, hist_n, param = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n, pl.param
+    act, act_lo, act_n, act_on = pl.act, pl.act_lo, pl.act_n, pl.act_on
+    for q in range(q0, q1):
+        history_append(k, spikes[q], stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo,
+                       act_n, act_on)  # fmt: skip
 
 
 @njit(**JIT)
@@ -352,9 +478,9 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                     models, kind, lo, hi, size, start, pop_foff[p], pop_ioff[p], pop_doff[p],
                     coeffs[p], het, pop_key[p], state, ring_row, stamp, spikes, n_out,
                 )  # fmt: skip
-        if plast is not None:
-            for q in range(before, n_out):
-                history_append(spikes[q], stamp, plast)
+        if plast is not None:  # noqa: SIM102 (see deliver_mutable)
+            if n_out > before:
+                append_histories(k, spikes, before, n_out, stamp, plast)
         if mod is not None:
             record_outputs(k_lo, k_hi, stamp, mod, fstate)
         if ev_on:
@@ -492,9 +618,7 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
                     cursors[k], syn, mut, ring, evd, plast, mod,
                 )  # fmt: skip
                 if plast is not None:
-                    flush_facilitation(
-                        k, part_lo[k], part_hi[k], pend_t0, pend_t0 + pend_len, mut, plast
-                    )
+                    flush_facilitation(k, pend_t0, pend_t0 + pend_len, mut, plast)
             update_partition(
                 k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
                 inputs, probes, plast, mod,
@@ -512,9 +636,7 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
                 syn, mut, ring, evd, plast, mod,
             )  # fmt: skip
             if plast is not None:
-                flush_facilitation(
-                    k, part_lo[k], part_hi[k], pend_t0, pend_t0 + pend_len, mut, plast
-                )
+                flush_facilitation(k, pend_t0, pend_t0 + pend_len, mut, plast)
     return t - t_start
 
 

@@ -622,7 +622,7 @@ class Engine:
         evd = self._event_args(p_gid)
         # STDP state (None without plastic projections: the run loop then compiles none of
         # it); the presynaptic state has one replica per thread, copied back after segments
-        plast = plasticity_arrays(self, n_thr)
+        plast = plasticity_arrays(self, part_lo, part_hi)
         mod = modulation_arrays(self, pops)  # None without astrocyte effects (pruned)
         bufs = Buffers(part_lo=part_lo, part_hi=part_hi, spk=spk, cnt=cnt, cursors=cursors)
         segment = run_segment_parallel if n_thr > 1 else run_segment_serial
@@ -749,7 +749,7 @@ def compile_kernels(eng: Engine) -> float:
         spike_count=eng.spike_count, counters=np.zeros(3, dtype=np.int64),
     )  # fmt: skip
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
-    plast = plasticity_arrays(eng, n_thr)
+    plast = plasticity_arrays(eng, part_lo, part_hi)
     mod = modulation_arrays(eng, pops)
     segment(
         eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast, mod

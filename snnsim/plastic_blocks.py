@@ -188,14 +188,31 @@ def _fit_histories(eng: Engine, gids: _I64, cap: int) -> None:
     eng.pl_hist_gid, eng.pl_hist_t, eng.pl_hist_k, eng.pl_hist_n = gids, hist_t, hist_k, hist_n
 
 
-def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
+def plasticity_arrays(
+    eng: Engine, part_lo: npt.NDArray[np.int64], part_hi: npt.NDArray[np.int64]
+) -> Plasticity | None:
     """Return the run loop's :class:`Plasticity` (``None`` when no block is plastic).
 
-    The presynaptic state gets one replica per thread (copies of ``pl_kplus``/``pl_tlast``);
-    :meth:`Engine.run` copies replica 0 back after every segment.
+    ``part_lo``, ``part_hi``: the threads' target partitions. The presynaptic state gets
+    one replica per thread (copies of ``pl_kplus``/``pl_tlast``); :meth:`Engine.run` copies
+    replica 0 back after every segment. Every history row with a spike starts in its
+    owner thread's active list (the first flush drops those that are too old), so the
+    lists depend on the histories alone and a resumed run visits what an unbroken one does.
     """
     if not np.any(eng.pl_rule >= 0) and not np.any(eng.dp_rule >= 0):
         return None
+    n_thr = part_lo.size
+    hgid = eng.pl_hist_gid
+    # rows are sorted by neuron and partitions contiguous: thread k owns a range of rows
+    act_lo = np.searchsorted(hgid, part_lo).astype(np.int64)
+    row_hi = np.searchsorted(hgid, part_hi).astype(np.int64)
+    act = np.zeros(hgid.size, dtype=np.int64)
+    act_n = np.zeros(n_thr, dtype=np.int64)
+    act_on = eng.pl_hist_n > 0
+    for k in range(n_thr):
+        rows = np.flatnonzero(act_on[act_lo[k] : row_hi[k]]) + act_lo[k]
+        act[act_lo[k] : act_lo[k] + rows.size] = rows
+        act_n[k] = rows.size
     raw = eng.pl_param
     param = np.zeros_like(raw)
     param[:, 0] = eng.dt / raw[:, 0]
@@ -206,9 +223,11 @@ def plasticity_arrays(eng: Engine, n_thr: int) -> Plasticity | None:
     return Plasticity(
         rule=eng.pl_rule, param=param, kplus=np.tile(eng.pl_kplus, (n_thr, 1)),
         tlast=np.tile(eng.pl_tlast, (n_thr, 1)), hrow=eng.pl_hrow, hist_t=eng.pl_hist_t,
-        hist_k=eng.pl_hist_k, hist_n=eng.pl_hist_n, tlo=eng.mb_tlo, thi=eng.mb_thi,
+        hist_k=eng.pl_hist_k, hist_n=eng.pl_hist_n, hgid=hgid, act=act, act_lo=act_lo,
+        act_n=act_n, act_on=act_on, tlo=eng.mb_tlo, thi=eng.mb_thi,
         prow=eng.mb_prow, post_ptr=eng.mb_post_ptr, post_syn=eng.pl_post_syn,
-        syn_row=eng.pl_syn_row, dmax=eng.pl_dmax, drule=eng.dp_rule,
+        post_row=eng.pl_syn_row[eng.pl_post_syn], post_delay=eng.mb_delay[eng.pl_post_syn],
+        dmax=eng.pl_dmax, drule=eng.dp_rule,
         dparam=_delay_params(eng), sa_i64=eng.mb_sa_i64, sa_f64=eng.mb_sa_f64,
     )  # fmt: skip
 

@@ -148,15 +148,19 @@ def test_resume_in_fresh_process(tmp_path: Path, reference: tuple) -> None:
     assert "STDP(" in str(got["rule"])
 
 
+def _one_partition(eng: snn.Engine) -> tuple[np.ndarray, np.ndarray]:
+    return np.zeros(1, dtype=np.int64), np.full(1, eng.n, dtype=np.int64)
+
+
 def test_static_networks_get_no_plasticity_code() -> None:
     net = snn.Network(dt=0.1, seed=1)
     a = net.add_population(3, snn.LIF())
     proj = net.connect(a, a, snn.AllToAll(), weight=0.1)
     net.run(1.0)
     eng = net.built_engine()
-    assert plasticity_arrays(eng, 1) is None
+    assert plasticity_arrays(eng, *_one_partition(eng)) is None
     proj.set(weight=0.2)  # a mutable, non-plastic block
-    assert plasticity_arrays(eng, 1) is None
+    assert plasticity_arrays(eng, *_one_partition(eng)) is None
     assert proj.plasticity is None
 
 
@@ -166,7 +170,7 @@ def test_set_keeps_the_rule() -> None:
     eng = net.built_engine()
     before = eng.pl_param.copy()
     ee.set(weight=0.2)
-    assert plasticity_arrays(eng, 1) is not None
+    assert plasticity_arrays(eng, *_one_partition(eng)) is not None
     np.testing.assert_array_equal(eng.pl_param, before)
     net.run(20.0)
     w = _weights(ee)
