@@ -1,90 +1,108 @@
-r"""Where the time of an STDP run goes: plastic delivery against the per-chunk flush.
+r"""Where the time of an STDP run goes, by compiled function, with ``perf``.
 
-Runs the ``stdp`` case's network (:func:`benchmarks.networks.cuba_stdp`) for 200 ms in
-snnsim (float64, 1 thread), then times the two STDP kernels on the engine's own state, each
-in a compiled loop (no Python per call):
+Numba's compiled code has no symbols that ``perf`` can read, so its samples land on bare
+addresses. This script compiles the run loop in memory (the on-disk cache off, so that the
+machine code of every function linked into the run loop is at hand; the first compile
+takes a minute or two), writes the ``/tmp/perf-<pid>.map`` file through which ``perf``
+names JIT code, then runs the ``stdp`` case's network
+(:func:`benchmarks.networks.cuba_stdp`, float64, 1 thread) under ``perf record`` attached
+to itself, and prints the share of each function::
 
-* :func:`snnsim.kernels.plasticity.stdp_pre` once per plastic event of that run (presynaptic
-  spikes of excitatory neurons times their mean plastic out-degree), onto random excitatory
-  targets, which is how a source's sorted targets spread over the history arrays;
-* :func:`snnsim.kernels.plasticity.flush_facilitation` once per chunk (one step here: the
-  delay is one step) over all plastic targets, as the run loop calls it.
+    python benchmarks/stdp_profile.py 4000 [--duration 3000] [--static]
 
-Compare their sum with the run time of the plastic run minus the static one (``snnsim bench
-stdp`` reports both)::
-
-    python benchmarks/stdp_profile.py 4000
+``--static`` profiles the same network without plasticity. Functions that Numba inlines
+(``stdp_pre``, ``history_append``, ...) count toward their callers
+(``deliver_plastic_chunk``, ``append_histories``). Needs ``perf`` (Linux) with
+permission to attach to one's own processes (``kernel.perf_event_paranoid`` <= 2). Without
+``perf`` it only prints the run time.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+os.environ.setdefault("SNNSIM_NO_CACHE", "1")  # before snnsim decorates its kernels
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-import numpy as np
-from numba import njit
-from snnsim.kernels.plasticity import flush_facilitation, rule_params, stdp_pre
 
 from benchmarks import networks
 from benchmarks.snnsim_runner import build_snnsim_network
-from snnsim.plastic_blocks import plasticity_arrays
 
 
-@njit
-def _flush_loop(n_chunks, c_start, n, mut, pl):  # type: ignore[no-untyped-def]
-    for c in range(c_start, c_start + n_chunks):
-        flush_facilitation(0, c, c + 1, mut, pl)
-    return 0
+def write_perf_map(dispatchers: list[object]) -> int:
+    """Write ``/tmp/perf-<pid>.map`` for the functions linked into ``dispatchers``' code.
 
-
-@njit
-def _pre_loop(targets, stamp, t0, pl):  # type: ignore[no-untyped-def]
-    # as the run loop's delivery does: arrays into locals once, then per event
-    hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
-    rule = rule_params(pl.param, 0)
-    acc = 0.0
-    for q in range(targets.shape[0]):
-        h = hrow[targets[q]]
-        acc += stdp_pre(
-            0.081, h, 1, stamp, t0, 1.3, stamp - 37, rule, rule.a_minus, 0, hist_t, hist_k, hist_n
-        )
-    return acc
+    Returns the number of functions named. Sizes run to the next function's address (the
+    map format needs one; Numba gives none).
+    """
+    syms: list[tuple[int, str]] = []
+    for disp in dispatchers:
+        for cres in disp.overloads.values():  # type: ignore[attr-defined]
+            lib = cres.library
+            for fn in lib._final_module.functions:  # Numba keeps no public list of them
+                if fn.is_declaration:
+                    continue
+                addr = lib.get_pointer_to_function(fn.name)
+                if addr:
+                    syms.append((addr, re.sub(r"B\d+v\d+B.*", "", fn.name)))
+    syms.sort()
+    with open(f"/tmp/perf-{os.getpid()}.map", "w", encoding="ascii") as fh:
+        for k, (addr, name) in enumerate(syms):
+            size = syms[k + 1][0] - addr if k + 1 < len(syms) else 1 << 16
+            fh.write(f"{addr:x} {size:x} {name}\n")
+    return len(syms)
 
 
 def main(argv: list[str]) -> int:
-    n = int(argv[0]) if argv else 4000
-    arrays = networks.cuba_stdp(n, duration=1000.0)
-    net, rec = build_snnsim_network(arrays, 1, "double")
-    eng = net.build()
-    stats = net.run(200.0)
-    steps = round(200.0 / arrays.dt)
-    _, _, _, mut, _, _ = eng.kernel_arrays()
-    pl = plasticity_arrays(eng, np.zeros(1, dtype=np.int64), np.full(1, eng.n, dtype=np.int64))
-    stamp = eng.step
-    n_exc = arrays.n_exc
-    mask = (arrays.sources < n_exc) & (arrays.targets < n_exc)
-    exc_spikes = int(np.count_nonzero(rec.ids < n_exc))
-    events = int(exc_spikes * np.count_nonzero(mask) / n_exc)
-    targets = np.random.default_rng(0).integers(0, n_exc, events).astype(np.int64)
-    _flush_loop(2, stamp, n, mut, pl)
-    _pre_loop(targets[:2], stamp, stamp - 1, pl)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", type=int, nargs="?", default=4000)
+    parser.add_argument("--duration", type=float, default=3000.0, help="ms profiled")
+    parser.add_argument("--static", action="store_true", help="without plasticity")
+    args = parser.parse_args(argv)
+    from snnsim.kernels import simulation
+
+    arrays = networks.cuba_stdp(args.n, duration=args.duration)
+    net, rec = build_snnsim_network(arrays, 1, "double", plastic=not args.static)
+    net.build()
+    net.run(10.0)  # compiles the run loop
+    named = write_perf_map([simulation.run_segment_serial])
+    perf = shutil.which("perf")
+    out = Path(tempfile.mkdtemp(prefix="snnsim-perf-")) / "perf.data"
+    proc = None
+    if perf is not None:
+        cmd = [perf, "record", "-F", "2000", "-p", str(os.getpid()), "-o", str(out)]
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.0)  # perf attaches
     t0 = time.perf_counter()
-    _flush_loop(steps, stamp, n, mut, pl)
-    t_flush = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    _pre_loop(targets, stamp, stamp - 1, pl)
-    t_pre = time.perf_counter() - t0
-    print(f"N={n}: plastic run, 200 ms: {stats.wall_s:.3f} s, {rec.count} spikes")
-    print(
-        f"  stdp_pre x {events} plastic events: {t_pre:.3f} s ({t_pre / events * 1e9:.0f} ns each)"
-    )
-    print(
-        f"  flush_facilitation x {steps} chunks over {n_exc} targets: {t_flush:.3f} s "
-        f"({t_flush / steps / n_exc * 1e9:.1f} ns per target and chunk)"
-    )
+    net.run(args.duration)
+    wall = time.perf_counter() - t0
+    kind = "static" if args.static else "plastic"
+    print(f"N={args.n} ({kind}): {args.duration:g} ms in {wall:.3f} s, {rec.count} spikes")
+    if proc is None:
+        print("perf not found: no profile")
+        return 0
+    proc.send_signal(2)  # SIGINT: perf writes its file and exits
+    proc.wait(timeout=60)
+    report = subprocess.run(
+        [perf, "report", "-i", str(out), "--no-children", "--sort", "symbol", "--stdio"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    print(f"share of samples by function ({named} compiled functions named):")
+    shown = 0
+    for line in report.stdout.splitlines():
+        if line.startswith("#") or not line.strip():
+            continue
+        print("  " + " ".join(line.split()[:1] + line.split()[2:3]))
+        shown += 1
+        if shown == 12:
+            break
     return 0
 
 
