@@ -364,44 +364,90 @@ def lowest_bit(x):
 
 
 @njit(**JIT)
-def lif_dense_het(v, ie, ii, refrac, i_ext, ring_row, lo, hi, gid0, C, n, use_iext, spikes, n_out):
-    """:func:`lif_dense` with per-neuron coefficients.
+def lif_dense_het(v_, ie_, ii_, refrac_, i_ext_, ring_row, lo, hi, gid0, C, n, use_iext, spikes,
+                  n_out):  # fmt: skip
+    """:func:`lif_dense` with per-neuron coefficients, vectorised the same way.
 
-    Coefficient ``k`` of neuron ``i`` is ``C[k * n + i]``: the same layout and the same
-    arithmetic in the same order, neuron by neuron (no SIMD).
+    Coefficient ``k`` of neuron ``i`` is ``C[k * n + i]``: each coefficient is a contiguous
+    plane, sliced to the piece like the state, so the update pass is branch-free over unit
+    strides (SIMD) and the threshold pass counts crossings per group. The arithmetic is
+    :func:`lif_dense`'s, in the same order, with each neuron's own coefficients.
     """
-    f = v.dtype.type
-    one = refrac.dtype.type(1)
-    zero = refrac.dtype.type(0)
+    f = v_.dtype.type
+    one = refrac_.dtype.type(1)
+    zero = refrac_.dtype.type(0)
+    m = hi - lo
+    v = v_[lo:hi]
+    ie = ie_[lo:hi]
+    ii = ii_[lo:hi]
+    refrac = refrac_[lo:hi]
+    g0 = gid0 + lo
     n_all = ring_row.shape[0] // 2
-    for i in range(lo, hi):
-        g = gid0 + i
-        v_rest = f(C[6 * n + i])
-        i_off = f(C[9 * n + i])
-        cur = i_off + i_ext[g] if use_iext else i_off
-        a = ie[i]
-        b = ii[i]
-        vi = v[i]
-        r = refrac[i]
-        vn = (
-            v_rest
-            + (vi - v_rest) * f(C[i])
-            + a * f(C[3 * n + i])
-            + b * f(C[4 * n + i])
-            + cur * f(C[5 * n + i])
-        )
-        vi = vn if r == zero else vi
-        refrac[i] = r - one if r > zero else r
-        ie[i] = a * f(C[n + i]) + ring_row[g]
-        ii[i] = b * f(C[2 * n + i]) + ring_row[n_all + g]
-        ring_row[g] = 0
-        ring_row[n_all + g] = 0
-        if vi >= f(C[7 * n + i]):
-            vi = f(C[8 * n + i])
-            refrac[i] = refrac.dtype.type(C[10 * n + i])
-            spikes[n_out] = g
-            n_out += 1
-        v[i] = vi
+    xe_ = ring_row[g0 : g0 + m]
+    xi_ = ring_row[n_all + g0 : n_all + g0 + m]
+    iext = i_ext_[g0 : g0 + m]
+    p22 = C[lo : lo + m]
+    p11e = C[n + lo : n + lo + m]
+    p11i = C[2 * n + lo : 2 * n + lo + m]
+    p21e = C[3 * n + lo : 3 * n + lo + m]
+    p21i = C[4 * n + lo : 4 * n + lo + m]
+    p20 = C[5 * n + lo : 5 * n + lo + m]
+    v_rest = C[6 * n + lo : 6 * n + lo + m]
+    v_thresh = C[7 * n + lo : 7 * n + lo + m]
+    v_reset = C[8 * n + lo : 8 * n + lo + m]
+    i_off = C[9 * n + lo : 9 * n + lo + m]
+    n_ref = C[10 * n + lo : 10 * n + lo + m]
+    # 1. membrane, current decay and this step's input, branch-free (SIMD)
+    if use_iext:
+        for i in range(m):
+            a = ie[i]
+            b = ii[i]
+            vi = v[i]
+            r = refrac[i]
+            er = f(v_rest[i])
+            vn = (
+                er + (vi - er) * f(p22[i]) + a * f(p21e[i]) + b * f(p21i[i])
+                + (f(i_off[i]) + iext[i]) * f(p20[i])
+            )  # fmt: skip
+            v[i] = vn if r == zero else vi
+            refrac[i] = r - one if r > zero else r
+            ie[i] = a * f(p11e[i]) + xe_[i]
+            ii[i] = b * f(p11i[i]) + xi_[i]
+            xe_[i] = 0
+            xi_[i] = 0
+    else:
+        for i in range(m):
+            a = ie[i]
+            b = ii[i]
+            vi = v[i]
+            r = refrac[i]
+            er = f(v_rest[i])
+            vn = (
+                er + (vi - er) * f(p22[i]) + a * f(p21e[i]) + b * f(p21i[i])
+                + f(i_off[i]) * f(p20[i])
+            )  # fmt: skip
+            v[i] = vn if r == zero else vi
+            refrac[i] = r - one if r > zero else r
+            ie[i] = a * f(p11e[i]) + xe_[i]
+            ii[i] = b * f(p11i[i]) + xi_[i]
+            xe_[i] = 0
+            xi_[i] = 0
+    # 2. threshold: a vectorised count per group; only groups with a crossing are scanned,
+    #    resetting and reporting in ascending order
+    for b0 in range(0, m, SPIKE_GROUP):
+        b1 = min(b0 + SPIKE_GROUP, m)
+        vb = v[b0:b1]
+        tb = v_thresh[b0:b1]
+        n_sp = 0
+        for i in range(vb.shape[0]):
+            n_sp += vb[i] >= f(tb[i])
+        if n_sp > 0:
+            for i in range(vb.shape[0]):
+                if vb[i] >= f(tb[i]):
+                    vb[i] = f(v_reset[b0 + i])
+                    refrac[b0 + i] = refrac_.dtype.type(n_ref[b0 + i])
+                    spikes[n_out] = g0 + b0 + i
+                    n_out += 1
     return n_out
 
 
@@ -445,11 +491,20 @@ def lif_update_het(
             n_out,
         )  # fmt: skip
     fstate = state.fstate
-    return lif_dense_het(
-        fstate[foff : foff + n], fstate[foff + n : foff + 2 * n],
-        fstate[foff + 2 * n : foff + 3 * n], state.istate[ioff : ioff + n], state.i_ext,
-        ring_row, lo, hi, gid0, het, n, state.use_iext, spikes, n_out,
-    )  # fmt: skip
+    v = fstate[foff : foff + n]
+    ie = fstate[foff + n : foff + 2 * n]
+    ii = fstate[foff + 2 * n : foff + 3 * n]
+    refrac = state.istate[ioff : ioff + n]
+    i_ext = state.i_ext
+    use_iext = state.use_iext
+    p = lo
+    while p < hi:
+        q = min(p + LIF_PIECE, hi)
+        n_out = lif_dense_het(
+            v, ie, ii, refrac, i_ext, ring_row, p, q, gid0, het, n, use_iext, spikes, n_out
+        )
+        p = q
+    return n_out
 
 
 @njit(**JIT_INLINE)

@@ -36,18 +36,61 @@ def modulate_neurons(k_lo, k_hi, stamp, mod, ncoeffs):
         c_e(t) = c_{e,0} + \sum_{m \in e} w_m\, y_{j_m}(t - d_m)
 
     evaluated left to right from :math:`c_{e,0}` (``ent_base``), the sum in term order.
+    When every entry of the range has one term and the entries' coefficients are
+    consecutive (one astrocyte set modulating one coefficient of a population), the
+    common case, :func:`modulate_simple` does the same arithmetic without the per-entry
+    inner loop and scattered store.
     """
     ent_gid, ent_addr, ent_base, ent_ptr = mod.ent_gid, mod.ent_addr, mod.ent_base, mod.ent_ptr
     t_src, t_w, t_d, hist, hmask = mod.t_src, mod.t_w, mod.t_d, mod.hist, mod.mask
     n_e = ent_gid.shape[0]
     a = search_sorted(ent_gid, k_lo, 0, n_e)
     e = search_sorted(ent_gid, k_hi, a, n_e)
+    if e <= a:
+        return 0
+    if is_simple(ent_ptr[a : e + 1], ent_addr[a:e]):
+        m = ent_ptr[a]
+        addr = ent_addr[a]
+        modulate_simple(
+            stamp, ncoeffs[addr : addr + e - a], ent_base[a:e], t_src[m : m + e - a],
+            t_w[m : m + e - a], t_d[m : m + e - a], hist, hmask,
+        )  # fmt: skip
+        return 0
     for q in range(a, e):
         c = ent_base[q]
         for m in range(ent_ptr[q], ent_ptr[q + 1]):
             c += t_w[m] * hist[(stamp - t_d[m]) & hmask, t_src[m]]
         ncoeffs[ent_addr[q]] = c
     return 0
+
+
+@njit(**JIT_INLINE)
+def is_simple(ptr, addr):
+    """Tell whether every entry has one term and the coefficients are consecutive.
+
+    ``ptr`` is the entries' ``ent_ptr`` range (one longer than ``addr``). One branch-free
+    pass: it runs every step, so it must cost little next to the update it enables.
+    """
+    n = addr.shape[0]
+    a0 = addr[0]
+    bad = 0
+    for i in range(n):
+        bad += (ptr[i + 1] - ptr[i] != 1) | (addr[i] != a0 + i)
+    return bad == 0
+
+
+@njit(**JIT_INLINE)
+def modulate_simple(stamp, out, base, t_src, t_w, t_d, hist, hmask):
+    """:func:`modulate_neurons` for entries with one term each and consecutive coefficients.
+
+    ``out[i] = base[i] + w_i y(t - d_i)``: the general loop's ``c = base; c += term``, so
+    the same value; contiguous slices and a flat index into ``hist`` instead of the nested
+    loop and scattered store, which cost several times the arithmetic.
+    """
+    n_src = hist.shape[1]
+    flat = hist.reshape(-1)
+    for i in range(out.shape[0]):
+        out[i] = base[i] + t_w[i] * flat[((stamp - t_d[i]) & hmask) * n_src + t_src[i]]
 
 
 @njit(**JIT)
