@@ -626,7 +626,8 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
     t = t_start
     end = t_start + n_steps
     pend_t0 = t_start
-    pend_len = 0
+    # typed int64 from the start: a literal 0 would first compile deliver_spikes for it
+    pend_len = np.int64(0)
     b = 0
     while t < end:
         if counters[2] + rec_per_chunk > rec_steps.shape[0]:
