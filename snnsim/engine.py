@@ -34,8 +34,6 @@ from snnsim.kernels.layout import (
     MutableSynapses,
     NeuronState,
     Populations,
-    Probes,
-    Recording,
     Ring,
     StaticSynapses,
 )
@@ -51,10 +49,10 @@ from snnsim.modulation_state import (
     modulation_min_delay,
 )
 from snnsim.plastic_blocks import plasticity_arrays
+from snnsim.recording_plan import RecordingPlan
 from snnsim.run_control import HeldInterrupt, Progress, RunStats, available_memory, max_threads
 from snnsim.synapse_blocks import (
     projection_synapses,
-    projection_weight_slots,
     rebuild_post_index,
     replace_projection,
 )
@@ -362,32 +360,6 @@ class Engine:
         """Return one projection's synapses (:func:`snnsim.synapse_blocks.projection_synapses`)."""
         return projection_synapses(self, index, pre_gids, post_gids, receptor)
 
-    def _weight_sampler(self, rec: Any) -> Any:
-        """Return a function giving ``rec``'s weights now (``rec.synapses`` of its projection).
-
-        Weights of a mutable block are read from ``mb_weight`` (which plasticity updates in
-        place); a static projection's weights cannot change during a run and are read once.
-        Values are those of :meth:`Projection.get` (divided by the weight scale).
-        """
-        idx = int(rec.projection_index)
-        pre, post = rec.pre_gids, rec.post_gids
-        slots = projection_weight_slots(self, idx, pre, post)
-        n_syn = int(slots.size) if slots is not None else -1
-        if slots is None:
-            weight = projection_synapses(self, idx, pre, post, rec.receptor_index)[2]
-            n_syn = int(weight.size)
-        if rec.synapses.size and int(rec.synapses.max()) >= n_syn:
-            raise ParameterError(
-                f"{rec!r}: synapse index {int(rec.synapses.max())} but the projection has "
-                f"{n_syn} synapses; record_weights(..., synapses=...) with indices < {n_syn}"
-            )
-        scale = float(rec.weight_scale)
-        if slots is None:
-            fixed = weight[rec.synapses] / scale
-            return lambda: fixed.copy()
-        picked = slots[rec.synapses]
-        return lambda: self.mb_weight[picked] / scale
-
     def set_projection(
         self, index: int, pre_gids: npt.NDArray[np.int64], post_gids: npt.NDArray[np.int64],
         receptor: int, pre: npt.NDArray[np.int64], post: npt.NDArray[np.int64],
@@ -538,88 +510,14 @@ class Engine:
         spk = np.zeros((2, n_thr, max(cap, 1)), dtype=np.int64)
         cnt = np.zeros((2, n_thr, chunk), dtype=np.int64)
         cursors = np.zeros((n_thr + 1, n_thr), dtype=np.int64)
-
-        # recorders are told apart by their ``kind``: the engine needs their public fields
-        # and ``consume`` only (it does not import the recorder classes)
-        spike_recs: list[Any] = [r for r in recorders if r.kind == "spikes"]
-        state_recs: list[Any] = [r for r in recorders if r.kind == "state"]
-        rate_recs: list[Any] = [r for r in recorders if r.kind == "rates"]
-        weight_recs: list[Any] = [r for r in recorders if r.kind == "weights"]
-        take_weights = [self._weight_sampler(r) for r in weight_recs]
-
-        def sample_weights() -> None:
-            # between segments: every spike of the steps up to self.step is booked
-            for wr, take in zip(weight_recs, take_weights, strict=True):
-                if wr.next_stamp == self.step:
-                    wr.consume(np.array([self.step], dtype=np.int64), take()[None, :])
-
-        sample_weights()  # the sample at the step this run starts from
-
-        rec_mask = np.zeros(self.n, dtype=np.uint8)
-        rec_masks = []
-        for r in spike_recs:
-            gids = r.population.start + r.indices
-            rec_mask[gids] = 1
-            m = np.zeros(self.n, dtype=bool)
-            m[gids] = True
-            rec_masks.append(m)
-        n_recorded = int(rec_mask.sum())
-        per_chunk = n_recorded * chunk
-        # room for two chunks of every recorded neuron spiking (a segment ends before it
-        # could overflow), at least 64k spikes: at 256k recorded neurons this is 8 MB, not 16
-        rec_cap = max(1 << 16, 2 * per_chunk)
-        rec_steps = np.zeros(rec_cap if n_recorded else 1, dtype=np.int64)
-        rec_ids = np.zeros_like(rec_steps)
-        counters = np.zeros(3, dtype=np.int64)
-
-        # state probes: one column per (variable, neuron)
-        probe_addr, probe_gid, probe_rec, probe_col, probe_int = [], [], [], [], []
-        for ri, sr in enumerate(state_recs):
-            pop = sr.population
-            n_p = pop.size
-            for vi, var in enumerate(sr.variables):
-                is_int = var in pop.model.int_vars
-                if is_int:
-                    k = pop.model.int_vars.index(var)
-                    base = int(self.pop_ioff[pop.index]) + k * n_p
-                else:
-                    k = pop.model.float_vars.index(var)
-                    base = int(self.pop_foff[pop.index]) + k * n_p
-                probe_int.append(np.full(sr.indices.size, is_int))
-                probe_addr.append(base + sr.indices)
-                probe_gid.append(pop.start + sr.indices)
-                probe_rec.append(np.full(sr.indices.size, ri))
-                probe_col.append(vi * sr.indices.size + np.arange(sr.indices.size))
-        i64 = np.int64
-
-        def cat(parts: list[Any]) -> npt.NDArray[np.int64]:
-            return np.concatenate(parts).astype(i64) if parts else np.zeros(0, dtype=i64)
-
-        p_addr, p_gid, p_rec, p_col = (
-            cat(probe_addr),
-            cat(probe_gid),
-            cat(probe_rec),
-            cat(probe_col),
-        )
-        p_int = np.concatenate(probe_int) if probe_int else np.zeros(0, dtype=np.bool_)
-        rec_every = np.array([sr.every for sr in state_recs], dtype=i64)
-        rec_width = np.array([sr.width for sr in state_recs], dtype=i64)
-
-        rate_col = np.full(self.pop_kind.size, -1, dtype=i64)
-        rate_pops: list[int] = []
-        for rr in rate_recs:
-            if rate_col[rr.population.index] < 0:
-                rate_col[rr.population.index] = len(rate_pops)
-                rate_pops.append(rr.population.index)
-
-        bytes_per_step = 8 * len(rate_pops) + sum(8 * sr.width / sr.every for sr in state_recs)
-        max_seg = int(min(1 << 20, max(1, (64 << 20) / max(bytes_per_step, 1e-9))))
-        seg_len = max(1, min(max_seg, 1000))
+        plan = RecordingPlan(self, recorders, chunk)
+        plan.sample_weights(self.step)  # the sample at the step this run starts from
+        seg_len = max(1, min(plan.max_segment, 1000))
         if self.threads > 0:
             numba.set_num_threads(max(1, min(n_thr, max_threads())))
 
         pops, state, syn, mut, ring, inputs = self.kernel_arrays()
-        evd = self._event_args(p_gid)
+        evd = self._event_args(plan.probe_gids)
         # STDP state (None without plastic projections: the run loop then compiles none of
         # it); the presynaptic state has one replica per thread, copied back after segments
         plast = plasticity_arrays(self, part_lo, part_hi)
@@ -644,65 +542,31 @@ class Engine:
                     t0 = self.step
                     # a segment ends at the next weight sample (splitting changes nothing)
                     full = seg == seg_len
-                    for wr in weight_recs:
-                        seg = min(seg, max(1, wr.next_stamp - t0))
+                    seg = plan.segment_length(t0, seg)
                     full = full and seg == seg_len
-                    rec_base = np.array([t0 // sr.every + 1 for sr in state_recs], dtype=i64)
-                    rows = np.array(
-                        [(t0 + seg) // sr.every - t0 // sr.every for sr in state_recs], dtype=i64
-                    )
-                    rec_off = np.zeros(len(state_recs), dtype=i64)
-                    if len(state_recs) > 1:
-                        rec_off[1:] = np.cumsum(rows * rec_width)[:-1]
-                    rec_out = np.zeros(int((rows * rec_width).sum()), dtype=np.float64)
-                    rate_counts = np.zeros((seg if rate_pops else 0, len(rate_pops)), dtype=i64)
-                    counters[:] = 0
+                    probes, rec = plan.segment_arrays(t0, seg)
                     t_seg = time.perf_counter()
-                    probes = Probes(
-                        addr=p_addr, gid=p_gid, rec=p_rec, col=p_col, every=rec_every,
-                        width=rec_width, off=rec_off, base=rec_base, out=rec_out, is_int=p_int,
-                    )  # fmt: skip
-                    rec = Recording(
-                        rate_col=rate_col, rate_counts=rate_counts, rec_mask=rec_mask,
-                        rec_steps=rec_steps, rec_ids=rec_ids, spike_count=self.spike_count,
-                        counters=counters,
-                    )  # fmt: skip
                     steps = int(
-                        segment(t0, seg, chunk, per_chunk, bufs, pops, state, syn, mut, ring,
-                                evd, inputs, probes, rec, plast, mod)
+                        segment(t0, seg, chunk, plan.per_chunk, bufs, pops, state, syn, mut,
+                                ring, evd, inputs, probes, rec, plast, mod)
                     )  # fmt: skip
                     if plast is not None:
                         self.pl_kplus[:] = plast.kplus[0]
                         self.pl_tlast[:] = plast.tlast[0]
                     seg_wall = time.perf_counter() - t_seg
                     self.step = t0 + steps
-                    self.total_spikes += int(counters[0])
-                    self.total_events += int(counters[1])
-                    stats.spikes += int(counters[0])
-                    stats.synaptic_events += int(counters[1])
-                    n_rec = int(counters[2])
-                    if n_rec:
-                        st, ids = rec_steps[:n_rec], rec_ids[:n_rec]
-                        for r, m in zip(spike_recs, rec_masks, strict=True):
-                            sel = m[ids]
-                            r.consume(st[sel].copy(), ids[sel] - r.population.start)
-                    for ri, sr in enumerate(state_recs):
-                        got = (t0 + steps) // sr.every - t0 // sr.every
-                        if got:
-                            block = rec_out[rec_off[ri] : rec_off[ri] + rows[ri] * rec_width[ri]]
-                            block = block.reshape(int(rows[ri]), int(rec_width[ri]))[:got].copy()
-                            first = (t0 // sr.every + 1) * sr.every
-                            sr.consume(first + sr.every * np.arange(got, dtype=i64), block)
-                    for rr in rate_recs:
-                        col = rate_col[rr.population.index]
-                        rr.consume(t0 + 1, rate_counts[:steps, col].copy())
-                    sample_weights()
+                    self.total_spikes += int(plan.counters[0])
+                    self.total_events += int(plan.counters[1])
+                    stats.spikes += int(plan.counters[0])
+                    stats.synaptic_events += int(plan.counters[1])
+                    plan.book(steps)
+                    plan.sample_weights(self.step)
                     done += steps
                     if reporter is not None:
                         reporter.update(done * self.dt, time.perf_counter() - wall0, stats.spikes)
                     # aim for ~0.5 s of wall time per segment (progress) within the memory cap
                     if steps == seg and full and seg_wall > 0:
-                        seg_len = int(min(max_seg, max(1, seg * min(4.0, 0.5 / seg_wall))))
+                        seg_len = int(min(plan.max_segment, max(1, seg * min(4.0, 0.5 / seg_wall))))
                     # a consistent point: a Ctrl-C held since the segment began stops here
                     sigint.deliver()
             finally:
@@ -734,7 +598,6 @@ def compile_kernels(eng: Engine) -> float:
     part_lo, part_hi = eng._partitions()
     n_thr = part_lo.size
     pops, state, syn, mut, ring, inputs = eng.kernel_arrays()
-    e64 = np.zeros(0, dtype=np.int64)
     # same types as a run's structures; zero steps touch none of it (no ring scan here)
     evd = _event_off()._replace(on=eng.uses_event_driven(), last=np.zeros(1, np.int64))
     bufs = Buffers(
@@ -742,12 +605,8 @@ def compile_kernels(eng: Engine) -> float:
         cnt=np.zeros((2, n_thr, 1), dtype=np.int64),
         cursors=np.zeros((n_thr + 1, n_thr), dtype=np.int64),
     )  # fmt: skip
-    probes = Probes(e64, e64, e64, e64, e64, e64, e64, e64, np.zeros(0), np.zeros(0, np.bool_))
-    rec = Recording(
-        rate_col=e64, rate_counts=np.zeros((0, 0), dtype=np.int64),
-        rec_mask=np.zeros(1, dtype=np.uint8), rec_steps=e64, rec_ids=e64,
-        spike_count=eng.spike_count, counters=np.zeros(3, dtype=np.int64),
-    )  # fmt: skip
+    # the recording arrays of a run without recorders: same constructors, same types
+    probes, rec = RecordingPlan(eng, (), 1).segment_arrays(eng.step, 0)
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
     plast = plasticity_arrays(eng, part_lo, part_hi)
     mod = modulation_arrays(eng, pops)

@@ -11,7 +11,8 @@ loudly when an Engine field is declared nowhere.
 
 Adding an engine array means adding one :class:`StateArray` entry to :data:`ENGINE_ARRAYS`
 (and, if it is not a plain function of the description, a validator in
-:mod:`snnsim.state_checks`, where the layout the description implies is computed).
+:mod:`snnsim.state_checks`, where the layout the description implies is computed, or in
+:mod:`snnsim.synapse_checks` for synapse arrays).
 """
 
 from __future__ import annotations
@@ -32,26 +33,28 @@ from snnsim.state_checks import (
     PoissonLayout,
     PopulationLayout,
     StateCheck,
-    check_delay_plasticity,
     check_ev_step,
     check_ev_words,
-    check_indptr,
     check_istate,
-    check_min_delay,
     check_modulation,
-    check_mutable_blocks,
     check_pin_w,
-    check_plasticity,
     check_ring,
-    check_syn_code,
-    check_syn_delay,
-    check_syn_tag,
-    check_syn_weight,
     exact,
     finite,
     non_negative,
 )
-from snnsim.synapses import MAX_DELAY_STEPS, MAX_TABLE_WEIGHTS
+from snnsim.synapse_checks import (
+    check_delay_plasticity,
+    check_indptr,
+    check_min_delay,
+    check_mutable_blocks,
+    check_plasticity,
+    check_syn_code,
+    check_syn_delay,
+    check_syn_tag,
+    check_syn_weight,
+)
+from snnsim.synapse_values import MAX_DELAY_STEPS, MAX_TABLE_WEIGHTS
 
 __all__ = [
     "CONFIG_FIELDS",

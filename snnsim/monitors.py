@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from snnsim.projections import Projection
 
 __all__ = ["MAX_DEFAULT_SYNAPSES", "RateRecorder", "Recorder", "SpikeRecorder", "StampedChunks",
-           "StateRecorder", "WeightRecorder"]  # fmt: skip
+           "StateRecorder", "WeightRecorder", "recording_bytes"]  # fmt: skip
 
 #: ``record_weights(proj)`` without ``synapses=`` refuses projections with more synapses
 #: (8 bytes per synapse and sample: 100k synapses every 10 ms for 100 s are 8 GB).
@@ -522,3 +522,43 @@ def _synapse_selection(n_syn: int, synapses: Any, what: str) -> npt.NDArray[np.i
             f"get() order), got [{chosen.min()}, {chosen.max()}]"
         )
     return chosen
+
+
+def recording_bytes(recorders: list[Recorder], step: int, n_steps: int) -> tuple[float, str]:
+    """Bytes that state, rate and weight recorders will add over the next ``n_steps`` steps.
+
+    A state recorder keeps 8 bytes per recorded value (variable x neuron) and sample, one
+    sample per ``every`` steps; a rate recorder 8 bytes per bin; a weight recorder 8 bytes
+    per synapse and sample. Spike recorders are not
+    counted (their size depends on the activity).
+
+    Returns
+    -------
+    tuple of (float, str)
+        The total in bytes and a description of the largest recorder.
+    """
+    total, biggest, name = 0.0, 0.0, ""
+    for rec in recorders:
+        if isinstance(rec, StateRecorder):
+            samples = (step + n_steps) // rec.every - step // rec.every
+            size = 8.0 * rec.width * samples
+            what = (
+                f"record_state({rec.label!r}, {rec.variables}, every={rec.every}): "
+                f"{rec.width} values x {samples} samples"
+            )
+        elif isinstance(rec, RateRecorder):
+            size = 8.0 * (n_steps // rec.bin_steps + 2)
+            what = f"record_rates({rec.label!r})"
+        elif isinstance(rec, WeightRecorder):
+            samples = (step + n_steps) // rec.every_steps - step // rec.every_steps + 1
+            size = 8.0 * rec.synapses.size * samples
+            what = (
+                f"record_weights({rec.label!r}, every={rec.every:g}): "
+                f"{rec.synapses.size} synapses x {samples} samples"
+            )
+        else:
+            continue
+        total += size
+        if size > biggest:
+            biggest, name = size, what
+    return total, name

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 import warnings
 from collections.abc import Sequence
 from typing import Any
@@ -25,17 +24,14 @@ from snnsim.monitors import (
     SpikeRecorder,
     StateRecorder,
     WeightRecorder,
+    recording_bytes,
 )
 from snnsim.plasticity import STDP
-from snnsim.populations import Population, PopulationView, Target
+from snnsim.populations import LABEL_PATTERN, Population, PopulationView, Target, check_label
 from snnsim.projections import Projection
 from snnsim.timegrid import steps_on_grid
 
 __all__ = ["LABEL_PATTERN", "Network", "Projection", "available_cores", "recording_bytes"]
-
-#: Population labels: non-empty, letters, digits, ``_``, ``-`` and ``.`` (safe as SONATA
-#: population names, HDF5 group names and file names).
-LABEL_PATTERN = re.compile(r"[A-Za-z0-9_.\-]+")
 
 
 def available_cores() -> int:
@@ -242,7 +238,7 @@ class Network:
                 k += 1
                 label = f"pop{k}"
         else:
-            label = _check_label(label, used)
+            label = check_label(label, used)
         model = model.on_grid(self.dt)
         model.check_dt(self.dt)
         model.check_precision(self.precision)
@@ -348,10 +344,10 @@ class Network:
                 "or omit it for an automatic one"
             )
         post.model.receptor_index(receptor, "connect")
-        weight_exp = _check_weight_exp(weight_exp, post.model)
+        weight_exp = post.model.weight_exponent(weight_exp)
         stdp, delay_rule = split_rules(plasticity)
         if stdp is not None:
-            check_plasticity(stdp, post.model, receptor, weight)
+            stdp.check_connect(post.model, receptor, weight)
         bounds = check_delay_bounds(delay_rule, delay_bounds, delay, self.dt, "connect")
         if has_list_d and bounds is not None:
             list_delays = getattr(connector, "delay", None)
@@ -635,117 +631,3 @@ class Network:
         for rec in self._recorders:
             rec.restore(**{name: value[:0] for name, value in rec.recorded().items()})
             rec.start_step = 0
-
-
-def _check_weight_exp(weight_exp: object, model: NeuronModel) -> int | None:
-    """Return the projection's weight exponent: None for real-valued weights, else an int."""
-    allowed = model.weight_exp_range
-    if allowed is None:
-        if weight_exp is not None:
-            raise ConnectivityError(
-                f"connect(weight_exp={weight_exp!r}): {model.name} weights are real numbers "
-                "without an exponent; weight_exp is only for fixed-point models such as "
-                "LoihiLIF: omit it"
-            )
-        return None
-    if weight_exp is None:
-        return 0
-    lo, hi = allowed
-    if (
-        isinstance(weight_exp, bool)
-        or not isinstance(weight_exp, (int, np.integer))
-        or not lo <= int(weight_exp) <= hi
-    ):
-        raise ConnectivityError(
-            f"connect(weight_exp={weight_exp!r}): the weight exponent onto {model.name} "
-            f"neurons must be an integer in [{lo}, {hi}]"
-        )
-    return int(weight_exp)
-
-
-def _check_label(label: object, used: dict[str, Population]) -> str:
-    """Return ``label`` if it is a valid, unused population label; else raise ParameterError."""
-    what = f"add_population(label={label!r})"
-    if not isinstance(label, str):
-        raise ParameterError(
-            f"{what}: a label must be a string, got {type(label).__name__}; e.g. label='exc'"
-        )
-    if not LABEL_PATTERN.fullmatch(label):
-        bad = sorted({c for c in label if not LABEL_PATTERN.fullmatch(c)})
-        problem = "is empty" if not label else f"contains {''.join(bad)!r}"
-        raise ParameterError(
-            f"{what}: the label {problem}; labels are used in files (SONATA population "
-            "names) and must be non-empty and use only letters, digits, '_', '-' and '.', "
-            f"e.g. label={re.sub(r'[^A-Za-z0-9_.-]+', '_', label) or 'exc'!r}"
-        )
-    if label in used:
-        first = used[label]
-        raise ParameterError(
-            f"{what}: label {label!r} is already used by population {first.index} "
-            f"({first!r}); every add_population call needs a unique label: choose another "
-            "one or omit label for an automatic one"
-        )
-    return label
-
-
-def recording_bytes(recorders: list[Recorder], step: int, n_steps: int) -> tuple[float, str]:
-    """Bytes that state, rate and weight recorders will add over the next ``n_steps`` steps.
-
-    A state recorder keeps 8 bytes per recorded value (variable x neuron) and sample, one
-    sample per ``every`` steps; a rate recorder 8 bytes per bin; a weight recorder 8 bytes
-    per synapse and sample. Spike recorders are not
-    counted (their size depends on the activity).
-
-    Returns
-    -------
-    tuple of (float, str)
-        The total in bytes and a description of the largest recorder.
-    """
-    total, biggest, name = 0.0, 0.0, ""
-    for rec in recorders:
-        if isinstance(rec, StateRecorder):
-            samples = (step + n_steps) // rec.every - step // rec.every
-            size = 8.0 * rec.width * samples
-            what = (
-                f"record_state({rec.label!r}, {rec.variables}, every={rec.every}): "
-                f"{rec.width} values x {samples} samples"
-            )
-        elif isinstance(rec, RateRecorder):
-            size = 8.0 * (n_steps // rec.bin_steps + 2)
-            what = f"record_rates({rec.label!r})"
-        elif isinstance(rec, WeightRecorder):
-            samples = (step + n_steps) // rec.every_steps - step // rec.every_steps + 1
-            size = 8.0 * rec.synapses.size * samples
-            what = (
-                f"record_weights({rec.label!r}, every={rec.every:g}): "
-                f"{rec.synapses.size} synapses x {samples} samples"
-            )
-        else:
-            continue
-        total += size
-        if size > biggest:
-            biggest, name = size, what
-    return total, name
-
-
-def check_plasticity(rule: Any, model: NeuronModel, receptor: str | None, weight: Any) -> None:
-    """Check ``connect(plasticity=...)``: an :class:`STDP` whose sign suits the receptor.
-
-    Scalar weights are checked against the rule's bounds here; others when the network is
-    built (``snnsim.build``).
-    """
-    if not isinstance(rule, STDP):
-        raise ConnectivityError(
-            f"connect(plasticity={rule!r}): expected a rule such as snn.STDP(...) or None"
-        )
-    rec = model.receptor_index(receptor, "connect")
-    if model.signed_receptors:
-        want = 1 if model.receptors[rec] == "exc" else -1
-        if rule.sign != want:
-            raise ConnectivityError(
-                f"connect(receptor={model.receptors[rec]!r}, plasticity=STDP(w_max="
-                f"{rule.w_max!r})): w_max must be {'> 0' if want > 0 else '< 0'} onto this "
-                "receptor (the weights' sign; inhibitory rules use w_max < 0 as NEST)"
-            )
-    if isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
-        rule.check_weights(float(weight), float(weight), "connect(plasticity=...)")

@@ -63,9 +63,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from snnsim.errors import ParameterError
+import numpy as np
+
+from snnsim.errors import ConnectivityError, ParameterError
+
+if TYPE_CHECKING:
+    from snnsim.models import NeuronModel
 
 __all__ = ["N_RULE_PARAMS", "STDP", "SynapseArray", "synapse_array_rows"]
 
@@ -186,6 +191,24 @@ class STDP:
                 f"{what}: initial weights in [{w_lo:g}, {w_hi:g}] nA do not lie within the "
                 f"STDP bounds [{lo:g}, {hi:g}]; change the weights or w_min/w_max"
             )
+
+    def check_connect(self, model: NeuronModel, receptor: str | None, weight: Any) -> None:
+        """Check ``connect(plasticity=self)`` onto ``model``: the sign suits the receptor.
+
+        Scalar weights are checked against the rule's bounds here; others when the network
+        is built (``snnsim.build``).
+        """
+        rec = model.receptor_index(receptor, "connect")
+        if model.signed_receptors:
+            want = 1 if model.receptors[rec] == "exc" else -1
+            if self.sign != want:
+                raise ConnectivityError(
+                    f"connect(receptor={model.receptors[rec]!r}, plasticity=STDP(w_max="
+                    f"{self.w_max!r})): w_max must be {'> 0' if want > 0 else '< 0'} onto this "
+                    "receptor (the weights' sign; inhibitory rules use w_max < 0 as NEST)"
+                )
+        if isinstance(weight, (int, float, np.number)) and not isinstance(weight, bool):
+            self.check_weights(float(weight), float(weight), "connect(plasticity=...)")
 
     def as_row(self) -> list[float]:
         """Return the rule as the engine stores it (a ``pl_param`` row)."""

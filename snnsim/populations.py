@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,11 @@ from snnsim.streams import STREAM_INIT, STREAM_PARAM, key_of
 if TYPE_CHECKING:
     from snnsim.network import Network
 
-__all__ = ["Population", "PopulationView", "Target"]
+__all__ = ["LABEL_PATTERN", "Population", "PopulationView", "Target", "check_label"]
+
+#: Population labels: non-empty, letters, digits, ``_``, ``-`` and ``.`` (safe as SONATA
+#: population names, HDF5 group names and file names).
+LABEL_PATTERN = re.compile(r"[A-Za-z0-9_.\-]+")
 
 InitValue = float | npt.ArrayLike | Distribution
 
@@ -474,3 +479,28 @@ class PopulationView(_Neurons):
 
 
 Target = Population | PopulationView
+
+
+def check_label(label: object, used: dict[str, Population]) -> str:
+    """Return ``label`` if it is a valid, unused population label; else raise ParameterError."""
+    what = f"add_population(label={label!r})"
+    if not isinstance(label, str):
+        raise ParameterError(
+            f"{what}: a label must be a string, got {type(label).__name__}; e.g. label='exc'"
+        )
+    if not LABEL_PATTERN.fullmatch(label):
+        bad = sorted({c for c in label if not LABEL_PATTERN.fullmatch(c)})
+        problem = "is empty" if not label else f"contains {''.join(bad)!r}"
+        raise ParameterError(
+            f"{what}: the label {problem}; labels are used in files (SONATA population "
+            "names) and must be non-empty and use only letters, digits, '_', '-' and '.', "
+            f"e.g. label={re.sub(r'[^A-Za-z0-9_.-]+', '_', label) or 'exc'!r}"
+        )
+    if label in used:
+        first = used[label]
+        raise ParameterError(
+            f"{what}: label {label!r} is already used by population {first.index} "
+            f"({first!r}); every add_population call needs a unique label: choose another "
+            "one or omit label for an automatic one"
+        )
+    return label

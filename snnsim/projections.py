@@ -37,12 +37,8 @@ from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.plasticity import STDP
 from snnsim.streams import STREAM_SET, key_of
-from snnsim.synapses import (
-    MAX_DELAY_STEPS,
-    ProjectionTable,
-    check_model_delays,
-    resolve_projection,
-)
+from snnsim.synapse_values import MAX_DELAY_STEPS, check_model_delays
+from snnsim.synapses import ProjectionTable, resolve_projection
 
 if TYPE_CHECKING:
     from snnsim.populations import Target

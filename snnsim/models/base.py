@@ -271,6 +271,35 @@ class NeuronModel:
         fixed-point mantissas); ``values`` are all the values given (any order).
         """
 
+    def weight_exponent(self, weight_exp: object) -> int | None:
+        """Return ``connect(weight_exp=...)`` checked: None for real-valued weights, else an int.
+
+        Only models with :attr:`weight_exp_range` (fixed-point weights) take an exponent
+        (default 0); others refuse one.
+        """
+        allowed = self.weight_exp_range
+        if allowed is None:
+            if weight_exp is not None:
+                raise ConnectivityError(
+                    f"connect(weight_exp={weight_exp!r}): {self.name} weights are real numbers "
+                    "without an exponent; weight_exp is only for fixed-point models such as "
+                    "LoihiLIF: omit it"
+                )
+            return None
+        if weight_exp is None:
+            return 0
+        lo, hi = allowed
+        if (
+            isinstance(weight_exp, bool)
+            or not isinstance(weight_exp, (int, np.integer))
+            or not lo <= int(weight_exp) <= hi
+        ):
+            raise ConnectivityError(
+                f"connect(weight_exp={weight_exp!r}): the weight exponent onto {self.name} "
+                f"neurons must be an integer in [{lo}, {hi}]"
+            )
+        return int(weight_exp)
+
     def check_precision(self, precision: str) -> None:
         """Check that the model can run in a network of this precision ("double"/"single")."""
 

@@ -78,7 +78,7 @@ def test_state_recording_beyond_memory_refused_before_running() -> None:
 
 def test_recording_estimate_counts_every_and_the_current_step(monkeypatch) -> None:
     """The estimate is 8 bytes per value and sample, one sample per `every` steps."""
-    from snnsim.network import recording_bytes
+    from snnsim.monitors import recording_bytes
 
     net = snn.Network(dt=0.1)
     pop = net.add_population(10, snn.LIF())

@@ -32,6 +32,7 @@ LAYERS: dict[str, int] = {
     "snnsim.synapse_blocks": 2,
     "snnsim.plastic_blocks": 2,
     "snnsim.modulation_state": 2,
+    "snnsim.recording_plan": 2,
     # description values: models, connectors, distributions, inputs
     "snnsim.distributions": 3,
     "snnsim.connectors": 3,
@@ -41,6 +42,7 @@ LAYERS: dict[str, int] = {
     "snnsim.models": 3,
     "snnsim.parameters": 3,
     # build: description -> tables -> engine storage
+    "snnsim.synapse_values": 4,
     "snnsim.synapses": 4,
     "snnsim.build": 4,
     "snnsim.modulation": 4,
@@ -56,6 +58,7 @@ LAYERS: dict[str, int] = {
     "snnsim.sonata": 2,
     # files and plots read the description, the engine and the recorders
     "snnsim.state_checks": 7,
+    "snnsim.synapse_checks": 7,
     "snnsim.engine_state": 7,
     "snnsim.checkpoint": 7,
     "snnsim.recordings_io": 7,
