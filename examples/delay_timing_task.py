@@ -38,6 +38,11 @@ predictions must be identical to the torch model's.
 
 Run: ``python examples/delay_timing_task.py [--quick] [--seeds 3] [--hidden 8]``
 (needs ``pip install torch==2.13.0`` then ``pip install "snnsim[torch]"``).
+
+Measured 2026-12-03 (full size, ``--seeds 3``: H 8, 1024 train / 512 test, 12 epochs),
+test accuracy mean +- sd over seeds 1-3: none 23.9 +- 0.8 %, fixed 89.2 +- 1.5 %,
+learned 92.6 +- 3.4 %, memory 96.3 +- 2.4 %. Learned > fixed on every seed (+5.3, +0.8,
++4.1 points), but the no-delay long-memory baseline beats both.
 """
 
 from __future__ import annotations
