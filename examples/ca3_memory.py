@@ -66,7 +66,10 @@ paper; with orthogonal patterns nothing is forgotten within 8 patterns (the 0.5 
 background with ``a_minus > a_plus`` is too weak a palimpsest to show). Not tuned further.
 
 Run: ``python examples/ca3_memory.py [--quick] [--seed N] [--out-dir DIR]
-[--export-pynn PATH]``.
+[--export-pynn PATH] [--check-pynn-nest DIR]``. ``--check-pynn-nest`` (PyNN and NEST
+installed) learns and recalls 8 orthogonal patterns from exported PyNN scripts on
+``pyNN.nest`` and compares spikes, learned weights and recall with snnsim
+(:func:`check_on_pynn_nest`).
 """
 
 from __future__ import annotations
@@ -128,10 +131,22 @@ def _populations(net: snn.Network, n: int, times: list[list[float]]) -> tuple[An
 
 
 def learning_network(
-    n: int, patterns: list[np.ndarray], rng: np.random.Generator
+    n: int, patterns: list[np.ndarray], rng: np.random.Generator, final_volley: bool = False
 ) -> tuple[snn.Network, snn.Projection, float]:
-    """Build the plastic network with its input schedule; return it, the STDP projection, T."""
+    """Build the plastic network with its input schedule; return it, the STDP projection, T.
+
+    ``final_volley``: every ``dg`` source also fires at ``T - 5`` ms (no background spike
+    after ``T - 30``), so every ``ca3`` neuron's last spike is at ``T - 3``. NEST applies a
+    synapse's facilitations only at its next presynaptic spike, so at the end every
+    recurrent synapse has exactly one facilitation pending in NEST, the same for all: its
+    presynaptic spike of ``T - 3`` paired with the postsynaptic one reaching the synapse a
+    dendritic delay later, :math:`a_+ w_{max} K_+` (clipped at ``w_max``; :math:`K_+`
+    the presynaptic trace there).
+    ``proj.get`` includes it (:mod:`snnsim.plasticity`); :func:`check_on_pynn_nest` adds
+    it to NEST's weights before comparing.
+    """
     duration = PATTERN_MS * len(patterns) + 50.0
+    last = duration - 30.0 if final_volley else duration
     times: list[set[float]] = [set() for _ in range(n)]
     for p, pat in enumerate(patterns):
         for v in range(VOLLEYS):
@@ -139,7 +154,9 @@ def learning_network(
                 times[i].add(10.0 + p * PATTERN_MS + v * VOLLEY_MS)
     for i in range(n):  # Poisson background, on the 1 ms grid
         k = rng.poisson(BACKGROUND_HZ * duration * 1e-3)
-        times[i] |= {float(t) for t in rng.integers(1, int(duration), k)}
+        times[i] |= {float(t) for t in rng.integers(1, int(duration), k) if t < last}
+        if final_volley:
+            times[i].add(duration - 5.0)
     net = snn.Network(dt=1.0, seed=int(rng.integers(1 << 31)))
     _, ca3, _ = _populations(net, n, [sorted(t) for t in times])
     rec = net.connect(
@@ -163,6 +180,19 @@ def recall(
     rng: np.random.Generator,
 ) -> dict[str, float]:  # fmt: skip
     """Cue every pattern ``trials`` times in a static copy; mean precision/recall/jaccard."""
+    net, sp, cues, duration = recall_network(w, patterns, cue_fraction, trials, rng)
+    net.run(duration)
+    return score(sp.times, sp.ids, cues)
+
+
+def recall_network(
+    w: np.ndarray, patterns: list[np.ndarray], cue_fraction: float, trials: int,
+    rng: np.random.Generator,
+) -> tuple[snn.Network, Any, list[tuple[float, np.ndarray, np.ndarray]], float]:  # fmt: skip
+    """Build the static recall network; return it, its ``ca3`` spike recorder, the cues, T.
+
+    The cues are ``(t, pattern, cue neurons)``, one volley each at ``t``.
+    """
     n = w.shape[0]
     cues, times = [], [[] for _ in range(n)]
     t = 10.0
@@ -179,11 +209,17 @@ def recall(
     pre, post = np.nonzero(w > 0)
     net.connect(ca3, ca3, snn.FromList(pre, post, w[pre, post], np.ones(pre.size)))
     sp = net.record_spikes(ca3)
-    net.run(t)
+    return net, sp, cues, t
+
+
+def score(
+    times: np.ndarray, ids: np.ndarray, cues: list[tuple[float, np.ndarray, np.ndarray]]
+) -> dict[str, float]:
+    """Mean precision, recall and Jaccard of the ``ca3`` spikes ``(times, ids)`` per cue."""
     scores = []
     for t0, pat, cue in cues:
-        sel = (sp.times > t0) & (sp.times <= t0 + WINDOW_MS)
-        fired = set(sp.ids[sel].tolist())
+        sel = (times > t0) & (times <= t0 + WINDOW_MS)
+        fired = set(ids[sel].tolist())
         target = set(pat.tolist()) - set(cue.tolist())
         got = fired - set(cue.tolist())
         hit = len(got & target)
@@ -280,14 +316,113 @@ def export(path: str, quick: bool = False, seed: int = 1) -> Any:
     return report
 
 
+def _run_on_pynn_nest(net: snn.Network, duration: float, path: str) -> dict[str, np.ndarray]:
+    """Export ``net`` with ``hw.export(net, "pynn")``, run it on ``pyNN.nest``, load its results."""
+    import subprocess
+    import sys
+
+    from snnsim import hardware as hw
+
+    hw.export(net, "pynn", path, duration=duration)
+    out = os.path.splitext(path)[0] + "_results.npz"
+    done = subprocess.run(
+        [sys.executable, path, "--backend", "nest", "--out", out], capture_output=True,
+        text=True, timeout=1800,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise RuntimeError(f"{path} on pyNN.nest failed:\n{done.stderr[-3000:]}")
+    with np.load(out) as res:
+        return {k: res[k] for k in res.files}
+
+
+def check_on_pynn_nest(quick: bool = False, seed: int = 1, work_dir: str = ".") -> dict[str, Any]:
+    """Learn and recall 8 orthogonal patterns in snnsim and on ``pyNN.nest`` from exported scripts.
+
+    1. The learning network (with a final volley, see :func:`learning_network`) runs in
+       snnsim and, exported with ``hw.export(net, "pynn")``, on ``pyNN.nest`` (NEST
+       ``stdp_synapse`` through PyNN's ``STDPMechanism``): ``ca3`` spikes and the learned
+       weights are compared.
+    2. The recall network built with NEST's learned weights (cue 50 %) runs in both:
+       ``ca3`` spikes and the recall scores are compared.
+
+    Needs PyNN and NEST (``pip install "snnsim[pynn]"``). Returns the numbers.
+    """
+    n, _, trials = SIZES["quick" if quick else "full"]
+    rng = np.random.default_rng(seed)
+    pats = make_patterns(n, 8, "orthogonal", rng)
+    net, proj, duration = learning_network(n, pats, rng, final_volley=True)
+    ca3 = net.populations[1]
+    sp = net.record_spikes(ca3)
+    os.makedirs(work_dir, exist_ok=True)
+    res = _run_on_pynn_nest(net, duration, os.path.join(work_dir, "ca3_learning.py"))
+    net.run(duration)
+    w_snn = np.zeros((n, n))
+    for i, j, x in proj.get(["weight"], format="list"):
+        w_snn[i, j] = x
+    w_nest = np.zeros((n, n))
+    for i, j, x in res[f"proj{proj.index}_exc/weights"]:
+        w_nest[int(i), int(j)] = x
+    # every neuron's last spike is the final volley: one facilitation pending in NEST, with
+    # the presynaptic trace (all of the neuron's spikes) where the postsynaptic spike of
+    # T - 3 reaches the synapse, T - 2 (NEST's Kplus_ * exp(minus_dt / tau_plus))
+    t_end = duration - 3.0
+    last = np.array([sp.times[sp.ids == i].max() for i in range(n)])
+    assert np.all(last == t_end), "a ca3 neuron spiked after the final volley"
+    k_plus = np.array([np.exp(-(t_end + 1.0 - sp.times[sp.ids == i]) / RULE.tau_plus).sum()
+                       for i in range(n)])  # fmt: skip
+    pending = RULE.a_plus * RULE.w_max * k_plus[:, None]
+    w_nest_now = np.minimum(w_nest + pending, RULE.w_max)
+    np.fill_diagonal(w_nest_now, 0.0)
+    out: dict[str, Any] = {
+        "n": n,
+        "learn_spikes": int(sp.times.size),
+        "learn_spikes_equal": bool(
+            np.array_equal(np.rint(res["ca3/spike_times"]), sp.times)
+            and np.array_equal(res["ca3/spike_ids"], sp.ids)
+        ),
+        "weight_max_diff": float(np.abs(w_snn - w_nest_now).max()),
+    }
+    out["weights_in"] = float(
+        np.mean([w_nest[np.ix_(p, p)].sum() / (p.size * (p.size - 1)) for p in pats])
+    )
+    rnet, rsp, cues, rdur = recall_network(w_nest, pats, 0.5, trials, rng)
+    rres = _run_on_pynn_nest(rnet, rdur, os.path.join(work_dir, "ca3_recall.py"))
+    rnet.run(rdur)
+    out["recall_spikes"] = int(rsp.times.size)
+    out["recall_spikes_equal"] = bool(
+        np.array_equal(np.rint(rres["ca3/spike_times"]), rsp.times)
+        and np.array_equal(rres["ca3/spike_ids"], rsp.ids)
+    )
+    out["recall_snnsim"] = score(rsp.times, rsp.ids, cues)
+    out["recall_nest"] = score(np.rint(rres["ca3/spike_times"]), rres["ca3/spike_ids"], cues)
+    return out
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
-    """Command line: ``[--quick] [--seed N] [--out-dir DIR] [--export-pynn PATH]``."""
+    """Run the command line (options: see the module docstring)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small size (seconds)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out-dir", default=".", help="where the PNG goes")
     parser.add_argument("--export-pynn", default=None, help="also write the PyNN script here")
+    parser.add_argument(
+        "--check-pynn-nest", default=None, metavar="DIR",
+        help="also learn and recall on pyNN.nest from exported scripts written to DIR",
+    )  # fmt: skip
     args = parser.parse_args(argv)
+    if args.check_pynn_nest:
+        c = check_on_pynn_nest(args.quick, args.seed, args.check_pynn_nest)
+        print(f"pyNN.nest (exported scripts in {args.check_pynn_nest}), N = {c['n']}, "
+              "8 orthogonal patterns:")  # fmt: skip
+        print(
+            f"  learning: {c['learn_spikes']} ca3 spikes, identical to snnsim: "
+            f"{c['learn_spikes_equal']}; learned weights max |diff| "
+            f"{c['weight_max_diff']:.2e} nA (mean within patterns {c['weights_in']:.3f})"
+        )
+        print(
+            f"  recall (cue 50 %, NEST's weights): {c['recall_spikes']} ca3 spikes, identical: "
+            f"{c['recall_spikes_equal']}; snnsim {c['recall_snnsim']}, NEST {c['recall_nest']}"
+        )
     if args.export_pynn:
         report = export(args.export_pynn, args.quick, args.seed)
         print(report)
