@@ -200,8 +200,8 @@ def neuron_models(ctx: Context) -> list[Violation]:
     t, out = ctx.target, []
     for pop in ctx.populations():
         name = model_name(pop)
-        if name in t.models:
-            continue
+        if name in t.models or getattr(pop.model, "is_astrocyte", False):
+            continue  # astrocytes are the rule "astrocytes"'s
         fix = t.model_fixes.get(
             name,
             f"use one of {', '.join(sorted(t.models))}, or drop=['neuron_models'] to leave the "
@@ -501,28 +501,33 @@ def _unsupported_rule(t: Any, proj: Any, rule: Any) -> list[Violation]:
 
 
 def astrocytes(ctx: Context) -> list[Violation]:
-    """Astrocytes (models named ``*Astro*``, ``model.astrocyte``, ``net.astrocytes``)."""
+    """Astrocyte populations (``model.is_astrocyte``) and their effects (``net.modulate``)."""
     t, out = ctx.target, []
     if t.astrocytes:
         return []
-    fix = "drop=['astrocytes'] exports the neurons without astrocytic modulation"
+    fix = (
+        "drop=['astrocytes'] leaves the astrocyte populations, the projections onto them and "
+        "their effects out (where the exporter can), or remove them from the network"
+    )
     for pop in ctx.populations():
-        name = model_name(pop)
-        if "astro" in name.lower() or getattr(pop.model, "astrocyte", None) is not None:
+        if getattr(pop.model, "is_astrocyte", False):
+            name = model_name(pop)
             out.append(
                 Violation(
                     "astrocytes", "error", pop_where(pop),
-                    f"{name} neurons are astrocyte-modulated; {t.name} has no astrocytes",
+                    f"{pop.size} {name} astrocytes; {t.name} has no astrocytes",
                     fix, {"model": name},
                 )
             )  # fmt: skip
-    extra = getattr(ctx.net, "astrocytes", None)
-    if extra:
+    for mod in getattr(ctx.net, "modulations", []):
+        src = mod.source.population.label
+        tgt = getattr(mod.target, "label", None) or mod.target.population.label
         out.append(
             Violation(
-                "astrocytes", "error", "network",
-                f"{len(extra)} astrocyte group(s); {t.name} has no astrocytes", fix,
-                {"count": len(extra)},
+                "astrocytes", "error", f"modulation {src!r} -> {tgt!r}",
+                f"effect {mod.effect!r} of {mod.pairs_src.size} astrocyte-target pairs; "
+                f"{t.name} has no astrocytic modulation", fix,
+                {"effect": mod.effect, "pairs": int(mod.pairs_src.size)},
             )
         )  # fmt: skip
     return out

@@ -55,6 +55,7 @@ class Astrocyte(NeuronModel):
     defaults = {"tau": 100.0, "bias": 0.15, "a_init": 0.15}
     units = {"tau": "ms", "bias": "1", "a_init": "1", "A": "1"}
     float_vars: ClassVar[tuple[str, ...]] = ("A",)
+    is_astrocyte: ClassVar[bool] = True
     receptors: ClassVar[tuple[str, ...]] = ("in",)
     signed_receptors = False
     current_input = False
@@ -158,6 +159,7 @@ class AstrocyteLR(NeuronModel):
         "SIC": "1",
     }
     float_vars: ClassVar[tuple[str, ...]] = ("IP3", "Ca_astro", "h_IP3R", "SIC")
+    is_astrocyte: ClassVar[bool] = True
     receptors: ClassVar[tuple[str, ...]] = ("in",)
     signed_receptors = False
     current_input = False

@@ -55,6 +55,9 @@ class NeuronModel:
     weight_exp_range: ClassVar[tuple[int, int] | None] = None
     #: Longest synaptic delay onto the model, steps (None: snnsim's own maximum).
     max_delay_steps: ClassVar[int | None] = None
+    #: An astrocyte (it integrates spikes and acts through ``net.modulate``; never spikes):
+    #: boards without astrocytes refuse it (``snnsim.hardware`` rule ``astrocytes``).
+    is_astrocyte: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
         unknown = sorted(set(params) - set(self.defaults))

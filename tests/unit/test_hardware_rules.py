@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 import snnsim as snn
 from snnsim import hardware as hw
 from snnsim.errors import HardwareConstraintError, MissingDependencyError, ParameterError
-
-
-class AstroLIF(snn.LIF):
-    """A stand-in for an astrocyte-modulated model (only its class name matters here)."""
 
 
 class LoihiLIF(snn.LIFDelta):
@@ -135,18 +133,54 @@ def test_spinnaker_weights_too_small_for_16_bits_warn() -> None:
     assert v.values["resolution"] == 2.0**-10  # shift 5 for a largest weight of 20
 
 
-def test_plasticity_astrocytes_and_inputs_are_asked_of_the_objects() -> None:
+def test_plasticity_and_inputs_are_asked_of_the_objects() -> None:
     net, proj = small_net()
     proj.plasticity = SpikePairSTDP()  # type: ignore[attr-defined]
-    net.add_population(3, AstroLIF(), label="glia")
     net.add_input(net.population("exc"), snn.PoissonInput(10, 5.0, 0.1))
     report = hw.check(net, "nir")
-    assert {"plasticity", "astrocytes", "inputs"} <= set(rules_of(report))
+    assert {"plasticity", "inputs"} <= set(rules_of(report))
     spinn = hw.check(net, "spinnaker1")
     assert "plasticity" not in rules_of(spinn)  # SpiNNaker runs spike-pair STDP
-    assert "astrocytes" in rules_of(spinn)
-    net.astrocytes = [object()]  # type: ignore[attr-defined]
-    assert len([v for v in hw.check(net, "loihi2").errors if v.rule == "astrocytes"]) == 2
+
+
+def astro_net() -> snn.Network:
+    """A LIF population with one NALSM astrocyte that drives its i_offset."""
+    net, _ = small_net(dt=1.0)
+    exc = net.population("exc")
+    astro = net.add_population(1, snn.Astrocyte(tau=100.0, bias=0.15), label="astro")
+    net.connect(exc, astro, snn.AllToAll(), weight=0.015, label="to_astro")
+    net.modulate(astro, exc, effect="current", weight=0.1)
+    return net
+
+
+@pytest.mark.parametrize("target", ["nir", "spinnaker1", "loihi1", "loihi2"])
+def test_astrocytes_and_their_effects_are_refused(target: str) -> None:
+    report = hw.check(astro_net(), target)
+    found = [v for v in report.errors if v.rule == "astrocytes"]
+    assert len(found) == 2, found  # the astrocyte population and the modulation
+    assert "'astro'" in found[0].where and found[0].values["model"] == "Astrocyte"
+    assert "modulation 'astro' -> 'exc'" in found[1].where
+    assert found[1].values == {"effect": "current", "pairs": 20}
+    assert "drop=['astrocytes']" in found[0].fix
+    # an astrocyte is not reported as an unsupported neuron model as well
+    assert not [v for v in report.errors if v.rule == "neuron_models" and "astro" in v.where]
+
+
+def test_nir_export_drops_astrocytes_on_request(tmp_path: Path) -> None:
+    pytest.importorskip("nir")
+    net = astro_net()
+    with pytest.raises(HardwareConstraintError, match="astrocytes"):
+        hw.export(net, "nir", tmp_path / "a.nir")
+    path = hw.export(net, "nir", tmp_path / "a.nir", drop=["astrocytes"])
+    back = hw.import_nir(path)
+    assert [p.label for p in back.populations] == ["input", "exc"]  # no astrocyte, no effect
+    assert len(back.projections) == 1 and not back.modulations
+    import json
+
+    import nir
+
+    dropped = json.loads(nir.read(path).metadata["dropped"])
+    assert {d["rule"] for d in dropped} == {"astrocytes"} and len(dropped) == 2
 
 
 def test_require_names_the_rules_and_drop_opts_out() -> None:
