@@ -253,7 +253,8 @@ def map_network(
     Parameters
     ----------
     net : Network
-        LIF / LIFDelta populations, SpikeSource / PoissonSource inputs, static projections.
+        LIF / LIFDelta populations, SpikeSource / PoissonSource inputs, projections
+        (plastic ones are mapped with fixed-synapse rows and named in ``warnings``).
     max_neurons_per_core : int
         Neurons per core of neuron populations, ``<= 256``
         (``sim.set_number_of_neurons_per_core``).
@@ -376,6 +377,15 @@ def map_network(
                 "these delayed synapses (reference notes section 7.4)"
             )
 
+    for pp in projs:
+        if pp.plastic_w_max is not None:
+            warnings.append(
+                f"projection {net.projections[pp.source].label!r} is plastic (STDP): its rows "
+                "here are fixed-synapse words of its current weights; sPyNNaker writes plastic "
+                "rows (header and presynaptic trace per row), which are not modelled. Its "
+                f"ring-buffer shift allows every weight to reach |w_max| = {pp.plastic_w_max:g}"
+                " as sPyNNaker's does"
+            )
     # ---- weights and rows
     shifts: dict[str, tuple[int, ...]] = {}
     scales: dict[str, tuple[float, ...]] = {}

@@ -106,6 +106,9 @@ class PynnProjection:
     post: npt.NDArray[np.int64]
     weight: npt.NDArray[np.float64]
     delay: npt.NDArray[np.int64]
+    #: ``|w_max|`` of the projection's STDP rule (None: static): sPyNNaker sizes the ring
+    #: buffer for weights that may all grow to it
+    plastic_w_max: float | None = None
 
 
 #: snnsim model name -> PyNN cell type
@@ -154,6 +157,8 @@ def pynn_projections(net: Network) -> list[PynnProjection]:
             parts = [(0, w >= 0), (1, w < 0)]
         else:
             parts = [(int(table.receptor), np.ones(w.size, dtype=bool))]
+        rule = proj.plasticity
+        w_max = abs(float(rule.w_max)) if rule is not None else None
         for s_type, sel in parts:
             if not np.any(sel):
                 continue
@@ -162,7 +167,7 @@ def pynn_projections(net: Network) -> list[PynnProjection]:
             out.append(
                 PynnProjection(
                     proj.index, pre_pop, post_pop, s_type, p[order].astype(np.int64),
-                    q[order].astype(np.int64), ww[order], d[order].astype(np.int64),
+                    q[order].astype(np.int64), ww[order], d[order].astype(np.int64), w_max,
                 )
             )  # fmt: skip
     return out
@@ -377,7 +382,9 @@ def ring_buffer_shifts(projs: list[PynnProjection], dt: float) -> tuple[int, ...
     """Left shift per synapse type of one post population (``get_ring_buffer_shifts``).
 
     ``projs`` are the projections onto it, in creation order. Every presynaptic population
-    counts as firing at 30 Hz (sPyNNaker asks no source for its rate at this point).
+    counts as firing at 30 Hz (sPyNNaker asks no source for its rate at this point). A
+    plastic projection counts with every weight at ``max(weights, |w_max|)`` and no
+    variance (``SynapseDynamicsSTDP.get_weight_mean/variance/maximum``).
     """
     steps_per_s = 1e6 / round(dt * 1000)
     totals = [_RunningStats() for _ in range(N_SYNAPSE_TYPES)]
@@ -390,8 +397,12 @@ def ring_buffer_shifts(projs: list[PynnProjection], dt: float) -> tuple[int, ...
         t = p.synapse_type
         n_conns = int(np.bincount(p.post).max())
         delays_ms = list_delay_ms(p.delay, dt)
-        totals[t].add_items(float(np.mean(p.weight)), float(np.var(p.weight)), n_conns)
         w_max = float(np.max(p.weight))
+        if p.plastic_w_max is None:
+            totals[t].add_items(float(np.mean(p.weight)), float(np.var(p.weight)), n_conns)
+        else:  # SynapseDynamicsSTDP: every weight may reach w_max (mean w_max, variance 0)
+            w_max = max(w_max, p.plastic_w_max)
+            totals[t].add_items(w_max, 0.0, n_conns)
         biggest[t] = max(biggest[t], w_max)
         d_totals[t].add_items(0.0, float(np.var(delays_ms)), n_conns)
         rates[t].add_items(SPIKES_PER_SECOND, 0, n_conns)

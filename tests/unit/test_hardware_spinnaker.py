@@ -395,3 +395,63 @@ def test_snn_plot_draws_the_mapping_of_a_network(tmp_path: Path) -> None:
     import matplotlib.pyplot as plt
 
     plt.close(fig)
+
+
+# ---------------------------------------------------------------- plastic projections
+_SHIFT_PROBE = r"""
+import importlib.util, json, sys
+spec = importlib.util.spec_from_file_location("netscript", sys.argv[1])
+mod = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(mod)
+sim, shift = mod.setup("spinnaker")
+pops, projs = mod.build(sim, "spinnaker", shift)
+sim.run(5 * mod.DT)
+from spynnaker.pyNN.data import SpynnakerDataView
+out = {}
+for app in SpynnakerDataView.iterate_vertices():
+    if hasattr(app, "get_ring_buffer_shifts"):
+        out[app.label] = list(app.get_ring_buffer_shifts())
+sim.end()
+json.dump(out, open(sys.argv[2], "w"))
+"""
+
+
+def _plastic_network() -> snn.Network:
+    """STDP onto both receptors (one rule per post population, as sPyNNaker wants) whose
+    w_max exceeds the initial weights, so the shifts grow."""
+    net = snn.Network(dt=1.0, seed=3)
+    src = net.add_population(40, snn.SpikeSource(times=[[float(2 + i)] for i in range(40)]),
+                             label="src")  # fmt: skip
+    post = net.add_population(30, snn.LIF(), label="post")
+    net.connect(src[:20], post, snn.FixedProbability(0.5), weight=0.2, delay=1.0,
+                plasticity=snn.STDP(w_max=6.0))  # fmt: skip
+    net.connect(src[20:], post, snn.FixedProbability(0.5), weight=-0.1, delay=2.0,
+                receptor="inh", plasticity=snn.STDP(w_max=-6.0))  # fmt: skip
+    net.connect(src, post, snn.FixedProbability(0.2), weight=0.3, delay=1.0)  # static
+    return net
+
+
+def test_plastic_projections_are_named_and_sized_as_spynnaker(tmp_path: Path) -> None:
+    """Shifts as sPyNNaker's SynapseDynamicsSTDP (weights may all reach w_max); a warning."""
+    net = _plastic_network()
+    m = sp.map_network(net)
+    plastic = [w for w in m.warnings if "is plastic (STDP)" in w]
+    assert len(plastic) == 2 and "not modelled" in plastic[0]
+    static_only = _plastic_network()
+    for p in static_only.projections:
+        p.plasticity = None  # the same synapses without the rules
+    assert sp.map_network(static_only).ring_buffer_shifts["post"] < m.ring_buffer_shifts["post"]
+    pytest.importorskip("spynnaker")
+    home = tmp_path / "home"
+    home.mkdir()
+    (home / ".spynnaker.cfg").write_text("[Machine]\nvirtual_board = True\nversion = 5\n")
+    script = export_pynn(net, tmp_path / "net.py", duration=10.0)
+    probe = tmp_path / "probe.py"
+    probe.write_text(_SHIFT_PROBE)
+    done = subprocess.run(
+        [sys.executable, str(probe), str(script), str(tmp_path / "out.json")], cwd=tmp_path,
+        env={**os.environ, "HOME": str(home)}, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    theirs = json.loads((tmp_path / "out.json").read_text())
+    assert list(m.ring_buffer_shifts["post"]) == theirs["post"]
