@@ -1,4 +1,4 @@
-r"""Quantize float LIF networks into Loihi fixed-point :class:`~snnsim.models.LoihiLIF` networks.
+r"""Quantize float LIF, Leaky and CubaLIF networks into Loihi fixed-point ``LoihiLIF`` networks.
 
 >>> from snnsim import hardware as hw
 >>> qnet, report = hw.quantize(net, "loihi2", duration=200.0)   # doctest: +SKIP
@@ -63,10 +63,10 @@ Always refused: parameters that Lava shares per population differing between neu
 Lava's threshold test is ``v > vth << 6`` where NEST's is ``V >= v_thresh``: a difference
 below the quantization step.
 
-Adding a model (e.g. snnTorch-style ``Leaky``/``CubaLIF``: ``alpha_u = alpha``,
-``alpha_v = beta``, ``g = 1``, threshold ``threshold``, ``delay_offset`` 0 or 1 by its
-update order) is one function returning a :class:`FloatNeuron`, added to
-:data:`NEURON_MAPS`.
+snnTorch-style ``Leaky``, ``RLeaky`` and ``CubaLIF`` populations map with
+:func:`map_discrete` (``alpha_u = alpha`` or 0, ``alpha_v = beta``, ``g = 1``, threshold
+``threshold``, ``delay_offset`` 0). Adding a model is one function returning a
+:class:`FloatNeuron`, added to :data:`NEURON_MAPS`.
 """
 
 from __future__ import annotations
@@ -222,10 +222,57 @@ def map_lif(
     return FloatNeuron(keep_u, keep_v, gain, theta, bias, 1, notes)
 
 
+def map_discrete(
+    pop: Population, used: dict[int, float], approximate: frozenset[str], dt: float
+) -> FloatNeuron:
+    r"""Map an snnTorch-style ``Leaky``, ``RLeaky`` or ``CubaLIF`` population.
+
+    Their update is already Loihi's form with :math:`g = 1`: ``Leaky`` / ``RLeaky``
+    :math:`U_t = \beta U_{t-1} + x_t` (no current: :math:`\alpha_u = 0`, so ``du = 4095``
+    and ``u`` is this step's input), ``CubaLIF`` :math:`I_t = \alpha I_{t-1} + x_t`,
+    :math:`U_t = \beta U_{t-1} + I_t`; the input of a step acts on ``U`` in that step, as
+    Loihi's ``u`` acts on ``v`` (``delay_offset`` 0); threshold ``U > threshold`` is Lava's
+    strict ``v > vth << 6``. Loihi resets ``v`` to 0 in the step of the spike and ``v``
+    then integrates the next step's input: exactly ``Leaky(reset="zero")`` (either
+    ``reset_delay``) and ``RLeaky`` / ``CubaLIF(reset="zero", reset_delay=False)``. Every
+    other reset (subtract, none, or a zero reset that also discards the next step's input)
+    is refused unless ``approximate=["reset"]`` (then Loihi's reset is used, reported).
+    """
+    model = pop.model
+    where = f"quantize: population {pop.label!r} ({model.name})"
+    beta = _shared(pop, "beta", pop.get("beta"))
+    theta = _shared(pop, "threshold", pop.get("threshold"))
+    keep_u = _shared(pop, "alpha", pop.get("alpha")) if model.name == "CubaLIF" else 0.0
+    if theta <= 0:
+        raise HardwareConstraintError(
+            f"{where}: threshold = {theta:g}; it must be > 0 (Loihi's threshold mantissa is "
+            "unsigned)"
+        )
+    reset, delayed = model.reset, model.reset_delay
+    exact = reset == "zero" and (model.name == "Leaky" or not delayed)
+    notes: list[str] = []
+    if not exact:
+        what = f"reset={reset!r}, reset_delay={delayed}"
+        if "reset" not in approximate:
+            raise HardwareConstraintError(
+                f"{where}: {what}; Loihi resets v to 0 in the spike's step and integrates the "
+                "next step's input: use reset='zero' (with reset_delay=False for RLeaky and "
+                "CubaLIF), or pass approximate=['reset'] to use Loihi's reset (reported)"
+            )
+        notes.append(f"{what} replaced by Loihi's zero reset")
+    gain = {r: np.ones(pop.size) for r in (used or {0: 0.0})}
+    return FloatNeuron(keep_u, beta, gain, theta, np.zeros(pop.size), 0, notes)
+
+
 #: Model name -> mapping onto the discrete-time form (``pop, used receptors, approximate,
 #: dt``). Models not listed (and not in :data:`PASS_THROUGH`) are refused.
 NeuronMap = Callable[[Any, dict[int, float], frozenset[str], float], FloatNeuron]
-NEURON_MAPS: dict[str, NeuronMap] = {"LIF": map_lif}
+NEURON_MAPS: dict[str, NeuronMap] = {
+    "LIF": map_lif,
+    "Leaky": map_discrete,
+    "RLeaky": map_discrete,
+    "CubaLIF": map_discrete,
+}
 
 
 def weight_mantissas(values: F64, max_exp: int = 7) -> tuple[npt.NDArray[np.int64], int, int]:
