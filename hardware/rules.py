@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 from snnsim.hardware.nir_discrete import nir_reset
+from snnsim.hardware.spinnaker import spinnaker_row_length
 from snnsim.hardware.spinnaker_rules import spinnaker_stdp
 from snnsim.hardware.targets import Target, get_target
 
@@ -643,6 +644,7 @@ RULES: dict[str, Callable[[Context], list[Violation]]] = {
         neuron_models, neurons_per_core, fan_in, delay_range, spinnaker_delay_extension_sizes,
         weight_range, time_step, plasticity, astrocytes, inputs, nir_synapse_time_constants,
         nir_refractory, nir_delays, nir_initial_state, nir_reset, spinnaker_stdp,
+        spinnaker_row_length,
     )
 }  # fmt: skip
 

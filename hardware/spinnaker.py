@@ -111,6 +111,7 @@ __all__ = [
     "map_network",
     "pynn_projections",
     "ring_buffer_shifts",
+    "spinnaker_row_length",
     "weight_scale",
 ]
 
@@ -247,6 +248,7 @@ def map_network(
     net: Network,
     max_neurons_per_core: int = NEURONS_PER_CORE,
     neurons_per_core: Mapping[str, int] | None = None,
+    check_rows: bool = True,
 ) -> SpinnakerMapping:
     """Map ``net`` onto SpiNNaker1 cores as sPyNNaker would (see the module docstring).
 
@@ -260,6 +262,9 @@ def map_network(
         (``sim.set_number_of_neurons_per_core``).
     neurons_per_core : mapping of label -> int, optional
         Per-population override (also for sources).
+    check_rows : bool
+        Refuse rows longer than :data:`MAX_ROW_LENGTH` (False: return them, for the
+        design rule :func:`spinnaker_row_length`).
 
     Raises
     ------
@@ -443,7 +448,7 @@ def map_network(
                         delayed, (ext.cores[pre_m].index, post_core), n_core * ext.n_delay_stages,
                         (stage[~undelayed] - 1) * n_core + src[~undelayed], words[~undelayed],
                     )  # fmt: skip
-    for table in (rows, delayed):
+    for table in (rows, delayed) if check_rows else ():
         for k, rr in table.items():
             longest = max(r.size for r in rr)
             if longest > MAX_ROW_LENGTH:
@@ -455,6 +460,43 @@ def map_network(
         net.dt, cores, extensions, rows, delayed, shifts, scales,
         {p.label: n_idx[i] for i, p in enumerate(pops)}, warnings,
     )  # fmt: skip
+
+
+def spinnaker_row_length(ctx: Any) -> list[Any]:
+    """Design rule: no synaptic row longer than :data:`MAX_ROW_LENGTH` synapses.
+
+    A row holds the synapses of one presynaptic neuron onto one post core (both synapse
+    types, every projection between the two populations; per delay stage), as
+    :func:`map_network` lays them out; it is mapped here to count them. Networks the
+    mapping refuses for other reasons are left to the other rules.
+    """
+    from snnsim.hardware.rules import Violation
+
+    try:
+        m = map_network(ctx.net, check_rows=False)
+    except HardwareConstraintError:
+        return []
+    label = {c.index: f"{c.population}[{c.lo_atom}:{c.hi_atom + 1}]" for c in m.cores}
+    for e in m.delay_extensions:
+        label.update({c.index: f"{e.population} delay extension" for c in e.cores})
+    out = []
+    for table in (m.rows, m.delayed_rows):
+        for (pre, post), rr in table.items():
+            longest = max(r.size for r in rr)
+            if longest > MAX_ROW_LENGTH:
+                out.append(
+                    Violation(
+                        "spinnaker_row_length", "error", f"{label[pre]} -> {label[post]}",
+                        f"a presynaptic neuron has {longest} synapses onto one core (both "
+                        f"receptors, every projection); SpiNNaker rows hold at most "
+                        f"{MAX_ROW_LENGTH}",
+                        "put fewer neurons on each post core (hw.spinnaker.map(net, "
+                        "neurons_per_core={label: n})), or remove multapses / merge the "
+                        "projections' synapses",
+                        {"row_length": longest, "max": MAX_ROW_LENGTH},
+                    )
+                )  # fmt: skip
+    return out
 
 
 def _add_rows(

@@ -134,7 +134,12 @@ SPINNAKER1 = Target(
     plasticity=frozenset({"STDP", "SpikePairSTDP", "SpikePair"}),
     astrocytes=False,
     inputs=False,
-    rules=(*_BOARD_RULES, "spinnaker_delay_extension_sizes", "spinnaker_stdp"),
+    rules=(
+        *_BOARD_RULES,
+        "spinnaker_delay_extension_sizes",
+        "spinnaker_stdp",
+        "spinnaker_row_length",
+    ),
 )
 
 LOIHI1 = Target(

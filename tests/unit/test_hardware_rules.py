@@ -224,3 +224,23 @@ def test_nir_rules_for_synapse_constants_refractory_and_initial_state() -> None:
     assert v.rule == "nir_synapse_time_constants"
     assert v.values == {"tau_syn_exc": 5.0, "tau_syn_inh": 10.0}
     assert {"nir_refractory", "nir_initial_state"} <= set(report.rules("warning"))
+
+
+def test_spinnaker_rows_longer_than_256_synapses_are_refused() -> None:
+    """One source onto 256 neurons through both receptors: 512 words in one row."""
+    from snnsim.hardware import spinnaker as sp
+
+    net = snn.Network(dt=1.0, seed=1)
+    src = net.add_population(1, snn.SpikeSource([[1.0]]), label="src")
+    post = net.add_population(256, snn.LIF(), label="post")
+    net.connect(src, post, snn.AllToAll(), weight=0.5, delay=1.0)
+    report = hw.check(net, "spinnaker1")
+    assert report.ok and "spinnaker_row_length" not in rules_of(report)
+    net.connect(src, post, snn.AllToAll(), weight=-0.5, delay=1.0, receptor="inh")
+    report = hw.check(net, "spinnaker1")
+    (v,) = [v for v in report.errors if v.rule == "spinnaker_row_length"]
+    assert v.values == {"row_length": 512, "max": 256}
+    assert v.where == "src[0:1] -> post[0:256]" and "neurons_per_core" in v.fix
+    with pytest.raises(HardwareConstraintError, match="row of 512 synapses"):
+        sp.map_network(net)
+    assert sp.map_network(net, neurons_per_core={"post": 128}).rows  # two cores: rows of 256
