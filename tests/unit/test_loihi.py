@@ -173,3 +173,19 @@ def test_corrupt_state_is_refused(tmp_path: Path) -> None:
         ist[...] = data
     with pytest.raises(FileFormatError):
         snn.load(tmp_path / "c.h5")
+
+
+def test_golden_file_is_what_its_script_makes() -> None:
+    """The committed npz equals a fresh run of make_loihi_golden.py's simulation."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "make_loihi_golden", GOLDEN.with_name("make_loihi_golden.py")
+    )
+    assert spec is not None and spec.loader is not None
+    maker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(maker)
+    fresh = maker.simulate()
+    with np.load(GOLDEN) as ref:
+        for name, trace in fresh.items():
+            np.testing.assert_array_equal(ref[name], trace, err_msg=name)
