@@ -244,3 +244,15 @@ def test_spinnaker_rows_longer_than_256_synapses_are_refused() -> None:
     with pytest.raises(HardwareConstraintError, match="row of 512 synapses"):
         sp.map_network(net)
     assert sp.map_network(net, neurons_per_core={"post": 128}).rows  # two cores: rows of 256
+
+
+def test_cores_and_weight_shift_on_spinnaker1() -> None:
+    net = snn.Network(dt=1.0, seed=1)
+    net.add_population(856 * 256 + 1, snn.LIF(), label="big")  # one core too many
+    (v,) = [v for v in hw.check(net, "spinnaker1").errors if v.rule == "neurons_per_core"]
+    assert v.values == {"cores_needed": 857, "cores": 856, "neurons_per_core": 256}
+    net2, _ = small_net(dt=1.0)
+    src, exc = net2.population("src"), net2.population("exc")
+    net2.connect(src, exc[:10], snn.OneToOne(), weight=40000.0, delay=1.0, label="huge")
+    (w,) = [v for v in hw.check(net2, "spinnaker1").errors if v.rule == "weight_range"]
+    assert w.values == {"max_weight": 40000.0, "shift": 16}
