@@ -184,6 +184,10 @@ def update_network(net: snn.Network, model: SpikingNetwork) -> None:
 
     ``net`` must be the network ``model`` was made from (same populations and projections);
     built networks are updated in place (``Projection.set`` writes through to the engine).
+    Biases (trained, or set on the model) are written as ``to_torch`` reads them: the
+    population's step currents are replaced by one ``StepCurrent`` per distinct value,
+    switched on where the model's bias starts (stamp ``bias_start``, or from step 1). A
+    changed bias needs an unbuilt network (inputs are fixed at build).
     """
     if len(net.projections) != len(model.layers) or len(net.populations) != len(model.pops):
         raise ParameterError(
@@ -197,6 +201,8 @@ def update_network(net: snn.Network, model: SpikingNetwork) -> None:
             continue
         names = ["beta", "threshold"] + (["alpha"] if spec.kind == "cubalif" else [])
         pop.set(**{n: model.param(p, n).detach().cpu().double().numpy() for n in names})
+        _write_bias(net, pop, model.param(p, "bias").detach().cpu().double().numpy(),
+                    spec.bias_start)  # fmt: skip
     for proj, layer in zip(net.projections, model.delay_layers(), strict=True):
         table = proj.table()
         pre = _pop_local(proj.pre, table.pre)
@@ -204,6 +210,19 @@ def update_network(net: snn.Network, model: SpikingNetwork) -> None:
         w = layer.weight.detach().cpu().double().numpy()[post, pre]
         d = layer.integer_delays().cpu().numpy()[post, pre] + 1
         proj.set(weight=w, delay=d * net.dt)
+
+
+def _write_bias(net: snn.Network, pop: Any, bias: np.ndarray, bias_start: int) -> None:
+    """Make ``pop``'s step currents the constant ``bias`` from stamp ``bias_start`` (0: 1)."""
+    current, _ = _bias(net, pop)
+    if np.array_equal(current, bias):
+        return
+    net.require_unbuilt(f"update_network (the bias of {pop.label!r} changed)")
+    net.inputs[:] = [(t, i) for t, i in net.inputs if getattr(t, "population", t) is not pop]
+    start = max(bias_start - 1, 0)
+    for value in np.unique(bias[bias != 0]):
+        idx = np.flatnonzero(bias == value)
+        net.add_input(pop[idx], snn.StepCurrent(times=[start * net.dt], amplitudes=[value]))
 
 
 def _neuron_from_module(module: Any, label: str) -> tuple[snn.NeuronModel, str]:

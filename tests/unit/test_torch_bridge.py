@@ -190,6 +190,31 @@ def test_update_network_writes_trained_values_back(seed: int) -> None:
     np.testing.assert_array_equal(net.populations[2].get("beta"), np.full(4, 0.7))
 
 
+def test_update_network_writes_trained_biases_back(seed: int) -> None:
+    """Biases set or trained on the model become step currents (regression: they were lost,
+    and the core ran without them)."""
+    rng = np.random.default_rng(seed)
+    net = _core_network(rng)
+    model = snt.to_torch(net, dtype=torch.float64, learn=("bias",))
+    with torch.no_grad():
+        model.param(1, "bias").copy_(torch.as_tensor(rng.uniform(-0.2, 0.4, 9)))
+        model.param(2, "bias").fill_(0.15)
+    snt.update_network(net, model)
+    x = _random_spikes(rng, 50, 2, 6, p=0.3)
+    spikes, _ = model(x)
+    assert spikes.sum() > 0
+    assert int((snt.simulate(net, x) != spikes).sum()) == 0
+    again = snt.to_torch(net, dtype=torch.float64)  # reads the biases back
+    for p in (1, 2):
+        np.testing.assert_array_equal(
+            again.param(p, "bias").detach().numpy(), model.param(p, "bias").detach().numpy()
+        )
+    snt.update_network(net, model)  # unchanged: the step currents stay as they are
+    n_inputs = len(net.inputs)
+    snt.update_network(net, model)
+    assert len(net.inputs) == n_inputs
+
+
 def test_simulate_reuses_its_network_and_sees_changes(seed: int) -> None:
     """Repeated calls (the cached batched copy, reset) equal the torch model; a change to
     the network (update_network, set) makes a new copy."""
