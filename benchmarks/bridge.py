@@ -8,8 +8,9 @@ Two measurements, each a ratio taken in one process with interleaved repeats:
    Goal of issue 10: overhead <= 10 %.
 2. **Inference throughput** (samples/s) of the event core (``snt.simulate`` on the network
    that ``snt.from_torch`` builds from the snnTorch model) against the snnTorch forward pass,
-   at batch 1 and batch 64, for a feed-forward model and a sparse recurrent one (RLeaky with
-   10 % of the recurrent weights kept). Goal: the event core faster at batch 1.
+   at batch 1 and batch 64, for a feed-forward model, a sparse recurrent one (RLeaky with
+   10 % of the recurrent weights kept) and the L2MU network of ``examples/l2mu_digits.py``.
+   Goal: the event core faster at batch 1.
 
 Run ``python benchmarks/bridge.py [--quick] [--out results.json]``; it needs the ``torch``
 extra. Results go to stdout as a table (and JSON with ``--out``); nothing is asserted.
@@ -154,6 +155,49 @@ def inference(
     }
 
 
+def inference_l2mu(batch: int, repeats: int) -> dict[str, Any]:
+    """Samples/s of the L2MU example's network: its torch model against the event core.
+
+    The network of ``examples/l2mu_digits.py`` at full size (n_u 4, order 8, h 64; 68 steps,
+    4 input channels), untrained (speed does not depend on training much: the event core's
+    cost grows with the spike count, which is reported), on digits read pixel by pixel.
+    """
+    import importlib.util
+    from pathlib import Path
+
+    import torch
+
+    from snnsim import torch as snt
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "l2mu_digits.py"
+    spec = importlib.util.spec_from_file_location("snnsim_example_l2mu", path)
+    assert spec is not None and spec.loader is not None
+    ex = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ex)
+    net = ex.build(4, 8, 64, 1)
+    model = snt.to_torch(net, dtype=torch.float64)
+    (x, _), _ = ex.load_data(1, batch, None)
+    x = x[:, :batch]
+    with torch.no_grad():
+        model.param([p.label for p in model.pops].index("u"), "bias").fill_(ex.U_BIAS)
+    snt.update_network(net, model)
+
+    def torch_forward() -> None:
+        with torch.no_grad():
+            model(x)
+
+    def core() -> None:
+        snt.simulate(net, x)
+
+    t_torch = _time(torch_forward, repeats)
+    t_core = _time(core, repeats)
+    return {
+        "torch_samples_per_s": batch / t_torch,
+        "core_samples_per_s": batch / t_core,
+        "core_over_torch": t_torch / t_core,
+    }
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, 2 repeats")
@@ -176,6 +220,8 @@ def main(argv: list[str] | None = None) -> int:
         for batch in (1, 64):
             key = f"{'recurrent' if recurrent else 'feedforward'}_batch{batch}"
             results["inference"][key] = inference(steps, batch, sizes, recurrent, repeats)
+    for batch in (1, 64):
+        results["inference"][f"l2mu_batch{batch}"] = inference_l2mu(batch, repeats)
     tr = results["training"]
     print(f"training step: snnTorch {tr['snntorch_s'] * 1e3:.1f} ms, bridge "
           f"{tr['bridge_s'] * 1e3:.1f} ms, overhead {tr['overhead'] * 100:+.1f} %")  # fmt: skip
