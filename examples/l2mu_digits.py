@@ -44,8 +44,8 @@ reach the output. 75 % train, 25 % test (stratified, fixed split).
 
 After training, the weights go back into the snnsim network (``snt.update_network``) and
 the test set runs in the event core (``snt.simulate``): every population's spikes are
-compared with the torch model's (float64 on both sides; the trained weights are rounded to
-float32 first, as the core stores static weights), and so are the predictions.
+compared with the torch model's (float64 on both sides: ``update_network`` stores the
+trained weights in float64, ``exact_weights``), and so are the predictions.
 Reported: test accuracy of both, differing spikes, spike counts per population, and the
 time per sample of each at batch 1 (and over the whole test set as one batch).
 
@@ -192,13 +192,6 @@ def run(opts: argparse.Namespace) -> dict[str, Any]:
                       lr=opts.lr, seed=opts.seed, progress=opts.progress,
                       loss=sf.ce_count_loss())  # fmt: skip
     train_s = time.perf_counter() - t0
-    # The event core stores static weights as float32: round the trained ones to float32 so
-    # that both sides run the same weights (summed in float64 on both). Without this a
-    # membrane within ~1e-7 of threshold can flip a spike (seen once: seed 825, --quick).
-    with torch.no_grad():
-        for layer in model.delay_layers():
-            layer.weight.copy_(layer.weight.float().double())
-
     x_te, y_te = test
     with torch.no_grad():
         spikes, _ = model(x_te)

@@ -371,9 +371,10 @@ def reset_engine(net: Network, eng: Engine) -> None:
 
 
 def _build_plastic(net: Network, eng: Engine) -> None:
-    """Move every plastic projection into a mutable block with its rule.
+    """Move plastic and ``exact_weights`` projections into mutable blocks.
 
-    The weights are resolved again in float64 (the same streams as the static block, which
+    A plastic projection's block carries its rule; an ``exact_weights`` one has none. The
+    weights are resolved again in float64 (the same streams as the static block, which
     stores float32: STDP needs the exact values) and checked against the rule's bounds.
     """
     # the rules' per-synapse arrays: rows fixed by the rule kinds the network uses
@@ -387,7 +388,7 @@ def _build_plastic(net: Network, eng: Engine) -> None:
     init_f64 = np.array(init["float64"], dtype=np.float64)
     for proj in net.projections:
         rule, d_rule = proj.plasticity, proj.delay_plasticity
-        if rule is None and d_rule is None:
+        if rule is None and d_rule is None and not proj.exact_weights:
             continue
         table = resolve_projection(net, proj)
         if rule is not None and len(table):

@@ -102,6 +102,8 @@ def write_description(f: Any, net: Network) -> None:
         g.attrs["post"] = proj.post.population.label
         g.attrs["receptor"] = proj.receptor or ""
         g.attrs["round_delays"] = bool(proj.round_delays)
+        if proj.exact_weights:  # absent: False (files written before it existed)
+            g.attrs["exact_weights"] = True
         if proj.weight_exp is not None:  # fixed-point weights: the mantissas' exponent
             g.attrs["weight_exp"] = np.int64(proj.weight_exp)
         g.attrs["weight"] = _describe_value(proj.weight)
@@ -246,6 +248,8 @@ class ProjectionDesc:
     connector: dict[str, Any]
     #: exponent of fixed-point weights (onto LoihiLIF), else None
     weight_exp: int | None = None
+    #: weights stored in float64 (``connect(exact_weights=True)``)
+    exact_weights: bool = False
 
 
 def pop_index(r: Reader, pops: list[PopulationDesc], label: str, where: str) -> int:
@@ -356,6 +360,7 @@ def _read_projections(r: Reader, pops: list[PopulationDesc]) -> list[ProjectionD
                 r.attr_bool(g, "round_delays"),
                 conn,
                 weight_exp,
+                r.has_attr(g, "exact_weights") and r.attr_bool(g, "exact_weights"),
             )
         )
     return out

@@ -267,6 +267,7 @@ def _load_open(r: Reader) -> Network:
                     pd.round_delays,
                     pd.label,
                     weight_exp=pd.weight_exp,
+                    exact_weights=pd.exact_weights,
                 )
             )
         for b, rule in zip(eng.mb_proj, eng.pl_rule, strict=True):

@@ -275,6 +275,7 @@ class Network:
         weight_exp: int | None = None,
         plasticity: STDP | DelayPlasticity | Sequence[STDP | DelayPlasticity] | None = None,
         delay_bounds: tuple[float, float] | None = None,
+        exact_weights: bool = False,
     ) -> Projection:
         """Connect ``pre`` to ``post`` with ``connector``.
 
@@ -309,6 +310,11 @@ class Network:
         delay_bounds : (float, float), optional
             ``(d_min, d_max)`` in ms, required with ``DelayPlasticity`` (and only then):
             plastic delays stay within them, and the initial delays must too.
+        exact_weights : bool
+            Store the weights as given (float64, a mutable block of 14+ bytes per synapse)
+            instead of as float32 in the compact static block (4-10 bytes). For weights that
+            must equal another simulator's float64 values bit for bit (the torch bridge sets
+            it); plastic projections are always float64.
         """
         self.require_unbuilt("connect")
         pre = self._check_target(pre, "connect(pre=...)")
@@ -337,6 +343,10 @@ class Network:
         if not isinstance(round_delays, (bool, np.bool_)):
             raise ConnectivityError(
                 f"connect(round_delays={round_delays!r}): round_delays must be True or False"
+            )
+        if not isinstance(exact_weights, (bool, np.bool_)):
+            raise ConnectivityError(
+                f"connect(exact_weights={exact_weights!r}): exact_weights must be True or False"
             )
         if label is not None and (not isinstance(label, str) or not label):
             raise ConnectivityError(
@@ -367,6 +377,7 @@ class Network:
             plasticity=stdp,
             delay_plasticity=delay_rule,
             delay_bounds=bounds,
+            exact_weights=bool(exact_weights),
         )
         what = f"connect({pre.population.label} -> {post.population.label})"
         proj.check_description(what)

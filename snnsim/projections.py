@@ -73,6 +73,9 @@ class Projection:
     #: ``delay_bounds`` (ms), or None
     delay_plasticity: DelayPlasticity | None = None
     delay_bounds: tuple[float, float] | None = None
+    #: store the weights exactly (float64, in a mutable block) instead of in the float32
+    #: static block (``connect(exact_weights=True)``; the torch bridge sets it)
+    exact_weights: bool = False
     #: calls of :meth:`set` with a distribution so far (each draws from its own stream)
     set_calls: int = field(default=0, repr=False, compare=False)
 
@@ -85,6 +88,7 @@ class Projection:
             "receptor": self.receptor or "",
             **self.connector.describe(),
             **({"plasticity": self.plasticity.describe()} if self.plasticity else {}),
+            **({"exact_weights": True} if self.exact_weights else {}),
             **(
                 {
                     "delay_plasticity": self.delay_plasticity.describe(),
@@ -261,8 +265,8 @@ class Projection:
         Before the network is built the table is resolved from the description (the same
         random streams as ``build``, so the same synapses); afterwards it is read from the
         engine. Weights of synapses in the static block are the float32 values the engine
-        stores; those of a mutable block (plastic, or after :meth:`set` on a built network)
-        are float64, before and after the build.
+        stores; those of a mutable block (plastic, ``exact_weights``, or after :meth:`set` on
+        a built network) are float64, before and after the build.
         Onto fixed-point models the weights are the mantissas (the engine stores
         ``mantissa * 2**weight_exp``).
         """
@@ -271,8 +275,8 @@ class Projection:
         if engine is None:
             table = resolve_projection(net, self)
             weight = table.weight.astype(np.float64)
-            if self.plasticity is None:
-                # what the static block will store (plastic blocks keep float64)
+            if self.plasticity is None and not self.exact_weights:
+                # what the static block will store (mutable blocks keep float64)
                 weight = weight.astype(np.float32).astype(np.float64)
             weight = weight / self.weight_scale
             return ProjectionTable(

@@ -184,10 +184,12 @@ def update_network(net: snn.Network, model: SpikingNetwork) -> None:
 
     ``net`` must be the network ``model`` was made from (same populations and projections);
     built networks are updated in place (``Projection.set`` writes through to the engine).
-    Biases (trained, or set on the model) are written as ``to_torch`` reads them: the
-    population's step currents are replaced by one ``StepCurrent`` per distinct value,
-    switched on where the model's bias starts (stamp ``bias_start``, or from step 1). A
-    changed bias needs an unbuilt network (inputs are fixed at build).
+    The projections get ``exact_weights`` (float64 storage), so the core runs the trained
+    float64 weights, not their float32 roundings. Biases (trained, or set on the model)
+    are written as ``to_torch`` reads them: the population's step currents are replaced by
+    one ``StepCurrent`` per distinct value, switched on where the model's bias starts (stamp
+    ``bias_start``, or from step 1). A changed bias needs an unbuilt network (inputs are
+    fixed at build).
     """
     if len(net.projections) != len(model.layers) or len(net.populations) != len(model.pops):
         raise ParameterError(
@@ -209,6 +211,7 @@ def update_network(net: snn.Network, model: SpikingNetwork) -> None:
         post = _pop_local(proj.post, table.post)
         w = layer.weight.detach().cpu().double().numpy()[post, pre]
         d = layer.integer_delays().cpu().numpy()[post, pre] + 1
+        proj.exact_weights = True  # float64 training: the static block's float32 would round
         proj.set(weight=w, delay=d * net.dt)
 
 
@@ -358,23 +361,25 @@ def _connect_layer(
         mask = layer.mask.cpu().numpy()
         post_i, pre_i = np.nonzero(mask)
         delays = (layer.integer_delays().cpu().numpy()[post_i, pre_i] + 1) * dt
-        net.connect(pre, post, snn.FromList(pre_i, post_i, w[post_i, pre_i], delays))
+        net.connect(pre, post, snn.FromList(pre_i, post_i, w[post_i, pre_i], delays),
+                    exact_weights=True)  # fmt: skip
     else:
-        net.connect(pre, post, snn.AllToAll(), weight=w.T.copy(), delay=dt)
+        net.connect(pre, post, snn.AllToAll(), weight=w.T.copy(), delay=dt, exact_weights=True)
 
 
 def _connect_recurrent(net: snn.Network, pop: Any, recurrent: Any, label: str) -> np.ndarray:
     """Recurrent weights of RLeaky / RSynaptic (one step); returns their bias."""
     if isinstance(recurrent, nn.Linear):
         w = recurrent.weight.detach().double().cpu().numpy()
-        net.connect(pop, pop, snn.AllToAll(), weight=w.T.copy(), delay=net.dt)
+        net.connect(pop, pop, snn.AllToAll(), weight=w.T.copy(), delay=net.dt,
+                    exact_weights=True)  # fmt: skip
         b = recurrent.bias
         return np.zeros(pop.size) if b is None else b.detach().double().cpu().numpy()
     v = getattr(recurrent, "V", None)
     if v is None:
         raise ParameterError(f"from_torch: the recurrent part of {label!r} is not supported")
     v = np.broadcast_to(torch.as_tensor(v).detach().double().cpu().numpy(), (pop.size,))
-    net.connect(pop, pop, snn.OneToOne(), weight=v.copy(), delay=net.dt)
+    net.connect(pop, pop, snn.OneToOne(), weight=v.copy(), delay=net.dt, exact_weights=True)
     return np.zeros(pop.size)
 
 
@@ -422,7 +427,8 @@ def _from_spiking_network(model: SpikingNetwork, dt: float, seed: int) -> snn.Ne
         post_i, pre_i = np.nonzero(mask)
         w = layer.weight.detach().double().cpu().numpy()[post_i, pre_i]
         delays = (layer.integer_delays().cpu().numpy()[post_i, pre_i] + 1) * dt
-        net.connect(pops[link.pre], pops[link.post], snn.FromList(pre_i, post_i, w, delays))
+        net.connect(pops[link.pre], pops[link.post], snn.FromList(pre_i, post_i, w, delays),
+                    exact_weights=True)  # fmt: skip
     _LATENCY[net] = {spec.label: 0 for spec in model.pops}
     return net
 
@@ -580,7 +586,7 @@ def _batched_copy(net: snn.Network, batch: int, source: Any) -> tuple[snn.Networ
             pops[id(pre_pop)], pops[id(post_pop)],
             snn.FromList(off_pre, off_post, np.tile(table.weight, batch),
                          np.tile(table.delay_ms, batch)),
-            **kwargs,
+            exact_weights=proj.exact_weights, **kwargs,
         )  # fmt: skip
     for target, inp in net.inputs:
         owner = getattr(target, "population", target)

@@ -296,3 +296,25 @@ def test_mutable_blocks_have_a_post_to_synapse_index(seed: int, tmp_path: Path) 
                 assert np.all(np.diff(syn) > 0)
                 seen[syn] += 1
         assert np.all(seen == 1)
+
+
+def test_exact_weights_keep_float64_through_build_and_checkpoint(tmp_path: Path) -> None:
+    net = snn.Network(dt=0.1, seed=3)
+    a = net.add_population(5, snn.SpikeSource(times=[[1.0]] * 5), label="a")
+    b = net.add_population(4, snn.LIF(), label="b")
+    w = np.full((5, 4), 0.1)  # 0.1 is not a float32 value
+    plain = net.connect(a, b, snn.AllToAll(), weight=w)
+    exact = net.connect(a, b, snn.AllToAll(), weight=w, exact_weights=True)
+    assert np.all(plain.get("weight", format="array") == np.float64(np.float32(0.1)))
+    assert np.all(exact.get("weight", format="array") == 0.1)
+    net.run(2.0)
+    assert np.all(exact.get("weight", format="array") == 0.1)  # a float64 mutable block
+    path = tmp_path / "net.h5"
+    snn.save(net, str(path))
+    back = snn.load(str(path))
+    assert back.projections[1].exact_weights and not back.projections[0].exact_weights
+    assert np.all(back.projections[1].get("weight", format="array") == 0.1)
+    with pytest.raises(ConnectivityError, match="exact_weights must be True or False"):
+        net2 = snn.Network(dt=0.1)
+        p = net2.add_population(2, snn.LIF(), label="p")
+        net2.connect(p, p, snn.AllToAll(), weight=0.1, exact_weights="yes")  # type: ignore[arg-type]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from typing import Any
 
 import numpy as np
 import pytest
@@ -213,6 +214,34 @@ def test_update_network_writes_trained_biases_back(seed: int) -> None:
     n_inputs = len(net.inputs)
     snt.update_network(net, model)
     assert len(net.inputs) == n_inputs
+
+
+def test_trained_float64_weights_reach_the_core_unrounded(seed: int) -> None:
+    """Regression: the static block stored float32, so float64-trained weights were rounded
+    (a membrane within ~1e-7 of threshold then flipped a spike)."""
+    rng = np.random.default_rng(seed)
+    net = _core_network(rng)
+    model = snt.to_torch(net, dtype=torch.float64)
+    with torch.no_grad():
+        for layer in model.layers:  # values float32 cannot hold
+            layer.weight.mul_(1.0 + 1e-9)
+    snt.update_network(net, model)
+    net2 = snt.from_torch(model, dt=1.0)
+    for network in (net, net2):
+        network.build()
+        for proj, layer in zip(network.projections, model.delay_layers(), strict=True):
+            table = proj.table()
+            want = layer.weight.detach().numpy()[_post_local(proj, table), _pre_local(proj, table)]
+            np.testing.assert_array_equal(table.weight, want)  # bit for bit, float64
+            assert proj.exact_weights
+
+
+def _pre_local(proj: snn.Projection, table: Any) -> np.ndarray:
+    return np.asarray(proj.pre.indices)[table.pre]
+
+
+def _post_local(proj: snn.Projection, table: Any) -> np.ndarray:
+    return np.asarray(proj.post.indices)[table.post]
 
 
 def test_simulate_reuses_its_network_and_sees_changes(seed: int) -> None:
