@@ -81,6 +81,17 @@ def _time(fn: Any, repeats: int) -> float:
     return statistics.median(walls)
 
 
+def _throughput(torch_forward: Any, core: Any, batch: int, repeats: int) -> dict[str, Any]:
+    """Samples/s of a torch forward pass and of the event core, and their ratio."""
+    t_torch = _time(torch_forward, repeats)
+    t_core = _time(core, repeats)
+    return {
+        "torch_samples_per_s": batch / t_torch,
+        "core_samples_per_s": batch / t_core,
+        "core_over_torch": t_torch / t_core,
+    }
+
+
 def training_overhead(
     steps: int, batch: int, sizes: tuple[int, int, int], repeats: int
 ) -> dict[str, Any]:
@@ -143,16 +154,7 @@ def inference(
             for t in range(steps):
                 seq(x[t])
 
-    def core() -> None:
-        snt.simulate(net, x)
-
-    t_torch = _time(torch_forward, repeats)
-    t_core = _time(core, repeats)
-    return {
-        "torch_samples_per_s": batch / t_torch,
-        "core_samples_per_s": batch / t_core,
-        "core_over_torch": t_torch / t_core,
-    }
+    return _throughput(torch_forward, lambda: snt.simulate(net, x), batch, repeats)
 
 
 def inference_l2mu(batch: int, repeats: int) -> dict[str, Any]:
@@ -186,16 +188,7 @@ def inference_l2mu(batch: int, repeats: int) -> dict[str, Any]:
         with torch.no_grad():
             model(x)
 
-    def core() -> None:
-        snt.simulate(net, x)
-
-    t_torch = _time(torch_forward, repeats)
-    t_core = _time(core, repeats)
-    return {
-        "torch_samples_per_s": batch / t_torch,
-        "core_samples_per_s": batch / t_core,
-        "core_over_torch": t_torch / t_core,
-    }
+    return _throughput(torch_forward, lambda: snt.simulate(net, x), batch, repeats)
 
 
 def main(argv: list[str] | None = None) -> int:

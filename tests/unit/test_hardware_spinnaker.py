@@ -181,7 +181,8 @@ def test_summary_names_cores_and_extensions() -> None:
 
 
 # ------------------------------------------------------------------ equality with sPyNNaker
-_PROBE = r"""
+#: loads the exported script (argv[1]), builds and maps it on the virtual board
+_PROBE_HEAD = r"""
 import importlib.util, json, sys
 import numpy as np
 spec = importlib.util.spec_from_file_location("netscript", sys.argv[1])
@@ -191,6 +192,10 @@ sim, shift = mod.setup("spinnaker")
 pops, projs = mod.build(sim, "spinnaker", shift)
 sim.run(5 * mod.DT)
 from spynnaker.pyNN.data import SpynnakerDataView
+"""
+_PROBE = (
+    _PROBE_HEAD
+    + r"""
 from spynnaker.pyNN.models.neuron import synapse_io
 out = {"cores": [], "delays": [], "shifts": {}, "rows": [], "delayed": []}
 ri = SpynnakerDataView.get_routing_infos()
@@ -236,6 +241,7 @@ for proj in projs:
 sim.end()
 json.dump(out, open(sys.argv[2], "w"))
 """
+)
 
 
 def _mixed_network(dt: float = 1.0) -> snn.Network:
@@ -398,15 +404,9 @@ def test_snn_plot_draws_the_mapping_of_a_network(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- plastic projections
-_SHIFT_PROBE = r"""
-import importlib.util, json, sys
-spec = importlib.util.spec_from_file_location("netscript", sys.argv[1])
-mod = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(mod)
-sim, shift = mod.setup("spinnaker")
-pops, projs = mod.build(sim, "spinnaker", shift)
-sim.run(5 * mod.DT)
-from spynnaker.pyNN.data import SpynnakerDataView
+_SHIFT_PROBE = (
+    _PROBE_HEAD
+    + r"""
 out = {}
 for app in SpynnakerDataView.iterate_vertices():
     if hasattr(app, "get_ring_buffer_shifts"):
@@ -414,6 +414,7 @@ for app in SpynnakerDataView.iterate_vertices():
 sim.end()
 json.dump(out, open(sys.argv[2], "w"))
 """
+)
 
 
 def _plastic_network() -> snn.Network:
