@@ -193,7 +193,12 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
             if not gained:
                 for sy in range(a, e):
                     slot = (stamp + np.int64(m_delay[sy])) & mask
-                    transmit(buf, inbits, ev_on, slot, np.int64(m_code[sy]), n_all, m_weight[sy])
+                    code = np.int64(m_code[sy])
+                    t = code >> RECEPTOR_SHIFT
+                    w = m_weight[sy]
+                    buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                    if ev_on and w != 0:
+                        inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
@@ -208,7 +213,9 @@ def deliver_gain(stamp, a, e, mut, buf, mask, n_all, ev_on, inbits, mod, rg):
         code = np.int64(m_code[sy])
         t = code >> RECEPTOR_SHIFT
         w = m_weight[sy] * (1.0 + term_sum(off + t, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask))
-        transmit(buf, inbits, ev_on, slot, code, n_all, w)
+        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+        if ev_on and w != 0:
+            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
@@ -282,13 +289,26 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                                                        hist_n, ri) < 0:  # fmt: skip
                             raise RuntimeError("negative stamp in a spike history")
                         for sy in range(a, e):
+                            d = np.int64(m_delay[sy])
+                            slot = (stamp + d) & mask
                             code = np.int64(m_code[sy])
-                            w, d = update_plastic_synapse(
-                                sy, code >> RECEPTOR_SHIFT, stamp, t0, kp, tl, ri, dri, rule,
-                                rule.a_minus, drule, prow, m_weight, m_delay, hrow, hist_t,
-                                hist_k, hist_n, sa_i64, post_ptr, post_syn, post_row, post_delay,
-                            )  # fmt: skip
-                            transmit(buf, inbits, ev_on, (stamp + d) & mask, code, n_all, w)
+                            t = code >> RECEPTOR_SHIFT
+                            w = m_weight[sy]
+                            h = hrow[t]
+                            if ri >= 0:
+                                w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, rule.a_minus, ri,
+                                             hist_t, hist_k, hist_n)  # fmt: skip
+                                m_weight[sy] = w
+                            if dri >= 0:  # delay plasticity: after STDP, before transmitting
+                                d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
+                                if d_new != d:
+                                    m_delay[sy] = d_new
+                                    resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
+                                                post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
+                                    slot = (stamp + d_new) & mask
+                            buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                            if ev_on and w != 0:
+                                inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
                     if ri >= 0:
                         advance_pre(k, r, stamp, rule.inv_tau_plus, kplus, tlast)
             cursor[j] = q0 + c
@@ -314,43 +334,6 @@ def touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n, ri):
     return acc
 
 
-@njit(**JIT_INLINE)
-def transmit(buf, inbits, ev_on, slot, code, n_all, w):
-    """Add ``w`` to ring slot ``slot`` for synapse code ``code`` (and mark its target busy)."""
-    t = code >> RECEPTOR_SHIFT
-    buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
-    if ev_on and w != 0:
-        inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
-
-
-@njit(**JIT_INLINE)
-def update_plastic_synapse(sy, t, stamp, t0, kp, tl, ri, dri, rule, am, drule, prow, m_weight,
-                           m_delay, hrow, hist_t, hist_k, hist_n, sa_i64, post_ptr, post_syn,
-                           post_row, post_delay):  # fmt: skip
-    """Update mutable synapse ``sy`` (onto target ``t``) for a presynaptic spike of ``stamp``.
-
-    STDP first (rule ``ri`` >= 0, depression amplitude ``am``:
-    :func:`~snnsim.kernels.plasticity.stdp_pre`), then delay plasticity (rule ``dri`` >= 0:
-    :func:`~snnsim.kernels.plasticity.delay_pre`, keeping the post index sorted by delay).
-    Returns ``(weight, delay)`` the spike is transmitted with. Inlined into the delivery
-    loops: it takes arrays and scalars only (no structure, so no reference counting).
-    """
-    d = np.int64(m_delay[sy])
-    w = m_weight[sy]
-    h = hrow[t]
-    if ri >= 0:
-        w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n)
-        m_weight[sy] = w
-    if dri >= 0:  # delay plasticity: after STDP, before transmitting
-        d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
-        if d_new != d:
-            m_delay[sy] = d_new
-            resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
-                        post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
-            d = d_new
-    return w, d
-
-
 @njit(**JIT)
 def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, buf, mask, n_all,
                               ev_on, inbits, mod):  # fmt: skip
@@ -369,19 +352,31 @@ def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, b
     dep_off = mod.rec_off[rd] - mod.rec_tlo[rd] if rd >= 0 else 0
     gain_off = mod.rec_off[rg] - mod.rec_tlo[rg] if rg >= 0 else 0
     for sy in range(a, e):
+        d = np.int64(m_delay[sy])
+        slot = (stamp + d) & mask
         code = np.int64(m_code[sy])
         t = code >> RECEPTOR_SHIFT
-        am = rule.a_minus
-        if ri >= 0 and rd >= 0:
-            am = depression_amplitude(dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d, hist,
-                                      hmask)  # fmt: skip
-        w, d = update_plastic_synapse(
-            sy, t, stamp, t0, kp, tl, ri, dri, rule, am, drule, prow, m_weight, m_delay, hrow,
-            hist_t, hist_k, hist_n, sa_i64, post_ptr, post_syn, post_row, post_delay,
-        )  # fmt: skip
+        w = m_weight[sy]
+        h = hrow[t]
+        if ri >= 0:
+            am = rule.a_minus
+            if rd >= 0:
+                am = depression_amplitude(dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d,
+                                          hist, hmask)  # fmt: skip
+            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n)
+            m_weight[sy] = w
+        if dri >= 0:
+            d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
+            if d_new != d:
+                m_delay[sy] = d_new
+                resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
+                            post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
+                slot = (stamp + d_new) & mask
         if rg >= 0:
             w = w * (1.0 + term_sum(gain_off + t, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask))
-        transmit(buf, inbits, ev_on, (stamp + d) & mask, code, n_all, w)
+        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+        if ev_on and w != 0:
+            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
