@@ -222,10 +222,7 @@ def _write_bias(net: snn.Network, pop: Any, bias: np.ndarray, bias_start: int) -
         return
     net.require_unbuilt(f"update_network (the bias of {pop.label!r} changed)")
     net.inputs[:] = [(t, i) for t, i in net.inputs if getattr(t, "population", t) is not pop]
-    start = max(bias_start - 1, 0)
-    for value in np.unique(bias[bias != 0]):
-        idx = np.flatnonzero(bias == value)
-        net.add_input(pop[idx], snn.StepCurrent(times=[start * net.dt], amplitudes=[value]))
+    _add_bias(net, pop, bias, max(bias_start - 1, 0))
 
 
 def _neuron_from_module(module: Any, label: str) -> tuple[snn.NeuronModel, str]:
@@ -416,11 +413,7 @@ def _from_spiking_network(model: SpikingNetwork, dt: float, seed: int) -> snn.Ne
             neuron = snn.Leaky(**_scalars(kwargs))
         pop = net.add_population(spec.size, neuron, spec.label)
         bias = model.param(p, "bias").detach().double().cpu().numpy()
-        start = max(spec.bias_start - 1, 0)
-        for value in np.unique(bias):
-            if value != 0:
-                idx = np.flatnonzero(bias == value)
-                net.add_input(pop[idx], snn.StepCurrent(times=[start * dt], amplitudes=[value]))
+        _add_bias(net, pop, bias, max(spec.bias_start - 1, 0))
         pops.append(pop)
     for link, layer in zip(model.links, model.delay_layers(), strict=True):
         mask = layer.mask.cpu().numpy()
