@@ -407,7 +407,9 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
 
     Per step: apply step-current changes (``i_ext``), add aggregated Poisson input to the
     ring slot, update every population intersecting the partition (event-driven for LIF
-    populations when ``evd.on``), then write state probes. Spikes go to ``spk[k]`` and their
+    populations when ``evd.on``), then write state probes (``probes`` is ``None`` when no
+    recorder samples state: the loop is then compiled without them, and the per-chunk call
+    does not count references to their ten arrays). Spikes go to ``spk[k]`` and their
     per-step counts to ``cnt[k]``; with plasticity (``plast`` not ``None``) the spikes of
     neurons with plastic inputs are appended to their spike histories. With astrocyte
     effects (``mod`` not ``None``) the modulated coefficients are set before the updates
@@ -420,9 +422,6 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     pop_event, pop_noff, ncoeffs, models = pops.event, pops.noff, pops.ncoeffs, pops.models
     n_coeffs = coeffs.shape[1]
     fstate, istate, i_ext = state.fstate, state.istate, state.i_ext
-    probe_every, probe_base, probe_off, probe_width, probe_out, probe_int = (
-        probes.every, probes.base, probes.off, probes.width, probes.out, probes.is_int,
-    )  # fmt: skip
     buf, mask = ring.buffer, ring.mask
     ev_on, inbits = evd.on, evd.inbits
     ev_step, ev_gid, ev_value = inputs.ev_step, inputs.ev_gid, inputs.ev_value
@@ -430,10 +429,8 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
         inputs.pin_indptr, inputs.pin_targets, inputs.pin_n, inputs.pin_p,
     )  # fmt: skip
     pin_w, pin_rec, pin_key = inputs.pin_w, inputs.pin_rec, inputs.pin_key
-    probe_addr, probe_gid, probe_rec, probe_col = probes.addr, probes.gid, probes.rec, probes.col
     n_pop = pop_kind.shape[0]
     n_pin = pin_n.shape[0]
-    n_probe = probe_addr.shape[0]
     n_ev = ev_step.shape[0]
     ev = search_sorted(ev_step, t0 + 1, 0, n_ev)
     n_out = 0
@@ -508,19 +505,33 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
         if ev_on:
             inbits[slot, w_lo:w_hi] = 0
         cnt[k, s] = n_out - before
-        for q in range(n_probe):
-            g = probe_gid[q]
-            if k_lo <= g < k_hi:
-                r = probe_rec[q]
-                every = probe_every[r]
-                if stamp % every == 0:
-                    row = stamp // every - probe_base[r]
-                    at = probe_off[r] + row * probe_width[r] + probe_col[q]
-                    if probe_int[q]:
-                        probe_out[at] = istate[probe_addr[q]]
-                    else:
-                        probe_out[at] = fstate[probe_addr[q]]
+        if probes is not None:
+            write_probes(k_lo, k_hi, stamp, probes, fstate, istate)
     return n_out
+
+
+@njit(**JIT)
+def write_probes(k_lo, k_hi, stamp, probes, fstate, istate):
+    """Write the state probes of the neurons in ``[k_lo, k_hi)`` due at ``stamp``.
+
+    Probe ``q`` of recorder ``r`` samples every ``every[r]`` steps into row
+    ``stamp // every[r] - base[r]`` of that recorder's block of ``out``.
+    """
+    every_r, base, off, width, out, is_int = (
+        probes.every, probes.base, probes.off, probes.width, probes.out, probes.is_int,
+    )  # fmt: skip
+    addr, gid, rec, col = probes.addr, probes.gid, probes.rec, probes.col
+    for q in range(addr.shape[0]):
+        g = gid[q]
+        if k_lo <= g < k_hi:
+            r = rec[q]
+            every = every_r[r]
+            if stamp % every == 0:
+                at = off[r] + (stamp // every - base[r]) * width[r] + col[q]
+                if is_int[q]:
+                    out[at] = istate[addr[q]]
+                else:
+                    out[at] = fstate[addr[q]]
 
 
 @njit(**JIT)

@@ -236,7 +236,7 @@ def build_engine(net: Network, progress: bool = False) -> Engine:
         eng = _build_arrays(net)
         jit_s = lock.duration if lock.done else 0.0  # compiling/loading kernels while building
         eng.build_s = time.perf_counter() - t0 - jit_s
-        eng.compile_s = jit_s + compile_kernels(eng)
+        eng.compile_s = jit_s + compile_kernels(eng, net.recorders)
     watch.report()
     return eng
 

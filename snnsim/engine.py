@@ -588,11 +588,12 @@ def _event_off() -> EventState:
     )
 
 
-def compile_kernels(eng: Engine) -> float:
+def compile_kernels(eng: Engine, recorders: Sequence[Recorder] = ()) -> float:
     """Compile (or load from cache) the run loop for this engine's types; returns seconds.
 
     Only the variant the engine will use is compiled: the serial loop for one partition,
-    the parallel one otherwise.
+    the parallel one otherwise, with the state-probe code only if one of ``recorders``
+    samples state (a state recorder added later compiles that variant at its first run).
     """
     t0 = time.perf_counter()
     part_lo, part_hi = eng._partitions()
@@ -605,8 +606,9 @@ def compile_kernels(eng: Engine) -> float:
         cnt=np.zeros((2, n_thr, 1), dtype=np.int64),
         cursors=np.zeros((n_thr + 1, n_thr), dtype=np.int64),
     )  # fmt: skip
-    # the recording arrays of a run without recorders: same constructors, same types
-    probes, rec = RecordingPlan(eng, (), 1).segment_arrays(eng.step, 0)
+    # the recording arrays of a run with these state recorders: same constructors, same types
+    states = [r for r in recorders if r.kind == "state"]
+    probes, rec = RecordingPlan(eng, states, 1).segment_arrays(eng.step, 0)
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
     plast = plasticity_arrays(eng, part_lo, part_hi)
     mod = modulation_arrays(eng, pops)

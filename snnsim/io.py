@@ -307,7 +307,7 @@ def _load_open(r: Reader) -> Network:
         if isinstance(err, FileFormatError):
             raise
         raise r.fail("/description", f"cannot rebuild the network: {err}") from None
-    eng.compile_s = compile_kernels(eng)
+    eng.compile_s = compile_kernels(eng, net.recorders)
     return net
 
 

@@ -128,3 +128,39 @@ def test_cold_cli_demo_says_it_compiles_first(tmp_path: Path) -> None:
     warm = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=800)
     assert warm.returncode == 0, warm.stderr
     assert "compiling" not in warm.stderr
+
+
+def test_build_compiles_the_probe_variant_its_recorders_need(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The run loop is compiled without probe code unless a recorder samples state.
+
+    ``probes`` is ``None`` in runs without state recorders (2-thread CUBA-4000 ran 4-8 %
+    longer counting references to the ten probe arrays at every chunk). A network that
+    records state at build gets the variant with probes compiled by ``build``, so its first
+    run does not compile.
+    """
+    from numba.core import types
+    from snnsim.kernels.simulation import run_segment_serial
+
+    def probes_types() -> set[bool]:
+        # argument 12 of the run loop is the probes structure (None without state recorders)
+        return {isinstance(sig[12], types.NoneType) for sig in run_segment_serial.signatures}
+
+    _tiny(seed=6).build()
+    assert True in probes_types()  # without state recorders: compiled with probes = None
+
+    def recording(seed: int) -> snn.Network:
+        net = _tiny(seed)
+        net.record_state(net.population("a"), ["v"])
+        return net
+
+    recording(7).build()
+    assert False in probes_types()  # a state recorder at build: the probe variant as well
+    capsys.readouterr()
+    net = _tiny(seed=8)
+    rec = net.record_state(net.population("a"), ["v"])
+    net.build(progress=True)
+    net.run(5.0, progress=True)
+    assert "compiling" not in capsys.readouterr().err
+    assert rec["v"].shape == (50, 20) and np.isfinite(rec["v"]).all()
