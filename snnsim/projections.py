@@ -37,7 +37,7 @@ from snnsim.distributions import Distribution, Normal, Uniform
 from snnsim.errors import ConnectivityError, ParameterError
 from snnsim.plasticity import STDP
 from snnsim.streams import STREAM_SET, key_of
-from snnsim.synapse_values import MAX_DELAY_STEPS, check_model_delays
+from snnsim.synapse_values import MAX_DELAY_STEPS, check_model_delays, check_value_shape
 from snnsim.synapses import ProjectionTable, resolve_projection
 
 if TYPE_CHECKING:
@@ -429,23 +429,13 @@ class Projection:
                 raise ConnectivityError(f"{what}: the distribution returned {out.size} values")
             return out
         arr = np.asarray(value, dtype=np.float64)
+        check_value_shape(arr, what, n, self.pre.size, self.post.size, "in get() order")
         if arr.ndim == 0:
             return np.full(n, float(arr))
         if arr.ndim == 1:
-            if arr.size != n:
-                raise ConnectivityError(
-                    f"{what}: {arr.size} values for {n} synapses; give a scalar, a "
-                    f"distribution, one value per synapse in get() order or a "
-                    f"({self.pre.size}, {self.post.size}) matrix"
-                )
             return np.ascontiguousarray(arr)
-        if arr.shape == (self.pre.size, self.post.size):
-            out2: npt.NDArray[np.float64] = arr[table.pre, table.post]
-            return out2
-        raise ConnectivityError(
-            f"{what}: array of shape {arr.shape}; expected ({n},) or "
-            f"({self.pre.size}, {self.post.size})"
-        )
+        out2: npt.NDArray[np.float64] = arr[table.pre, table.post]
+        return out2
 
 
 def _given_values(
@@ -460,27 +450,12 @@ def _given_values(
     if isinstance(value, Distribution):
         return None
     arr = np.asarray(value)
+    check_value_shape(arr, f"{what}: {name}", n_syn, n_pre, n_post)
     if arr.ndim == 0:
         return np.asarray(arr, dtype=np.float64).reshape(1)
     if arr.ndim == 1:
-        if n_syn is not None and arr.size != n_syn:
-            raise ConnectivityError(
-                f"{what}: {name} array of {arr.size} values for {n_syn} synapses; give a "
-                f"scalar, a distribution, one value per synapse (sorted by pre, then post) or "
-                f"a ({n_pre}, {n_post}) matrix"
-            )
         return arr  # its own dtype: checked in chunks (no full-length float64 copy)
-    if arr.ndim == 2:
-        if arr.shape != (n_pre, n_post):
-            raise ConnectivityError(
-                f"{what}: {name} matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) "
-                "(pre x post)"
-            )
-        return arr.reshape(-1) if every else None
-    raise ConnectivityError(
-        f"{what}: {name} must be a scalar, a 1-D or 2-D array or a distribution, got a "
-        f"{arr.ndim}-D array"
-    )
+    return arr.reshape(-1) if every else None
 
 
 #: Values checked per pass by the connect-time checks (bounds their temporaries).

@@ -95,6 +95,38 @@ class ValueSpec:
 KIND_CONST, KIND_UNIFORM, KIND_NORMAL, KIND_ARRAY, KIND_MATRIX = 0, 1, 2, 3, 4
 
 
+def check_value_shape(
+    arr: npt.NDArray[Any], what: str, n_syn: int | None, n_pre: int, n_post: int,
+    order: str = "sorted by pre, then post",
+) -> None:  # fmt: skip
+    """Refuse an array of weights or delays that fits no synapse layout.
+
+    Allowed: a scalar, one value per synapse (``n_syn``, unchecked when ``None``; ``order``
+    says which order, for the message) or an ``(n_pre, n_post)`` matrix. ``what`` names the
+    call and the parameter in the message.
+    """
+    if arr.ndim == 0:
+        return
+    if arr.ndim == 1:
+        if n_syn is not None and arr.size != n_syn:
+            raise ConnectivityError(
+                f"{what}: array of {arr.size} values for {n_syn} synapses; give a scalar, a "
+                f"distribution, one value per synapse ({order}) or a ({n_pre}, {n_post}) "
+                "matrix"
+            )
+        return
+    if arr.ndim == 2:
+        if arr.shape != (n_pre, n_post):
+            raise ConnectivityError(
+                f"{what}: matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) (pre x "
+                f"post) or ({n_syn if n_syn is not None else 'n_synapses'},)"
+            )
+        return
+    raise ConnectivityError(
+        f"{what}: must be a scalar, a 1-D or 2-D array or a distribution, got a {arr.ndim}-D array"
+    )
+
+
 def value_spec(
     spec: Any, what: str, n_syn: int, key: np.uint64, n_pre: int, n_post: int
 ) -> ValueSpec:
@@ -117,23 +149,12 @@ def value_spec(
             )
         return ValueSpec(KIND_ARRAY, arr=values)
     arr = np.asarray(spec, dtype=np.float64)
+    check_value_shape(arr, what, n_syn, n_pre, n_post)
     if arr.ndim == 0:
         return ValueSpec(KIND_CONST, np.array([float(arr), 0.0, 0.0, 0.0]))
     if arr.ndim == 1:
-        if arr.size != n_syn:
-            raise ConnectivityError(
-                f"{what}: array of {arr.size} values for {n_syn} synapses; give a scalar, a "
-                f"distribution, one value per synapse (sorted by pre, then post) or a "
-                f"({n_pre}, {n_post}) matrix"
-            )
         return ValueSpec(KIND_ARRAY, arr=np.ascontiguousarray(arr))
-    if arr.ndim == 2:
-        if arr.shape != (n_pre, n_post):
-            raise ConnectivityError(
-                f"{what}: matrix of shape {arr.shape}; expected ({n_pre}, {n_post}) (pre x post)"
-            )
-        return ValueSpec(KIND_MATRIX, mat=np.ascontiguousarray(arr))
-    raise ConnectivityError(f"{what}: expected a scalar, 1-D or 2-D array, got {arr.ndim}-D")
+    return ValueSpec(KIND_MATRIX, mat=np.ascontiguousarray(arr))
 
 
 def check_model_delays(model: NeuronModel, steps: npt.NDArray[Any], dt: float, what: str) -> None:

@@ -318,3 +318,26 @@ def test_exact_weights_keep_float64_through_build_and_checkpoint(tmp_path: Path)
         net2 = snn.Network(dt=0.1)
         p = net2.add_population(2, snn.LIF(), label="p")
         net2.connect(p, p, snn.AllToAll(), weight=0.1, exact_weights="yes")  # type: ignore[arg-type]
+
+
+def test_one_shape_check_for_connect_set_and_the_values_pass(seed: int) -> None:
+    """connect (before and at build) and set (after build) refuse the same layouts alike."""
+    net = snn.Network(dt=0.1, seed=seed, threads=1)
+    a = net.add_population(4, snn.LIF(), label="a")
+    b = net.add_population(3, snn.LIF(), label="b")
+    with pytest.raises(ConnectivityError, match=r"matrix of shape \(3, 4\); expected \(4, 3\)"):
+        net.connect(a, b, snn.AllToAll(), weight=np.full((3, 4), 0.1))
+    with pytest.raises(ConnectivityError, match="got a 3-D array"):
+        net.connect(a, b, snn.AllToAll(), weight=0.1, delay=np.ones((4, 3, 1)))
+    # a distribution's synapse count is known only when drawn: checked by the values pass
+    p = net.connect(a, b, snn.FixedProbability(0.5), weight=0.1)
+    n = len(p)
+    net.build()
+    with pytest.raises(ConnectivityError, match=r"one value per synapse \(in get\(\) order\)"):
+        p.set(weight=np.full(n + 2, 0.1))
+    with pytest.raises(ConnectivityError, match=r"matrix of shape \(3, 4\); expected \(4, 3\)"):
+        p.set(weight=np.full((3, 4), 0.1))
+    with pytest.raises(ConnectivityError, match="got a 3-D array"):
+        p.set(delay=np.ones((4, 3, 1)))
+    p.set(weight=np.full((4, 3), 0.25))  # the (pre, post) matrix is read at the synapses
+    assert all(r[2] == 0.25 for r in p.get("weight", format="list"))
