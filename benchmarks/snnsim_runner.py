@@ -128,9 +128,12 @@ def build_snnsim_network(
                 weight=w[sel],
                 delay=steps[sel].astype(np.float32) * np.float32(net.dt),
             )
+            # plasticity= only where there is a rule: snnsim before STDP (f6b446e, for
+            # benchmarks/revisions.py) has no such parameter
+            extra = {"plasticity": rule} if tag else {}
             network.connect(
                 pop, pop, connector, receptor=receptor, round_delays=True,
-                label=f"syn_{k}_{receptor}{tag}", plasticity=rule if tag else None,
+                label=f"syn_{k}_{receptor}{tag}", **extra,
             )  # fmt: skip
     if not constant:
         values, inverse = np.unique(i_offset, return_inverse=True)
