@@ -13,8 +13,9 @@ per-round ratio of the minima, and checks that both computed the same spikes::
 Cases are those of :mod:`benchmarks.run_instructions` (networks of
 :mod:`benchmarks.networks`, built by :mod:`benchmarks.snnsim_runner`, both taken from this
 checkout, so the same network is built with each revision's API). Each revision gets its own
-kernel cache (the first process per revision compiles: a warm-up round is run first and
-not counted).
+kernel cache (``--cache DIR`` keeps them between calls; a process per revision is run first
+to compile or load its kernels, and not counted). Name revisions by commit hashes when
+caches are kept: a cache is found by the name given.
 
 Why a worktree per revision and an import shim: with an editable install, ``import snnsim``
 from another folder on ``sys.path`` still takes ``snnsim.kernels`` and ``snnsim.hardware``
@@ -103,7 +104,9 @@ def _worktree(rev: str, where: Path) -> Path:
     return path
 
 
-def _run_child(tree: Path, cache: Path, args: argparse.Namespace, runs: int) -> list[dict[str, Any]]:
+def _run_child(
+    tree: Path, cache: Path, args: argparse.Namespace, runs: int
+) -> list[dict[str, Any]]:
     """Run one child process on ``tree``; return its timed runs."""
     env = dict(os.environ, SNNSIM_CACHE_DIR=str(cache))
     cmd = [sys.executable, __file__, "--child", str(tree), "--case", args.case, "--threads",
@@ -132,7 +135,8 @@ def compare(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="snnsim-revisions-") as tmp:
         where = Path(tmp)
         trees = [_worktree(rev, where) for rev in revs]
-        caches = [where / f"cache{i}" for i in range(2)]
+        base = Path(args.cache) if args.cache else where
+        caches = [base / f"cache-{rev}" for rev in revs]
         try:
             for tree, cache in zip(trees, caches, strict=True):  # compile: not counted
                 _run_child(tree, cache, args, 1)
@@ -177,6 +181,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--precision", default="double", choices=("double", "single"))
     parser.add_argument("--rounds", type=int, default=10, help="processes per revision")
     parser.add_argument("--runs", type=int, default=15, help="runs per process (first dropped)")
+    parser.add_argument(
+        "--cache", help="folder for the revisions' kernel caches, kept between calls (default: a "
+        "temporary one, so every call compiles both revisions once)",
+    )  # fmt: skip
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child is not None:
