@@ -11,7 +11,7 @@ the run loop's work and does not depend on the machine's load::
 time of the run. Callgrind runs threads one after another, so 2-thread counts mostly
 measure spin-waiting: compare thread counts > 1 by wall clock on a quiet machine.
 Cases: ``cuba4k`` (1000 ms), ``scaled16k`` (300 ms), ``event8k`` (in-degree 250, 200 ms),
-``sparse32k`` (500 ms), ``scaled256k`` (100 ms, 20 M synapses: memory-bound, so
+``sparse32k`` (500 ms), ``scaled64k`` (200 ms), ``scaled256k`` (100 ms, 20 M synapses: memory-bound, so
 count cache misses too with ``--cache-sim=yes``); ``stdp4k`` (the ``stdp`` case's network,
 200 ms) and
 ``stdp4k_static`` (the same network, static), and both with every delay 5 steps instead of 1
@@ -40,6 +40,7 @@ CASES = {
     "scaled16k": lambda: networks.cuba_scaled(16000, duration=300.0),
     "event8k": lambda: networks.event_dominated(8000, in_degree=250.0, duration=200.0),
     "sparse32k": lambda: networks.sparse_activity(32000, duration=500.0),
+    "scaled64k": lambda: networks.cuba_scaled(64000, duration=200.0),
     "scaled256k": lambda: networks.cuba_scaled(256000, duration=101.0),
     "stdp4k": lambda: networks.cuba_stdp(4000, duration=200.0),
     "stdp4k_static": lambda: networks.cuba_scaled(4000, duration=200.0),
