@@ -11,10 +11,10 @@ the run loop's work and does not depend on the machine's load::
 time of the run. Callgrind runs threads one after another, so 2-thread counts mostly
 measure spin-waiting: compare thread counts > 1 by wall clock on a quiet machine.
 Cases: ``cuba4k`` (1000 ms), ``scaled16k`` (300 ms), ``event8k`` (in-degree 250, 200 ms),
-``sparse32k`` (500 ms), ``scaled64k`` (200 ms), ``scaled256k`` (100 ms, 20 M synapses: memory-bound, so
-count cache misses too with ``--cache-sim=yes``); ``stdp4k`` (the ``stdp`` case's network,
-200 ms) and
-``stdp4k_static`` (the same network, static), and both with every delay 5 steps instead of 1
+``sparse32k`` (500 ms), ``scaled64k`` (200 ms), ``scaled256k`` (100 ms, 20 M synapses:
+memory-bound, so count cache misses too with ``--cache-sim=yes``); ``stdp4k`` (the ``stdp``
+case's network, 200 ms) and ``stdp4k_static`` (the same network, static), and both with
+every delay 5 steps instead of 1
 (``stdp4k_d5``, ``stdp4k_static_d5``: chunks of 5 steps, so the per-chunk work of plasticity
 runs 5 times less often); the networks of :mod:`benchmarks.networks`, built as
 :mod:`benchmarks.snnsim_runner` builds them.
