@@ -208,7 +208,8 @@ class Plasticity(NamedTuple):
     tlast: Any
     #: int64[N]: history row of each neuron, -1 for neurons without plastic inputs
     hrow: Any
-    #: int64[H, C]: ring of the postsynaptic spike stamps (entry ``e`` at ``e % C``)
+    #: int64[H, C]: ring of the postsynaptic spike stamps (entry ``e`` at ``e & (C - 1)``,
+    #: ``C`` a power of two)
     hist_t: Any
     #: float64[R, H, C]: the postsynaptic trace K- of each rule just after each spike
     hist_k: Any

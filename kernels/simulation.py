@@ -325,11 +325,11 @@ def touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n, ri):
     update would otherwise wait for several dependent misses). The caller checks the
     result (stamps are never negative), so that the compiler keeps the loads.
     """
-    cap = hist_t.shape[1]
+    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     acc = 0
     for sy in range(a, e):
         h = hrow[np.int64(m_code[sy]) >> RECEPTOR_SHIFT]
-        c = (hist_n[h] + cap - 1) % cap
+        c = (hist_n[h] - 1) & hm
         acc += hist_t[h, c] + np.int64(hist_k[ri, h, c] > 0.0)
     return acc
 

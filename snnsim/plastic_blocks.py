@@ -102,7 +102,9 @@ def _history_capacity(eng: Engine) -> int:
     """Return the ring entries per neuron: the longest plastic delay + ``min_delay`` + 2.
 
     One spike per step at most; see :mod:`snnsim.kernels.plasticity`. A block with delay
-    plasticity counts its upper bound plus its window (the rule looks back that far).
+    plasticity counts its upper bound plus its window (the rule looks back that far). The
+    count is rounded up to a power of two: the kernels find entry ``e`` at ``e & (C - 1)``
+    (more entries than needed change no result, as every look-up stops at a stamp).
     """
     dmax = 1
     for b in np.flatnonzero(eng.pl_rule >= 0):
@@ -112,7 +114,8 @@ def _history_capacity(eng: Engine) -> int:
     for b in np.flatnonzero(eng.dp_rule >= 0):
         prm = eng.dp_param[eng.dp_rule[b]]
         dmax = max(dmax, int(prm[4]) + round(prm[0] / eng.dt))
-    return dmax + int(min(eng.min_delay, 1 << 16)) + 2
+    need = dmax + int(min(eng.min_delay, 1 << 16)) + 2
+    return 1 << (need - 1).bit_length()
 
 
 def sync_plasticity(eng: Engine) -> None:
@@ -201,6 +204,9 @@ def plasticity_arrays(
     """
     if not np.any(eng.pl_rule >= 0) and not np.any(eng.dp_rule >= 0):
         return None
+    cap = eng.pl_hist_t.shape[1]
+    if cap & (cap - 1):  # histories of an older version (any length): the kernels need 2**k
+        _fit_histories(eng, eng.pl_hist_gid, _history_capacity(eng))
     n_thr = part_lo.size
     hgid = eng.pl_hist_gid
     # rows are sorted by neuron and partitions contiguous: thread k owns a range of rows
