@@ -251,6 +251,9 @@ class Plasticity(NamedTuple):
     #: structure nested in a structure)
     sa_i64: Any
     sa_f64: Any
+    #: float64[R, 2, L]: the traces' decay over 0 .. L - 1 steps, by tau_plus (0) and
+    #: tau_minus (1) (``snnsim.kernels.plasticity.decay_table``), read instead of ``exp``
+    decay: Any
 
 
 class Modulation(NamedTuple):

@@ -48,6 +48,8 @@ __all__ = [
     "DelayRule",
     "StdpRule",
     "advance_pre",
+    "decay",
+    "decay_table",
     "delay_pre",
     "delay_rule_params",
     "depress",
@@ -123,6 +125,36 @@ def depress(w, k, rule, a_minus):
     return n * w_max if n > u_min else u_min * w_max
 
 
+@njit(**JIT)
+def decay_table(param, n_steps):
+    r"""Return the traces' decay over ``0 .. n_steps - 1`` whole steps for every rule.
+
+    ``table[ri, 0, n]`` is :math:`e^{-n\,dt/\tau_+}` and ``table[ri, 1, n]``
+    :math:`e^{-n\,dt/\tau_-}` (``param`` as in ``Plasticity.param``), computed by the
+    expression :func:`decay` evaluates beyond the table, so a look-up gives the same float
+    as the ``exp`` it replaces, bit for bit.
+    """
+    table = np.empty((param.shape[0], 2, n_steps))
+    for ri in range(param.shape[0]):
+        for which in range(2):
+            for n in range(n_steps):
+                table[ri, which, n] = math.exp(-n * param[ri, which])
+    return table
+
+
+@njit(**JIT_INLINE)
+def decay(n, inv_tau, table, ri, which):
+    r"""Return :math:`e^{-n\,\mathrm{inv\_tau}}` for ``n >= 0`` whole steps.
+
+    From ``table[ri, which]`` (:func:`decay_table`; ``which`` 0: :math:`\tau_+`, 1:
+    :math:`\tau_-`) when it reaches ``n``: time differences are whole steps, and a table
+    load costs a fraction of an ``exp`` (one or two per plastic synapse per spike).
+    """
+    if n < table.shape[2]:
+        return table[ri, which, n]
+    return math.exp(-n * inv_tau)
+
+
 @njit(**JIT_INLINE)
 def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo, act_n, act_on):
     """Append a postsynaptic spike of neuron ``g`` at ``stamp`` to its history (if it has one).
@@ -153,14 +185,14 @@ def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo
 
 
 @njit(**JIT_INLINE)
-def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n):
+def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n, dtab):
     """Weight of a synapse (delay ``d``) onto the neuron of history row ``h`` after its spike ``t``.
 
     ``kp``, ``tl``: the source's trace and stamp as of its previous spike (``tl`` -1: none);
     ``c0``: stamp before the chunk being delivered (facilitations by postsynaptic spikes
     that reached the synapse at or before it were applied already); ``a_minus``: the
     depression amplitude (the rule's, or an astrocyte's, see :func:`depress`); ``ri``: the
-    rule's row of ``hist_k``.
+    rule's row of ``hist_k`` and of ``dtab`` (:func:`decay_table`).
     """
     hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     n_h = hist_n[h]
@@ -175,7 +207,7 @@ def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n):
         while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
             f -= 1
         for q in range(f + 1, e + 1):
-            kk = math.exp((tl - (hist_t[h, q & hm] + d)) * rule.inv_tau_plus)
+            kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus, dtab, ri, 0)
             if not rule.nearest:
                 kk *= kp
             w = facilitate(w, kk, rule)
@@ -183,7 +215,7 @@ def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n):
     if e >= lo_e and hist_t[h, e & hm] == lim:
         e -= 1
     if e >= lo_e:
-        kk = math.exp((hist_t[h, e & hm] - lim) * rule.inv_tau_minus)
+        kk = decay(lim - hist_t[h, e & hm], rule.inv_tau_minus, dtab, ri, 1)
         if not rule.nearest:
             kk *= hist_k[ri, h, e & hm]
         w = depress(w, kk, rule, a_minus)
@@ -228,7 +260,7 @@ def flush_facilitation(k, c0, c1, mut, pl):
     hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     weight = mut.weight
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
-    kplus, tlast = pl.kplus, pl.tlast
+    kplus, tlast, dtab = pl.kplus, pl.tlast, pl.decay
     rules, dmax, tlo, thi, prow = pl.rule, pl.dmax, pl.tlo, pl.thi, pl.prow
     reach = 0  # the longest plastic delay: a spike stays active this long
     for b in range(rules.shape[0]):
@@ -270,7 +302,7 @@ def flush_facilitation(k, c0, c1, mut, pl):
                     tl = tlast[k, r]
                     if tl < 0 or tl >= x:
                         continue  # no presynaptic spike yet, or applied at that spike
-                    kk = math.exp((tl - x) * rule.inv_tau_plus)
+                    kk = decay(x - tl, rule.inv_tau_plus, dtab, ri, 0)
                     if not rule.nearest:
                         kk *= kplus[k, r]
                     sy = post_syn[s]

@@ -242,7 +242,7 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
     rules, drules, param, dparam = pl.rule, pl.drule, pl.param, pl.dparam
     hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
-    kplus, tlast, sa_i64 = pl.kplus, pl.tlast, pl.sa_i64
+    kplus, tlast, sa_i64, dtab = pl.kplus, pl.tlast, pl.sa_i64, pl.decay
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     b_prow, b_tlo = pl.prow, pl.tlo
     n_all = buf.shape[1] // N_RECEPTOR_PLANES
@@ -297,7 +297,7 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                             h = hrow[t]
                             if ri >= 0:
                                 w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, rule.a_minus, ri,
-                                             hist_t, hist_k, hist_n)  # fmt: skip
+                                             hist_t, hist_k, hist_n, dtab)  # fmt: skip
                                 m_weight[sy] = w
                             if dri >= 0:  # delay plasticity: after STDP, before transmitting
                                 d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
@@ -340,7 +340,7 @@ def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, b
     """:func:`deliver_plastic_chunk` for synapses ``[a, e)`` of a block an astrocyte modulates."""
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
     hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
-    sa_i64, post_ptr, post_syn = pl.sa_i64, pl.post_ptr, pl.post_syn
+    sa_i64, post_ptr, post_syn, dtab = pl.sa_i64, pl.post_ptr, pl.post_syn, pl.decay
     post_row, post_delay = pl.post_row, pl.post_delay
     rec_ptr, t_src, t_w, t_d, hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
     hmask = mod.mask
@@ -363,7 +363,7 @@ def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, b
             if rd >= 0:
                 am = depression_amplitude(dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d,
                                           hist, hmask)  # fmt: skip
-            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n)
+            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n, dtab)
             m_weight[sy] = w
         if dri >= 0:
             d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)

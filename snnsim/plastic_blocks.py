@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
+from snnsim.kernels.plasticity import decay_table
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 _I64 = npt.NDArray[np.int64]
+
+#: steps of the traces' decay tabulated per rule (``Plasticity.decay``): 2 x 64 KiB per
+#: rule; longer differences (rarer) call ``exp``
+DECAY_STEPS = 8192
 
 
 def block_rows(eng: Engine, b: int) -> tuple[_I64, _I64]:
@@ -235,6 +240,7 @@ def plasticity_arrays(
         post_row=eng.pl_syn_row[eng.pl_post_syn], post_delay=eng.mb_delay[eng.pl_post_syn],
         dmax=eng.pl_dmax, drule=eng.dp_rule,
         dparam=_delay_params(eng), sa_i64=eng.mb_sa_i64, sa_f64=eng.mb_sa_f64,
+        decay=decay_table(param, DECAY_STEPS),
     )  # fmt: skip
 
 
