@@ -193,6 +193,11 @@ def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n, 
     that reached the synapse at or before it were applied already); ``a_minus``: the
     depression amplitude (the rule's, or an astrocyte's, see :func:`depress`); ``ri``: the
     rule's row of ``hist_k`` and of ``dtab`` (:func:`decay_table`).
+
+    The unmodulated plastic delivery (``deliver_plastic_chunk``) carries these steps
+    written out, as a call inlined into its loop over synapses kept each array argument's
+    reference count live across this function's loops (Numba's pruning could not remove
+    the updates): keep the two equal.
     """
     hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     n_h = hist_n[h]
