@@ -208,7 +208,8 @@ class Plasticity(NamedTuple):
     tlast: Any
     #: int64[N]: history row of each neuron, -1 for neurons without plastic inputs
     hrow: Any
-    #: int64[H, C]: ring of the postsynaptic spike stamps (entry ``e`` at ``e % C``)
+    #: int64[H, C]: ring of the postsynaptic spike stamps (entry ``e`` at ``e & (C - 1)``,
+    #: ``C`` a power of two)
     hist_t: Any
     #: float64[R, H, C]: the postsynaptic trace K- of each rule just after each spike
     hist_k: Any
@@ -250,6 +251,9 @@ class Plasticity(NamedTuple):
     #: structure nested in a structure)
     sa_i64: Any
     sa_f64: Any
+    #: float64[R, 2, L]: the traces' decay over 0 .. L - 1 steps, by tau_plus (0) and
+    #: tau_minus (1) (``snnsim.kernels.plasticity.decay_table``), read instead of ``exp``
+    decay: Any
 
 
 class Modulation(NamedTuple):

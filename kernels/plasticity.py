@@ -7,10 +7,12 @@ step. Three entry points, all called by the thread that owns the postsynaptic ne
 - :func:`history_append` (neuron update, per postsynaptic spike of a neuron with plastic
   inputs): append ``(stamp, K-)`` to the neuron's spike history, with
   :math:`K_- \leftarrow K_- e^{-(t - t_{prev})/\tau_-} + 1` per rule (NEST's archiving node).
-  The history is a ring of ``C = max plastic delay + min_delay + 2`` entries: at most one
+  The history is a ring of ``C >= max plastic delay + min_delay + 2`` entries: at most one
   spike per step, and no entry older than the longest delay plus one chunk (and the one
   before it, for K-) is ever read again, because facilitations are never left pending
-  beyond the chunk in which their postsynaptic spike reaches the synapse.
+  beyond the chunk in which their postsynaptic spike reaches the synapse. ``C`` is a power
+  of two, so that entry ``e`` is at ``e & (C - 1)``: a ``%`` is an integer division, and
+  the plastic delivery took several per synapse.
 - :func:`stdp_pre` (delivery of a presynaptic spike of stamp ``t`` through a synapse of
   delay ``d``, chunk ``(c0, c1]``): facilitation by the postsynaptic spikes with
   :math:`\max(t_{last}, c_0) < t_{post} + d \le t` (oldest first), then depression with the
@@ -46,6 +48,8 @@ __all__ = [
     "DelayRule",
     "StdpRule",
     "advance_pre",
+    "decay",
+    "decay_table",
     "delay_pre",
     "delay_rule_params",
     "depress",
@@ -121,6 +125,36 @@ def depress(w, k, rule, a_minus):
     return n * w_max if n > u_min else u_min * w_max
 
 
+@njit(**JIT)
+def decay_table(param, n_steps):
+    r"""Return the traces' decay over ``0 .. n_steps - 1`` whole steps for every rule.
+
+    ``table[ri, 0, n]`` is :math:`e^{-n\,dt/\tau_+}` and ``table[ri, 1, n]``
+    :math:`e^{-n\,dt/\tau_-}` (``param`` as in ``Plasticity.param``), computed by the
+    expression :func:`decay` evaluates beyond the table, so a look-up gives the same float
+    as the ``exp`` it replaces, bit for bit.
+    """
+    table = np.empty((param.shape[0], 2, n_steps))
+    for ri in range(param.shape[0]):
+        for which in range(2):
+            for n in range(n_steps):
+                table[ri, which, n] = math.exp(-n * param[ri, which])
+    return table
+
+
+@njit(**JIT_INLINE)
+def decay(n, inv_tau, table, ri, which):
+    r"""Return :math:`e^{-n\,\mathrm{inv\_tau}}` for ``n >= 0`` whole steps.
+
+    From ``table[ri, which]`` (:func:`decay_table`; ``which`` 0: :math:`\tau_+`, 1:
+    :math:`\tau_-`) when it reaches ``n``: time differences are whole steps, and a table
+    load costs a fraction of an ``exp`` (one or two per plastic synapse per spike).
+    """
+    if n < table.shape[2]:
+        return table[ri, which, n]
+    return math.exp(-n * inv_tau)
+
+
 @njit(**JIT_INLINE)
 def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo, act_n, act_on):
     """Append a postsynaptic spike of neuron ``g`` at ``stamp`` to its history (if it has one).
@@ -131,11 +165,11 @@ def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo
     h = hrow[g]
     if h < 0:
         return
-    cap = hist_t.shape[1]
+    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     n_h = hist_n[h]
-    cur = n_h % cap
+    cur = n_h & hm
     if n_h > 0:
-        prev = (n_h - 1) % cap
+        prev = (n_h - 1) & hm
         gap = hist_t[h, prev] - stamp
         for ri in range(param.shape[0]):
             hist_k[ri, h, cur] = hist_k[ri, h, prev] * math.exp(gap * param[ri, 1]) + 1.0
@@ -151,39 +185,44 @@ def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo
 
 
 @njit(**JIT_INLINE)
-def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n):
+def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n, dtab):
     """Weight of a synapse (delay ``d``) onto the neuron of history row ``h`` after its spike ``t``.
 
     ``kp``, ``tl``: the source's trace and stamp as of its previous spike (``tl`` -1: none);
     ``c0``: stamp before the chunk being delivered (facilitations by postsynaptic spikes
     that reached the synapse at or before it were applied already); ``a_minus``: the
     depression amplitude (the rule's, or an astrocyte's, see :func:`depress`); ``ri``: the
-    rule's row of ``hist_k``.
+    rule's row of ``hist_k`` and of ``dtab`` (:func:`decay_table`).
+
+    The unmodulated plastic delivery (``deliver_plastic_chunk``) carries these steps
+    written out, as a call inlined into its loop over synapses kept each array argument's
+    reference count live across this function's loops (Numba's pruning could not remove
+    the updates): keep the two equal.
     """
-    cap = hist_t.shape[1]
+    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     n_h = hist_n[h]
-    lo_e = max(0, n_h - cap)
+    lo_e = max(0, n_h - hm - 1)
     lim = t - d
     e = n_h - 1
-    while e >= lo_e and hist_t[h, e % cap] > lim:
+    while e >= lo_e and hist_t[h, e & hm] > lim:
         e -= 1
     if tl >= 0:
         x_lo = max(tl, c0)
         f = e
-        while f >= lo_e and hist_t[h, f % cap] + d > x_lo:
+        while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
             f -= 1
         for q in range(f + 1, e + 1):
-            kk = math.exp((tl - (hist_t[h, q % cap] + d)) * rule.inv_tau_plus)
+            kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus, dtab, ri, 0)
             if not rule.nearest:
                 kk *= kp
             w = facilitate(w, kk, rule)
     # depression: the latest postsynaptic spike strictly before t - d
-    if e >= lo_e and hist_t[h, e % cap] == lim:
+    if e >= lo_e and hist_t[h, e & hm] == lim:
         e -= 1
     if e >= lo_e:
-        kk = math.exp((hist_t[h, e % cap] - lim) * rule.inv_tau_minus)
+        kk = decay(lim - hist_t[h, e & hm], rule.inv_tau_minus, dtab, ri, 1)
         if not rule.nearest:
-            kk *= hist_k[ri, h, e % cap]
+            kk *= hist_k[ri, h, e & hm]
         w = depress(w, kk, rule, a_minus)
     return w
 
@@ -223,10 +262,10 @@ def flush_facilitation(k, c0, c1, mut, pl):
     """
     hist_t, hist_n, hgid = pl.hist_t, pl.hist_n, pl.hgid
     act, act_on = pl.act, pl.act_on
-    cap = hist_t.shape[1]
+    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     weight = mut.weight
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
-    kplus, tlast = pl.kplus, pl.tlast
+    kplus, tlast, dtab = pl.kplus, pl.tlast, pl.decay
     rules, dmax, tlo, thi, prow = pl.rule, pl.dmax, pl.tlo, pl.thi, pl.prow
     reach = 0  # the longest plastic delay: a spike stays active this long
     for b in range(rules.shape[0]):
@@ -239,13 +278,13 @@ def flush_facilitation(k, c0, c1, mut, pl):
         h = act[base + j]
         i = hgid[h]
         n_h = hist_n[h]
-        lo_e = max(0, n_h - cap)
+        lo_e = max(0, n_h - hm - 1)
         for b in range(rules.shape[0]):
             ri = rules[b]
             if ri < 0 or not tlo[b] <= i < thi[b]:
                 continue
             oldest = c0 - dmax[b]  # entries at or before it reach no synapse after c0
-            if hist_t[h, (n_h - 1) % cap] <= oldest:
+            if hist_t[h, (n_h - 1) & hm] <= oldest:
                 continue
             pr = prow[b] + i - tlo[b]
             a = post_ptr[pr]
@@ -254,10 +293,10 @@ def flush_facilitation(k, c0, c1, mut, pl):
                 continue
             rule = rule_params(pl.param, ri)
             f = n_h - 1
-            while f >= lo_e and hist_t[h, f % cap] > oldest:
+            while f >= lo_e and hist_t[h, f & hm] > oldest:
                 f -= 1
             for q in range(f + 1, n_h):
-                p = hist_t[h, q % cap]
+                p = hist_t[h, q & hm]
                 if p >= c1:
                     break
                 s0 = _first_delay(post_delay, a, z, c0 + 1 - p)
@@ -268,12 +307,12 @@ def flush_facilitation(k, c0, c1, mut, pl):
                     tl = tlast[k, r]
                     if tl < 0 or tl >= x:
                         continue  # no presynaptic spike yet, or applied at that spike
-                    kk = math.exp((tl - x) * rule.inv_tau_plus)
+                    kk = decay(x - tl, rule.inv_tau_plus, dtab, ri, 0)
                     if not rule.nearest:
                         kk *= kplus[k, r]
                     sy = post_syn[s]
                     weight[sy] = facilitate(weight[sy], kk, rule)
-        if hist_t[h, (n_h - 1) % cap] + reach <= c1:
+        if hist_t[h, (n_h - 1) & hm] + reach <= c1:
             n_act -= 1
             act[base + j] = act[base + n_act]
             act_on[h] = False
@@ -322,18 +361,18 @@ def delay_pre(d, h, sy, t, rule, sa_i64, hist_t, hist_n):
     a = sa_i64[rule.arrival_row, sy]
     new = d
     if a >= 0:
-        cap = hist_t.shape[1]
+        hm = hist_t.shape[1] - 1  # the ring's length is a power of two
         n_h = hist_n[h]
         e = n_h - 1
-        while e >= 0 and hist_t[h, e % cap] > t:  # appended after t: not seen
+        while e >= 0 and hist_t[h, e & hm] > t:  # appended after t: not seen
             e -= 1
-        lo_e = max(0, n_h - cap, e + 1 - rule.look_back)
+        lo_e = max(0, n_h - hm - 1, e + 1 - rule.look_back)
         oldest = a - rule.window
         newest = a + rule.window
         found = False
         best = np.int64(0)
         while e >= lo_e:
-            n = hist_t[h, e % cap]
+            n = hist_t[h, e & hm]
             if n < oldest:
                 break
             if n <= newest:

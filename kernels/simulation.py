@@ -48,8 +48,11 @@ from snnsim.kernels.neurons import (
 )
 from snnsim.kernels.plasticity import (
     advance_pre,
+    decay,
     delay_pre,
     delay_rule_params,
+    depress,
+    facilitate,
     flush_facilitation,
     history_append,
     resort_post,
@@ -242,9 +245,10 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
     rules, drules, param, dparam = pl.rule, pl.drule, pl.param, pl.dparam
     hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
-    kplus, tlast, sa_i64 = pl.kplus, pl.tlast, pl.sa_i64
+    kplus, tlast, sa_i64, dtab = pl.kplus, pl.tlast, pl.sa_i64, pl.decay
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     b_prow, b_tlo = pl.prow, pl.tlo
+    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     n_all = buf.shape[1] // N_RECEPTOR_PLANES
     n_thr = cnt.shape[0]
     for j in range(n_thr):
@@ -296,8 +300,33 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                             w = m_weight[sy]
                             h = hrow[t]
                             if ri >= 0:
-                                w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, rule.a_minus, ri,
-                                             hist_t, hist_k, hist_n)  # fmt: skip
+                                # stdp_pre's steps, written out: an inlined function that
+                                # takes arrays costs reference-count updates per synapse
+                                n_h = hist_n[h]
+                                lo_e = max(0, n_h - hm - 1)
+                                lim = stamp - d
+                                ee = n_h - 1
+                                while ee >= lo_e and hist_t[h, ee & hm] > lim:
+                                    ee -= 1
+                                if tl >= 0:
+                                    x_lo = max(tl, t0)
+                                    f = ee
+                                    while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
+                                        f -= 1
+                                    for q in range(f + 1, ee + 1):
+                                        kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus,
+                                                   dtab, ri, 0)  # fmt: skip
+                                        if not rule.nearest:
+                                            kk *= kp
+                                        w = facilitate(w, kk, rule)
+                                if ee >= lo_e and hist_t[h, ee & hm] == lim:
+                                    ee -= 1
+                                if ee >= lo_e:
+                                    kk = decay(lim - hist_t[h, ee & hm], rule.inv_tau_minus, dtab,
+                                               ri, 1)  # fmt: skip
+                                    if not rule.nearest:
+                                        kk *= hist_k[ri, h, ee & hm]
+                                    w = depress(w, kk, rule, rule.a_minus)
                                 m_weight[sy] = w
                             if dri >= 0:  # delay plasticity: after STDP, before transmitting
                                 d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
@@ -325,11 +354,11 @@ def touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n, ri):
     update would otherwise wait for several dependent misses). The caller checks the
     result (stamps are never negative), so that the compiler keeps the loads.
     """
-    cap = hist_t.shape[1]
+    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
     acc = 0
     for sy in range(a, e):
         h = hrow[np.int64(m_code[sy]) >> RECEPTOR_SHIFT]
-        c = (hist_n[h] + cap - 1) % cap
+        c = (hist_n[h] - 1) & hm
         acc += hist_t[h, c] + np.int64(hist_k[ri, h, c] > 0.0)
     return acc
 
@@ -340,7 +369,7 @@ def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, b
     """:func:`deliver_plastic_chunk` for synapses ``[a, e)`` of a block an astrocyte modulates."""
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
     hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
-    sa_i64, post_ptr, post_syn = pl.sa_i64, pl.post_ptr, pl.post_syn
+    sa_i64, post_ptr, post_syn, dtab = pl.sa_i64, pl.post_ptr, pl.post_syn, pl.decay
     post_row, post_delay = pl.post_row, pl.post_delay
     rec_ptr, t_src, t_w, t_d, hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
     hmask = mod.mask
@@ -363,7 +392,7 @@ def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, b
             if rd >= 0:
                 am = depression_amplitude(dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d,
                                           hist, hmask)  # fmt: skip
-            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n)
+            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n, dtab)
             m_weight[sy] = w
         if dri >= 0:
             d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)

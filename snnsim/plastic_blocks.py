@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
+from snnsim.kernels.plasticity import decay_table
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -45,6 +46,10 @@ __all__ = [
 ]
 
 _I64 = npt.NDArray[np.int64]
+
+#: steps of the traces' decay tabulated per rule (``Plasticity.decay``): 2 x 64 KiB per
+#: rule; longer differences (rarer) call ``exp``
+DECAY_STEPS = 8192
 
 
 def block_rows(eng: Engine, b: int) -> tuple[_I64, _I64]:
@@ -102,7 +107,9 @@ def _history_capacity(eng: Engine) -> int:
     """Return the ring entries per neuron: the longest plastic delay + ``min_delay`` + 2.
 
     One spike per step at most; see :mod:`snnsim.kernels.plasticity`. A block with delay
-    plasticity counts its upper bound plus its window (the rule looks back that far).
+    plasticity counts its upper bound plus its window (the rule looks back that far). The
+    count is rounded up to a power of two: the kernels find entry ``e`` at ``e & (C - 1)``
+    (more entries than needed change no result, as every look-up stops at a stamp).
     """
     dmax = 1
     for b in np.flatnonzero(eng.pl_rule >= 0):
@@ -112,7 +119,8 @@ def _history_capacity(eng: Engine) -> int:
     for b in np.flatnonzero(eng.dp_rule >= 0):
         prm = eng.dp_param[eng.dp_rule[b]]
         dmax = max(dmax, int(prm[4]) + round(prm[0] / eng.dt))
-    return dmax + int(min(eng.min_delay, 1 << 16)) + 2
+    need = dmax + int(min(eng.min_delay, 1 << 16)) + 2
+    return 1 << (need - 1).bit_length()
 
 
 def sync_plasticity(eng: Engine) -> None:
@@ -201,6 +209,9 @@ def plasticity_arrays(
     """
     if not np.any(eng.pl_rule >= 0) and not np.any(eng.dp_rule >= 0):
         return None
+    cap = eng.pl_hist_t.shape[1]
+    if cap & (cap - 1):  # histories of an older version (any length): the kernels need 2**k
+        _fit_histories(eng, eng.pl_hist_gid, _history_capacity(eng))
     n_thr = part_lo.size
     hgid = eng.pl_hist_gid
     # rows are sorted by neuron and partitions contiguous: thread k owns a range of rows
@@ -229,6 +240,7 @@ def plasticity_arrays(
         post_row=eng.pl_syn_row[eng.pl_post_syn], post_delay=eng.mb_delay[eng.pl_post_syn],
         dmax=eng.pl_dmax, drule=eng.dp_rule,
         dparam=_delay_params(eng), sa_i64=eng.mb_sa_i64, sa_f64=eng.mb_sa_f64,
+        decay=decay_table(param, DECAY_STEPS),
     )  # fmt: skip
 
 
