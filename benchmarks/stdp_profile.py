@@ -11,7 +11,7 @@ to itself, and prints the share of each function::
     python benchmarks/stdp_profile.py 4000 [--duration 3000] [--static]
 
 ``--static`` profiles the same network without plasticity. Functions that Numba inlines
-(``stdp_pre``, ``history_append``, ...) count toward their callers
+(``history_append``, ``touch_histories``, ...) count toward their callers
 (``deliver_plastic_chunk``, ``append_histories``). Needs ``perf`` (Linux) with
 permission to attach to one's own processes (``kernel.perf_event_paranoid`` <= 2). Without
 ``perf`` it only prints the run time.

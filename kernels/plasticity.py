@@ -13,15 +13,19 @@ step. Three entry points, all called by the thread that owns the postsynaptic ne
   beyond the chunk in which their postsynaptic spike reaches the synapse. ``C`` is a power
   of two, so that entry ``e`` is at ``e & (C - 1)``: a ``%`` is an integer division, and
   the plastic delivery took several per synapse.
-- :func:`stdp_pre` (delivery of a presynaptic spike of stamp ``t`` through a synapse of
+- the presynaptic step (delivery of a presynaptic spike of stamp ``t`` through a synapse of
   delay ``d``, chunk ``(c0, c1]``): facilitation by the postsynaptic spikes with
-  :math:`\max(t_{last}, c_0) < t_{post} + d \le t` (oldest first), then depression with the
-  latest postsynaptic spike strictly before :math:`t - d`; returns the new weight, which the
-  spike transmits (NEST's order).
+  :math:`\max(t_{last}, c_0) < t_{post} + d \le t` (oldest first, :func:`facilitate`), then
+  depression with the latest postsynaptic spike strictly before :math:`t - d`
+  (:func:`depress`); the new weight is what the spike transmits (NEST's order). It is
+  written out in the plastic delivery's loop over synapses
+  (``snnsim.kernels.simulation.deliver_plastic_chunk``), not called: a function taking the
+  history arrays, even inlined, kept an atomic reference-count update per array and
+  synapse (8 % of the STDP run's instructions).
 - :func:`flush_facilitation` (after the chunk's deliveries): facilitation by the
   postsynaptic spikes that reached a synapse in the chunk, :math:`c_0 < t_{post} + d \le
   c_1`, after its last presynaptic spike (:math:`t_{last} < t_{post} + d`). Together with
-  :func:`stdp_pre` every (postsynaptic spike, synapse) pair is applied exactly once, in
+  the presynaptic step every (postsynaptic spike, synapse) pair is applied exactly once, in
   time order relative to the synapse's presynaptic spikes, with the same trace value: the
   result does not depend on where chunks or runs end, nor on the number of threads.
 
@@ -31,7 +35,7 @@ own replica at every presynaptic spike of a plastic block (also when none of the
 targets is its own), so the replicas stay equal and no thread writes another's memory.
 
 Delay plasticity (:mod:`snnsim.delay_plasticity`): :func:`delay_pre` at the delivery of a
-presynaptic spike (after :func:`stdp_pre`), by the thread that owns the target, and
+presynaptic spike (after the STDP step), by the thread that owns the target, and
 :func:`resort_post` to keep the post index sorted by delay when a delay changed.
 """
 
@@ -58,7 +62,6 @@ __all__ = [
     "history_append",
     "resort_post",
     "rule_params",
-    "stdp_pre",
 ]
 
 
@@ -182,49 +185,6 @@ def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo
         act[act_lo[k] + act_n[k]] = h
         act_n[k] += 1
         act_on[h] = True
-
-
-@njit(**JIT_INLINE)
-def stdp_pre(w, h, d, t, c0, kp, tl, rule, a_minus, ri, hist_t, hist_k, hist_n, dtab):
-    """Weight of a synapse (delay ``d``) onto the neuron of history row ``h`` after its spike ``t``.
-
-    ``kp``, ``tl``: the source's trace and stamp as of its previous spike (``tl`` -1: none);
-    ``c0``: stamp before the chunk being delivered (facilitations by postsynaptic spikes
-    that reached the synapse at or before it were applied already); ``a_minus``: the
-    depression amplitude (the rule's, or an astrocyte's, see :func:`depress`); ``ri``: the
-    rule's row of ``hist_k`` and of ``dtab`` (:func:`decay_table`).
-
-    The unmodulated plastic delivery (``deliver_plastic_chunk``) carries these steps
-    written out, as a call inlined into its loop over synapses kept each array argument's
-    reference count live across this function's loops (Numba's pruning could not remove
-    the updates): keep the two equal.
-    """
-    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
-    n_h = hist_n[h]
-    lo_e = max(0, n_h - hm - 1)
-    lim = t - d
-    e = n_h - 1
-    while e >= lo_e and hist_t[h, e & hm] > lim:
-        e -= 1
-    if tl >= 0:
-        x_lo = max(tl, c0)
-        f = e
-        while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
-            f -= 1
-        for q in range(f + 1, e + 1):
-            kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus, dtab, ri, 0)
-            if not rule.nearest:
-                kk *= kp
-            w = facilitate(w, kk, rule)
-    # depression: the latest postsynaptic spike strictly before t - d
-    if e >= lo_e and hist_t[h, e & hm] == lim:
-        e -= 1
-    if e >= lo_e:
-        kk = decay(lim - hist_t[h, e & hm], rule.inv_tau_minus, dtab, ri, 1)
-        if not rule.nearest:
-            kk *= hist_k[ri, h, e & hm]
-        w = depress(w, kk, rule, a_minus)
-    return w
 
 
 @njit(**JIT_INLINE)

@@ -57,7 +57,6 @@ from snnsim.kernels.plasticity import (
     history_append,
     resort_post,
     rule_params,
-    stdp_pre,
 )
 from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, uniform
 from snnsim.kernels.search import search_sorted
@@ -224,15 +223,18 @@ def deliver_gain(stamp, a, e, mut, buf, mask, n_all, ev_on, inbits, mod, rg):
 @njit(**JIT)
 def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring,
                           evd, pl, mod):  # fmt: skip
-    """:func:`deliver_spikes` when some blocks are plastic (same arguments, same order).
+    r""":func:`deliver_spikes` when some blocks are plastic (same arguments, same order).
 
-    Each plastic synapse's weight is updated (:func:`~snnsim.kernels.plasticity.stdp_pre`)
-    before the spike transmits it, and a plastic delay
+    Each plastic synapse's weight is updated before the spike transmits it (the presynaptic
+    STDP step of :mod:`snnsim.kernels.plasticity`: facilitation by the postsynaptic spikes
+    with :math:`\max(t_{last}, t_0) < t_{post} + d \le t`, oldest first, then depression
+    by the latest one strictly before :math:`t - d`, NEST's order), and a plastic delay
     (:func:`~snnsim.kernels.plasticity.delay_pre`) after that; then thread ``k``'s replica of
-    the source's presynaptic state advances. Blocks an astrocyte modulates go through
-    :func:`deliver_modulated_plastic`. One call per chunk, with the structures' arrays read
-    into locals once: a function that takes the structures costs two atomic
-    reference-count updates per array at every call, too much per spike (see
+    the source's presynaptic state advances. On a block an astrocyte modulates, the
+    depression amplitude is the astrocyte's and the transmitted weight is scaled by its
+    gain (``mod``; pruned without astrocyte effects). One call per chunk, with the
+    structures' arrays read into locals once: a function that takes the structures costs
+    two atomic reference-count updates per array at every call, too much per spike (see
     :class:`~snnsim.kernels.plasticity.StdpRule`).
     """
     indptr, syn_code, syn_weight, w_table, syn_delay = (
@@ -249,6 +251,10 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     b_prow, b_tlo = pl.prow, pl.tlo
     hm = hist_t.shape[1] - 1  # the ring's length is a power of two
+    if mod is not None:  # astrocyte effects on plastic blocks (pruned without them)
+        blk_dep, blk_gain, rec_off, rec_tlo = mod.blk_dep, mod.blk_gain, mod.rec_off, mod.rec_tlo
+        rec_ptr, t_src, t_w, t_d, m_hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
+        hmask = mod.mask
     n_all = buf.shape[1] // N_RECEPTOR_PLANES
     n_thr = cnt.shape[0]
     for j in range(n_thr):
@@ -277,67 +283,89 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                     ri = rules[b]
                     dri = drules[b]
                     rule = rule_params(param, max(ri, 0))
-                    modulated = False
-                    if mod is not None:  # noqa: SIM102 (see deliver_mutable)
-                        if mod.blk_dep[b] >= 0 or mod.blk_gain[b] >= 0:
-                            modulated = True
-                            deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kplus[k, r],
-                                                      tlast[k, r], mut, pl, buf, mask, n_all,
-                                                      ev_on, inbits, mod)  # fmt: skip
-                    if not modulated:
-                        drule = delay_rule_params(dparam, max(dri, 0))
-                        kp = kplus[k, r]
-                        tl = tlast[k, r]
-                        prow = b_prow[b] - b_tlo[b]
-                        if ri >= 0 and touch_histories(a, e, m_code, hrow, hist_t, hist_k,
-                                                       hist_n, ri) < 0:  # fmt: skip
-                            raise RuntimeError("negative stamp in a spike history")
-                        for sy in range(a, e):
-                            d = np.int64(m_delay[sy])
-                            slot = (stamp + d) & mask
-                            code = np.int64(m_code[sy])
-                            t = code >> RECEPTOR_SHIFT
-                            w = m_weight[sy]
-                            h = hrow[t]
-                            if ri >= 0:
-                                # stdp_pre's steps, written out: an inlined function that
-                                # takes arrays costs reference-count updates per synapse
-                                n_h = hist_n[h]
-                                lo_e = max(0, n_h - hm - 1)
-                                lim = stamp - d
-                                ee = n_h - 1
-                                while ee >= lo_e and hist_t[h, ee & hm] > lim:
-                                    ee -= 1
-                                if tl >= 0:
-                                    x_lo = max(tl, t0)
-                                    f = ee
-                                    while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
-                                        f -= 1
-                                    for q in range(f + 1, ee + 1):
-                                        kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus,
-                                                   dtab, ri, 0)  # fmt: skip
-                                        if not rule.nearest:
-                                            kk *= kp
-                                        w = facilitate(w, kk, rule)
-                                if ee >= lo_e and hist_t[h, ee & hm] == lim:
-                                    ee -= 1
-                                if ee >= lo_e:
-                                    kk = decay(lim - hist_t[h, ee & hm], rule.inv_tau_minus, dtab,
-                                               ri, 1)  # fmt: skip
+                    drule = delay_rule_params(dparam, max(dri, 0))
+                    kp = kplus[k, r]
+                    tl = tlast[k, r]
+                    prow = b_prow[b] - b_tlo[b]
+                    # an astrocyte's depression amplitude (rd) or gain (rg) on this block
+                    rd = -1
+                    rg = -1
+                    dep_off = 0
+                    gain_off = 0
+                    if mod is not None:
+                        rd = blk_dep[b]
+                        rg = blk_gain[b]
+                        if rd >= 0:
+                            dep_off = rec_off[rd] - rec_tlo[rd]
+                        if rg >= 0:
+                            gain_off = rec_off[rg] - rec_tlo[rg]
+                    if ri >= 0 and touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n,
+                                                   ri) < 0:  # fmt: skip
+                        raise RuntimeError("negative stamp in a spike history")
+                    for sy in range(a, e):
+                        d = np.int64(m_delay[sy])
+                        slot = (stamp + d) & mask
+                        code = np.int64(m_code[sy])
+                        t = code >> RECEPTOR_SHIFT
+                        w = m_weight[sy]
+                        h = hrow[t]
+                        if ri >= 0:
+                            # the STDP update of a presynaptic spike (written out here: an
+                            # inlined function taking the history arrays kept their
+                            # reference counts live, two atomic updates each per synapse)
+                            am = rule.a_minus
+                            if mod is not None:  # noqa: SIM102 (see deliver_mutable)
+                                if rd >= 0:
+                                    am = depression_amplitude(
+                                        dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d, m_hist,
+                                        hmask,
+                                    )  # fmt: skip
+                            n_h = hist_n[h]
+                            lo_e = max(0, n_h - hm - 1)
+                            lim = stamp - d
+                            # ee: the latest postsynaptic spike that reached the synapse
+                            # by now (t_post + d <= stamp)
+                            ee = n_h - 1
+                            while ee >= lo_e and hist_t[h, ee & hm] > lim:
+                                ee -= 1
+                            if tl >= 0:
+                                # facilitation by those after max(t_last, t0) not applied
+                                # yet (earlier chunks were flushed), oldest first
+                                x_lo = max(tl, t0)
+                                f = ee
+                                while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
+                                    f -= 1
+                                for q in range(f + 1, ee + 1):
+                                    kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus,
+                                               dtab, ri, 0)  # fmt: skip
                                     if not rule.nearest:
-                                        kk *= hist_k[ri, h, ee & hm]
-                                    w = depress(w, kk, rule, rule.a_minus)
-                                m_weight[sy] = w
-                            if dri >= 0:  # delay plasticity: after STDP, before transmitting
-                                d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
-                                if d_new != d:
-                                    m_delay[sy] = d_new
-                                    resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
-                                                post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
-                                    slot = (stamp + d_new) & mask
-                            buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
-                            if ev_on and w != 0:
-                                inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
+                                        kk *= kp
+                                    w = facilitate(w, kk, rule)
+                            # depression: the latest postsynaptic spike strictly before
+                            # stamp - d
+                            if ee >= lo_e and hist_t[h, ee & hm] == lim:
+                                ee -= 1
+                            if ee >= lo_e:
+                                kk = decay(lim - hist_t[h, ee & hm], rule.inv_tau_minus, dtab,
+                                           ri, 1)  # fmt: skip
+                                if not rule.nearest:
+                                    kk *= hist_k[ri, h, ee & hm]
+                                w = depress(w, kk, rule, am)
+                            m_weight[sy] = w
+                        if dri >= 0:  # delay plasticity: after STDP, before transmitting
+                            d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
+                            if d_new != d:
+                                m_delay[sy] = d_new
+                                resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
+                                            post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
+                                slot = (stamp + d_new) & mask
+                        if mod is not None:  # noqa: SIM102 (see deliver_mutable)
+                            if rg >= 0:  # the gain scales what is transmitted, not the weight
+                                w = w * (1.0 + term_sum(gain_off + t, stamp, rec_ptr, t_src,
+                                                        t_w, t_d, m_hist, hmask))  # fmt: skip
+                        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                        if ev_on and w != 0:
+                            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
                     if ri >= 0:
                         advance_pre(k, r, stamp, rule.inv_tau_plus, kplus, tlast)
             cursor[j] = q0 + c
@@ -361,51 +389,6 @@ def touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n, ri):
         c = (hist_n[h] - 1) & hm
         acc += hist_t[h, c] + np.int64(hist_k[ri, h, c] > 0.0)
     return acc
-
-
-@njit(**JIT)
-def deliver_modulated_plastic(k, stamp, t0, a, e, b, ri, dri, kp, tl, mut, pl, buf, mask, n_all,
-                              ev_on, inbits, mod):  # fmt: skip
-    """:func:`deliver_plastic_chunk` for synapses ``[a, e)`` of a block an astrocyte modulates."""
-    m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
-    hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
-    sa_i64, post_ptr, post_syn, dtab = pl.sa_i64, pl.post_ptr, pl.post_syn, pl.decay
-    post_row, post_delay = pl.post_row, pl.post_delay
-    rec_ptr, t_src, t_w, t_d, hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
-    hmask = mod.mask
-    rule = rule_params(pl.param, max(ri, 0))
-    drule = delay_rule_params(pl.dparam, max(dri, 0))
-    prow = pl.prow[b] - pl.tlo[b]
-    rd = mod.blk_dep[b]
-    rg = mod.blk_gain[b]
-    dep_off = mod.rec_off[rd] - mod.rec_tlo[rd] if rd >= 0 else 0
-    gain_off = mod.rec_off[rg] - mod.rec_tlo[rg] if rg >= 0 else 0
-    for sy in range(a, e):
-        d = np.int64(m_delay[sy])
-        slot = (stamp + d) & mask
-        code = np.int64(m_code[sy])
-        t = code >> RECEPTOR_SHIFT
-        w = m_weight[sy]
-        h = hrow[t]
-        if ri >= 0:
-            am = rule.a_minus
-            if rd >= 0:
-                am = depression_amplitude(dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d,
-                                          hist, hmask)  # fmt: skip
-            w = stdp_pre(w, h, d, stamp, t0, kp, tl, rule, am, ri, hist_t, hist_k, hist_n, dtab)
-            m_weight[sy] = w
-        if dri >= 0:
-            d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
-            if d_new != d:
-                m_delay[sy] = d_new
-                resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
-                            post_ptr[prow + t + 1], sy, m_delay)  # fmt: skip
-                slot = (stamp + d_new) & mask
-        if rg >= 0:
-            w = w * (1.0 + term_sum(gain_off + t, stamp, rec_ptr, t_src, t_w, t_d, hist, hmask))
-        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
-        if ev_on and w != 0:
-            inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
 @njit(**JIT)
