@@ -421,9 +421,11 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     ring slot, update every population intersecting the partition (event-driven for LIF
     populations when ``evd.on``), then write state probes (``probes`` is ``None`` when no
     recorder samples state: the loop is then compiled without them, and the per-chunk call
-    does not count references to their ten arrays). Spikes go to ``spk[k]`` and their
-    per-step counts to ``cnt[k]``; with plasticity (``plast`` not ``None``) the spikes of
-    neurons with plastic inputs are appended to their spike histories. With astrocyte
+    does not count references to their ten arrays; with them, their arrays are read into
+    locals once per chunk, not passed to a function at every step). Spikes go to
+    ``spk[k]`` and their per-step counts to ``cnt[k]``; with plasticity (``plast`` not
+    ``None``) the spikes of neurons with plastic inputs are appended to their spike
+    histories. With astrocyte
     effects (``mod`` not ``None``) the modulated coefficients are set before the updates
     and the modulating astrocytes' outputs recorded after them.
     """
@@ -434,6 +436,11 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     pop_event, pop_noff, ncoeffs, models = pops.event, pops.noff, pops.ncoeffs, pops.models
     n_coeffs = coeffs.shape[1]
     fstate, istate, i_ext = state.fstate, state.istate, state.i_ext
+    if probes is not None:  # state recorders (pruned without them)
+        p_every, p_base, p_off, p_width, p_out, p_int = (
+            probes.every, probes.base, probes.off, probes.width, probes.out, probes.is_int,
+        )  # fmt: skip
+        p_addr, p_gid, p_rec, p_col = probes.addr, probes.gid, probes.rec, probes.col
     buf, mask = ring.buffer, ring.mask
     ev_on, inbits = evd.on, evd.inbits
     ev_step, ev_gid, ev_value = inputs.ev_step, inputs.ev_gid, inputs.ev_value
@@ -518,32 +525,20 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             inbits[slot, w_lo:w_hi] = 0
         cnt[k, s] = n_out - before
         if probes is not None:
-            write_probes(k_lo, k_hi, stamp, probes, fstate, istate)
+            # probe q of recorder r samples every every[r] steps, into row
+            # stamp // every[r] - base[r] of that recorder's block of out
+            for q in range(p_addr.shape[0]):
+                g = p_gid[q]
+                if k_lo <= g < k_hi:
+                    r = p_rec[q]
+                    every = p_every[r]
+                    if stamp % every == 0:
+                        at = p_off[r] + (stamp // every - p_base[r]) * p_width[r] + p_col[q]
+                        if p_int[q]:
+                            p_out[at] = istate[p_addr[q]]
+                        else:
+                            p_out[at] = fstate[p_addr[q]]
     return n_out
-
-
-@njit(**JIT)
-def write_probes(k_lo, k_hi, stamp, probes, fstate, istate):
-    """Write the state probes of the neurons in ``[k_lo, k_hi)`` due at ``stamp``.
-
-    Probe ``q`` of recorder ``r`` samples every ``every[r]`` steps into row
-    ``stamp // every[r] - base[r]`` of that recorder's block of ``out``.
-    """
-    every_r, base, off, width, out, is_int = (
-        probes.every, probes.base, probes.off, probes.width, probes.out, probes.is_int,
-    )  # fmt: skip
-    addr, gid, rec, col = probes.addr, probes.gid, probes.rec, probes.col
-    for q in range(addr.shape[0]):
-        g = gid[q]
-        if k_lo <= g < k_hi:
-            r = rec[q]
-            every = every_r[r]
-            if stamp % every == 0:
-                at = off[r] + (stamp // every - base[r]) * width[r] + col[q]
-                if is_int[q]:
-                    out[at] = istate[addr[q]]
-                else:
-                    out[at] = fstate[addr[q]]
 
 
 @njit(**JIT)
