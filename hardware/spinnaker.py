@@ -448,14 +448,11 @@ def map_network(
                         delayed, (ext.cores[pre_m].index, post_core), n_core * ext.n_delay_stages,
                         (stage[~undelayed] - 1) * n_core + src[~undelayed], words[~undelayed],
                     )  # fmt: skip
-    for table in (rows, delayed) if check_rows else ():
-        for k, rr in table.items():
-            longest = max(r.size for r in rr)
-            if longest > MAX_ROW_LENGTH:
-                raise HardwareConstraintError(
-                    f"synaptic row of {longest} synapses from core {k[0]} to core {k[1]}; "
-                    f"SpiNNaker rows hold at most {MAX_ROW_LENGTH}"
-                )
+    for k, longest in _overlong_rows(rows, delayed) if check_rows else ():
+        raise HardwareConstraintError(
+            f"synaptic row of {longest} synapses from core {k[0]} to core {k[1]}; "
+            f"SpiNNaker rows hold at most {MAX_ROW_LENGTH}"
+        )
     return SpinnakerMapping(
         net.dt, cores, extensions, rows, delayed, shifts, scales,
         {p.label: n_idx[i] for i, p in enumerate(pops)}, warnings,
@@ -479,23 +476,30 @@ def spinnaker_row_length(ctx: Any) -> list[Any]:
     label = {c.index: f"{c.population}[{c.lo_atom}:{c.hi_atom + 1}]" for c in m.cores}
     for e in m.delay_extensions:
         label.update({c.index: f"{e.population} delay extension" for c in e.cores})
+    return [
+        Violation(
+            "spinnaker_row_length", "error", f"{label[pre]} -> {label[post]}",
+            f"a presynaptic neuron has {longest} synapses onto one core (both receptors, every "
+            f"projection); SpiNNaker rows hold at most {MAX_ROW_LENGTH}",
+            "put fewer neurons on each post core (hw.spinnaker.map(net, "
+            "neurons_per_core={label: n})), or remove multapses / merge the projections' "
+            "synapses",
+            {"row_length": longest, "max": MAX_ROW_LENGTH},
+        )
+        for (pre, post), longest in _overlong_rows(m.rows, m.delayed_rows)
+    ]  # fmt: skip
+
+
+def _overlong_rows(
+    *tables: dict[tuple[int, int], list[_U32]],
+) -> list[tuple[tuple[int, int], int]]:
+    """Return ``((pre core, post core), longest row)`` where a row exceeds ``MAX_ROW_LENGTH``."""
     out = []
-    for table in (m.rows, m.delayed_rows):
-        for (pre, post), rr in table.items():
+    for table in tables:
+        for key, rr in table.items():
             longest = max(r.size for r in rr)
             if longest > MAX_ROW_LENGTH:
-                out.append(
-                    Violation(
-                        "spinnaker_row_length", "error", f"{label[pre]} -> {label[post]}",
-                        f"a presynaptic neuron has {longest} synapses onto one core (both "
-                        f"receptors, every projection); SpiNNaker rows hold at most "
-                        f"{MAX_ROW_LENGTH}",
-                        "put fewer neurons on each post core (hw.spinnaker.map(net, "
-                        "neurons_per_core={label: n})), or remove multapses / merge the "
-                        "projections' synapses",
-                        {"row_length": longest, "max": MAX_ROW_LENGTH},
-                    )
-                )  # fmt: skip
+                out.append((key, longest))
     return out
 
 
