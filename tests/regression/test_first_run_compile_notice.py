@@ -135,8 +135,8 @@ def test_build_compiles_the_probe_variant_its_recorders_need(
 ) -> None:
     """The run loop is compiled without probe code unless a recorder samples state.
 
-    ``probes`` is ``None`` in runs without state recorders (2-thread CUBA-4000 ran 4-8 %
-    longer counting references to the ten probe arrays at every chunk). A network that
+    ``probes`` is ``None`` in runs without state recorders (otherwise every per-chunk
+    call counts references to the ten probe arrays, which slowed 2-thread runs). A network that
     records state at build gets the variant with probes compiled by ``build``, so its first
     run does not compile.
     """
