@@ -208,23 +208,33 @@ class Plasticity(NamedTuple):
     tlast: Any
     #: int64[N]: history row of each neuron, -1 for neurons without plastic inputs
     hrow: Any
-    #: int64[H, C]: ring of the postsynaptic spike stamps (entry ``e`` at ``e & (C - 1)``,
-    #: ``C`` a power of two)
-    hist_t: Any
-    #: float64[R, H, C]: the postsynaptic trace K- of each rule just after each spike
-    hist_k: Any
+    #: int32[S]: history row of each mutable synapse's target (-1: none), so that the
+    #: presynaptic step reads it in synapse order instead of through ``hrow``
+    syn_h: Any
+    #: float64[H, W]: the spike history of each neuron with plastic inputs, newest first
+    #: (run-local, built from and written back to ``Engine.pl_hist_*`` by
+    #: ``snnsim.plastic_blocks``). Column 0: the stamp through which every facilitation
+    #: has been applied (:func:`snnsim.kernels.plasticity.flush_row`); entry ``e`` (0: the
+    #: latest spike) at columns ``1 + e * (1 + R)``: its stamp (``-inf`` when empty), then
+    #: the postsynaptic trace K- of each rule just after it. ``W`` is padded to whole cache
+    #: lines and rows start on one, so that the column 0 and the latest entries share a line
+    hist: Any
+    #: int: entries per history (``C``)
+    cap: int
     #: int64[H]: spikes appended to each history so far
     hist_n: Any
     #: int64[H]: neuron of each history row (``hrow``'s inverse)
     hgid: Any
-    #: the active lists (run-local, rebuilt from the histories at every run): thread ``k``'s
-    #: history rows whose latest spike may still reach a synapse are
-    #: ``act[act_lo[k] : act_lo[k] + act_n[k]]`` (int64[H], int64[T], int64[T]), and
-    #: ``act_on[h]`` (bool[H]) says whether row ``h`` is listed
-    act: Any
-    act_lo: Any
-    act_n: Any
-    act_on: Any
+    #: int64[T]: thread ``k``'s history rows are ``row_lo[k]:row_hi[k]`` (rows are sorted by
+    #: neuron and partitions contiguous)
+    row_lo: Any
+    row_hi: Any
+    #: int: the longest delay of a block with an STDP rule (steps): a spike stays pending
+    #: (some facilitation by it not yet applied) until this long after its stamp
+    reach: int
+    #: float64[S]: the mutable weights (``MutableSynapses.weight``, the same array), for the
+    #: facilitations applied when a history is flushed during the neuron update
+    weight: Any
     #: int64: the mutable blocks' post index (``Engine.mb_tlo`` ... ``mb_post_ptr``) with
     #: the synapses of each target sorted by delay (``post_syn``)
     tlo: Any

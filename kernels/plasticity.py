@@ -2,37 +2,43 @@ r"""STDP in the run loop: event-driven, race-free with target-partitioned thread
 
 The rule and its NEST equivalence are documented in :mod:`snnsim.plasticity`; the state is
 the :class:`~snnsim.kernels.layout.Plasticity` structure. Nothing here runs per synapse per
-step. Three entry points, all called by the thread that owns the postsynaptic neuron:
+step, and nothing runs per chunk: facilitations are applied lazily, as NEST applies them.
 
-- :func:`history_append` (neuron update, per postsynaptic spike of a neuron with plastic
-  inputs): append ``(stamp, K-)`` to the neuron's spike history, with
-  :math:`K_- \leftarrow K_- e^{-(t - t_{prev})/\tau_-} + 1` per rule (NEST's archiving node).
-  The history is a ring of ``C >= max plastic delay + min_delay + 2`` entries: at most one
-  spike per step, and no entry older than the longest delay plus one chunk (and the one
-  before it, for K-) is ever read again, because facilitations are never left pending
-  beyond the chunk in which their postsynaptic spike reaches the synapse. ``C`` is a power
-  of two, so that entry ``e`` is at ``e & (C - 1)``: a ``%`` is an integer division, and
-  the plastic delivery took several per synapse.
+- :func:`append_spike` (neuron update, per postsynaptic spike of a neuron with plastic
+  inputs): put ``(stamp, K-)`` in front of the neuron's spike history (``Plasticity.hist``,
+  newest first), with :math:`K_- \leftarrow K_- e^{-(t - t_{prev})/\tau_-} + 1` per rule
+  (NEST's archiving node). Entries are read from the front, so the common look-ups (the
+  latest spike or two) read the first cache line of the row.
 - the presynaptic step (delivery of a presynaptic spike of stamp ``t`` through a synapse of
-  delay ``d``, chunk ``(c0, c1]``): facilitation by the postsynaptic spikes with
-  :math:`\max(t_{last}, c_0) < t_{post} + d \le t` (oldest first, :func:`facilitate`), then
-  depression with the latest postsynaptic spike strictly before :math:`t - d`
-  (:func:`depress`); the new weight is what the spike transmits (NEST's order). It is
-  written out in the plastic delivery's loop over synapses
+  delay ``d`` onto a neuron whose facilitations are applied through stamp :math:`F`):
+  facilitation by the postsynaptic spikes with :math:`\max(t_{last}, F) < t_{post} + d \le
+  t` (oldest first), then depression with the latest postsynaptic spike strictly before
+  :math:`t - d` (:func:`depress`); the new weight is what the spike transmits (NEST's
+  order). It is written out in the plastic delivery's loop over synapses
   (``snnsim.kernels.simulation.deliver_plastic_chunk``), not called: a function taking the
   history arrays, even inlined, kept an atomic reference-count update per array and
   synapse (8 % of the STDP run's instructions).
-- :func:`flush_facilitation` (after the chunk's deliveries): facilitation by the
-  postsynaptic spikes that reached a synapse in the chunk, :math:`c_0 < t_{post} + d \le
-  c_1`, after its last presynaptic spike (:math:`t_{last} < t_{post} + d`). Together with
-  the presynaptic step every (postsynaptic spike, synapse) pair is applied exactly once, in
+- :func:`flush_rows`: the facilitations by spikes with :math:`F < t_{post} + d \le T`
+  that reached a synapse after its last presynaptic spike (:math:`t_{last} < t_{post} +
+  d`), then :math:`F \leftarrow T`. It runs at the end of every run segment (so weights
+  read between segments include every facilitation that reached its synapse, see
+  ``Projection.get``) and, during the neuron update, for a neuron whose oldest history
+  entry may still be pending when a spike would push it out. Together with the
+  presynaptic step every (postsynaptic spike, synapse) pair is applied exactly once, in
   time order relative to the synapse's presynaptic spikes, with the same trace value: the
-  result does not depend on where chunks or runs end, nor on the number of threads.
+  weights do not depend on when flushes happen, where chunks or runs end, nor on the
+  number of threads.
+
+The history holds ``C >= max plastic delay + min_delay + 2`` entries (one spike per step at
+most): after a flush through the chunk's start, an entry pushed out can reach no synapse
+any more, and the latest spike before any stamp still to be delivered is kept. A few
+entries more make the forced flushes rare (``snnsim.plastic_blocks``).
 
 The presynaptic state (trace :math:`K_+` as of the last spike and its stamp) is kept per
 block row, i.e. per source neuron, with one replica per thread: every thread advances its
 own replica at every presynaptic spike of a plastic block (also when none of the row's
 targets is its own), so the replicas stay equal and no thread writes another's memory.
+All of the above runs in the thread that owns the postsynaptic neuron.
 
 Delay plasticity (:mod:`snnsim.delay_plasticity`): :func:`delay_pre` at the delivery of a
 presynaptic spike (after the STDP step), by the thread that owns the target, and
@@ -52,14 +58,14 @@ __all__ = [
     "DelayRule",
     "StdpRule",
     "advance_pre",
+    "append_spike",
     "decay",
     "decay_table",
     "delay_pre",
     "delay_rule_params",
     "depress",
     "facilitate",
-    "flush_facilitation",
-    "history_append",
+    "flush_rows",
     "resort_post",
     "rule_params",
 ]
@@ -159,32 +165,25 @@ def decay(n, inv_tau, table, ri, which):
 
 
 @njit(**JIT_INLINE)
-def history_append(k, g, stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo, act_n, act_on):
-    """Append a postsynaptic spike of neuron ``g`` at ``stamp`` to its history (if it has one).
+def append_spike(h, stamp, hist, hist_n, param, cap):
+    """Put a postsynaptic spike at ``stamp`` in front of history row ``h``.
 
-    The neuron joins thread ``k``'s active list (``act[act_lo[k]:][:act_n[k]]``), which
-    :func:`flush_facilitation` visits instead of every plastic target.
+    The entries move back by one (the oldest is dropped: the caller has flushed it if it
+    could still be pending). ``hist``, ``cap``: ``Plasticity.hist`` and ``.cap``.
     """
-    h = hrow[g]
-    if h < 0:
-        return
-    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
-    n_h = hist_n[h]
-    cur = n_h & hm
-    if n_h > 0:
-        prev = (n_h - 1) & hm
-        gap = hist_t[h, prev] - stamp
+    wd = param.shape[0] + 1  # columns per entry: the stamp, then K- of each rule
+    prev = hist[h, 1]  # the latest spike so far, -inf if none
+    for c in range(cap * wd, wd, -1):
+        hist[h, c] = hist[h, c - wd]
+    hist[h, 1] = stamp
+    if prev >= 0.0:
+        gap = prev - stamp
         for ri in range(param.shape[0]):
-            hist_k[ri, h, cur] = hist_k[ri, h, prev] * math.exp(gap * param[ri, 1]) + 1.0
+            hist[h, 2 + ri] = hist[h, 2 + wd + ri] * math.exp(gap * param[ri, 1]) + 1.0
     else:
         for ri in range(param.shape[0]):
-            hist_k[ri, h, cur] = 1.0
-    hist_t[h, cur] = stamp
-    hist_n[h] = n_h + 1
-    if not act_on[h]:
-        act[act_lo[k] + act_n[k]] = h
-        act_n[k] += 1
-        act_on[h] = True
+            hist[h, 2 + ri] = 1.0
+    hist_n[h] += 1
 
 
 @njit(**JIT_INLINE)
@@ -198,87 +197,72 @@ def advance_pre(k, r, t, inv_tau_plus, kplus, tlast):
     tlast[k, r] = t
 
 
-@njit(**JIT_INLINE)
-def _first_delay(post_delay, a, z, value):
-    """First index ``q`` in ``[a, z)`` with ``post_delay[q] >= value`` (sorted)."""
-    while a < z:
-        mid = (a + z) >> 1
-        if post_delay[mid] < value:
-            a = mid + 1
-        else:
-            z = mid
-    return a
-
-
 @njit(**JIT)
-def flush_facilitation(k, c0, c1, mut, pl):
-    """Apply the facilitations that reached their synapses in ``(c0, c1]``, not yet applied.
+def flush_rows(k, stamp, lo, hi, pl):
+    r"""Apply the pending facilitations of history rows ``lo .. hi - 1`` through ``stamp``.
 
-    Those whose postsynaptic spike reached the synapse after its last presynaptic spike,
-    onto the neurons of thread ``k``'s active list (``pl.act[pl.act_lo[k]:][:pl.act_n[k]]``,
-    see :func:`history_append`), with thread ``k``'s presynaptic replica. A neuron leaves
-    the list once its latest spike can reach no synapse after ``c1``; the list's order
-    does not matter, as each target's synapses are updated by its own history only.
+    Those by postsynaptic spikes with :math:`F < t_{post} + d \le` ``stamp`` that reached
+    the synapse after its last presynaptic spike (:math:`t_{last} < t_{post} + d`), with
+    thread ``k``'s presynaptic replica, oldest first; then :math:`F \leftarrow` ``stamp``
+    (``Plasticity.hist[h, 0]``). Every presynaptic spike up to ``stamp`` must have been
+    delivered to the rows' neurons. Raises if the oldest entry is still pending after it
+    (a history shorter than the bound of the module docstring).
     """
-    hist_t, hist_n, hgid = pl.hist_t, pl.hist_n, pl.hgid
-    act, act_on = pl.act, pl.act_on
-    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
-    weight = mut.weight
-    post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
+    hist, hgid, cap, reach = pl.hist, pl.hgid, pl.cap, pl.reach
+    wd = pl.param.shape[0] + 1
+    weight = pl.weight
+    post_ptr, post_row, post_delay, post_syn = pl.post_ptr, pl.post_row, pl.post_delay, pl.post_syn
     kplus, tlast, dtab = pl.kplus, pl.tlast, pl.decay
     rules, dmax, tlo, thi, prow = pl.rule, pl.dmax, pl.tlo, pl.thi, pl.prow
-    reach = 0  # the longest plastic delay: a spike stays active this long
-    for b in range(rules.shape[0]):
-        if rules[b] >= 0:
-            reach = max(reach, dmax[b])
-    base = pl.act_lo[k]
-    n_act = pl.act_n[k]
-    j = 0
-    while j < n_act:
-        h = act[base + j]
+    for h in range(lo, hi):
+        done = hist[h, 0]  # facilitations applied through this stamp
+        if hist[h, 1] <= done - reach:  # the latest spike reaches no synapse after it
+            hist[h, 0] = stamp
+            continue
         i = hgid[h]
-        n_h = hist_n[h]
-        lo_e = max(0, n_h - hm - 1)
         for b in range(rules.shape[0]):
             ri = rules[b]
             if ri < 0 or not tlo[b] <= i < thi[b]:
                 continue
-            oldest = c0 - dmax[b]  # entries at or before it reach no synapse after c0
-            if hist_t[h, (n_h - 1) & hm] <= oldest:
+            oldest = done - dmax[b]  # entries at or before it reach no synapse after done
+            n_e = 0
+            while n_e < cap and hist[h, 1 + n_e * wd] > oldest:
+                n_e += 1
+            if n_e == 0:
                 continue
             pr = prow[b] + i - tlo[b]
-            a = post_ptr[pr]
-            z = post_ptr[pr + 1]
-            if a == z:
-                continue
             rule = rule_params(pl.param, ri)
-            f = n_h - 1
-            while f >= lo_e and hist_t[h, f & hm] > oldest:
-                f -= 1
-            for q in range(f + 1, n_h):
-                p = hist_t[h, q & hm]
-                if p >= c1:
-                    break
-                s0 = _first_delay(post_delay, a, z, c0 + 1 - p)
-                s1 = _first_delay(post_delay, s0, z, c1 - p + 1)
-                for s in range(s0, s1):
-                    x = p + np.int64(post_delay[s])
-                    r = post_row[s]
-                    tl = tlast[k, r]
-                    if tl < 0 or tl >= x:
-                        continue  # no presynaptic spike yet, or applied at that spike
-                    kk = decay(x - tl, rule.inv_tau_plus, dtab, ri, 0)
+            # synapse by synapse, each visited once: most pairs were applied at a
+            # presynaptic spike, and the scan of the (cached) entries skips them, so a
+            # weight is read only where a facilitation is pending
+            for s in range(post_ptr[pr], post_ptr[pr + 1]):
+                r = post_row[s]
+                tl = tlast[k, r]
+                if tl < 0:
+                    continue  # no presynaptic spike yet
+                d = np.int64(post_delay[s])
+                x_lo = max(np.float64(tl), done)
+                e0 = 0
+                while e0 < n_e and hist[h, 1 + e0 * wd] + d > stamp:
+                    e0 += 1  # reaches the synapse after stamp
+                e1 = e0
+                while e1 < n_e and hist[h, 1 + e1 * wd] + d > x_lo:
+                    e1 += 1
+                if e1 == e0:
+                    continue
+                kp = kplus[k, r]
+                sy = post_syn[s]
+                w = weight[sy]
+                for e in range(e1 - 1, e0 - 1, -1):
+                    kk = decay(np.int64(hist[h, 1 + e * wd]) + d - tl, rule.inv_tau_plus, dtab,
+                               ri, 0)  # fmt: skip
                     if not rule.nearest:
-                        kk *= kplus[k, r]
-                    sy = post_syn[s]
-                    weight[sy] = facilitate(weight[sy], kk, rule)
-        if hist_t[h, (n_h - 1) & hm] + reach <= c1:
-            n_act -= 1
-            act[base + j] = act[base + n_act]
-            act_on[h] = False
-        else:
-            j += 1
-    pl.act_n[k] = n_act
+                        kk *= kp
+                    w = facilitate(w, kk, rule)
+                weight[sy] = w
+        hist[h, 0] = stamp
+        if hist[h, 1 + (cap - 1) * wd] > stamp - reach:
+            raise RuntimeError("spike history too short for the plastic delays")
     return 0
 
 
@@ -307,40 +291,39 @@ def delay_rule_params(dparam, dri):
 
 
 @njit(**JIT_INLINE)
-def delay_pre(d, h, sy, t, rule, sa_i64, hist_t, hist_n):
+def delay_pre(d, h, sy, t, rule, sa_i64, hist, cap, wd):
     """Return the new delay of synapse ``sy`` (delay ``d``) onto history row ``h`` at spike ``t``.
 
     The rule of :mod:`snnsim.delay_plasticity`: the arrival of the synapse's previous spike
     (``sa_i64[rule.arrival_row, sy]``, -1: none) pairs with the target's postsynaptic spike
     nearest to ``arrival + lead`` within the window, among its last ``look_back`` spikes at
-    or before ``t`` (entries the history ring still holds whatever the chunking, as at most
+    or before ``t`` (entries the history still holds whatever the chunking, as at most
     ``min_delay - 1`` later spikes can have been appended); the delay moves towards
     alignment by at most ``max_step`` steps, within ``[d_min, d_max]``. The arrival becomes
-    ``t + new``.
+    ``t + new``. ``hist``, ``cap``: ``Plasticity.hist`` and ``.cap``; ``wd``: columns per
+    entry.
     """
     a = sa_i64[rule.arrival_row, sy]
     new = d
     if a >= 0:
-        hm = hist_t.shape[1] - 1  # the ring's length is a power of two
-        n_h = hist_n[h]
-        e = n_h - 1
-        while e >= 0 and hist_t[h, e & hm] > t:  # appended after t: not seen
-            e -= 1
-        lo_e = max(0, n_h - hm - 1, e + 1 - rule.look_back)
+        e = 0
+        while e < cap and hist[h, 1 + e * wd] > t:  # appended after t: not seen
+            e += 1
+        e_end = min(cap, e + rule.look_back)
         oldest = a - rule.window
         newest = a + rule.window
         found = False
         best = np.int64(0)
-        while e >= lo_e:
-            n = hist_t[h, e & hm]
-            if n < oldest:
+        while e < e_end:
+            n = hist[h, 1 + e * wd]
+            if n < oldest:  # also an empty entry (-inf)
                 break
             if n <= newest:
-                err = n - rule.lead - a
+                err = np.int64(n) - rule.lead - a
                 if not found or abs(err) < abs(best):  # ties: the later spike (seen first)
                     best = err
                     found = True
-            e -= 1
+            e += 1
         if found and best != 0:
             mv = min(abs(best), rule.max_step)
             new = d + mv if best > 0 else d - mv
@@ -354,7 +337,7 @@ def resort_post(post_syn, post_row, post_delay, a, z, sy, delay):
     """Move ``sy`` within its target's post index ``post_syn[a:z]`` after its delay changed.
 
     Keeps each target's synapses sorted by (delay, synapse), the order
-    :func:`flush_facilitation` searches and ``sync_plasticity`` derives; ``post_row`` and
+    :func:`flush_rows` searches and ``sync_plasticity`` derives; ``post_row`` and
     ``post_delay`` move with ``post_syn``.
     """
     p = a

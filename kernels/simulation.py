@@ -48,13 +48,13 @@ from snnsim.kernels.neurons import (
 )
 from snnsim.kernels.plasticity import (
     advance_pre,
+    append_spike,
     decay,
     delay_pre,
     delay_rule_params,
     depress,
     facilitate,
-    flush_facilitation,
-    history_append,
+    flush_rows,
     resort_post,
     rule_params,
 )
@@ -246,11 +246,11 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     m_lo, m_hi, m_row, m_indptr = mut.lo, mut.hi, mut.row, mut.indptr
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
     rules, drules, param, dparam = pl.rule, pl.drule, pl.param, pl.dparam
-    hrow, hist_t, hist_k, hist_n = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n
+    syn_h, hist, cap = pl.syn_h, pl.hist, pl.cap
     kplus, tlast, sa_i64, dtab = pl.kplus, pl.tlast, pl.sa_i64, pl.decay
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     b_prow, b_tlo = pl.prow, pl.tlo
-    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
+    wd = param.shape[0] + 1  # history columns per entry (see Plasticity.hist)
     if mod is not None:  # astrocyte effects on plastic blocks (pruned without them)
         blk_dep, blk_gain, rec_off, rec_tlo = mod.blk_dep, mod.blk_gain, mod.rec_off, mod.rec_tlo
         rec_ptr, t_src, t_w, t_d, m_hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
@@ -299,8 +299,7 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                             dep_off = rec_off[rd] - rec_tlo[rd]
                         if rg >= 0:
                             gain_off = rec_off[rg] - rec_tlo[rg]
-                    if ri >= 0 and touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n,
-                                                   ri) < 0:  # fmt: skip
+                    if ri >= 0 and touch_histories(a, e, syn_h, hist) < 0:
                         raise RuntimeError("negative stamp in a spike history")
                     for sy in range(a, e):
                         d = np.int64(m_delay[sy])
@@ -308,7 +307,7 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                         code = np.int64(m_code[sy])
                         t = code >> RECEPTOR_SHIFT
                         w = m_weight[sy]
-                        h = hrow[t]
+                        h = np.int64(syn_h[sy])
                         if ri >= 0:
                             # the STDP update of a presynaptic spike (written out here: an
                             # inlined function taking the history arrays kept their
@@ -320,40 +319,38 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                                         dep_off + t, stamp, am, rec_ptr, t_src, t_w, t_d, m_hist,
                                         hmask,
                                     )  # fmt: skip
-                            n_h = hist_n[h]
-                            lo_e = max(0, n_h - hm - 1)
                             lim = stamp - d
                             # ee: the latest postsynaptic spike that reached the synapse
-                            # by now (t_post + d <= stamp)
-                            ee = n_h - 1
-                            while ee >= lo_e and hist_t[h, ee & hm] > lim:
-                                ee -= 1
+                            # by now (t_post + d <= stamp); the history is newest first
+                            ee = 0
+                            while ee < cap and hist[h, 1 + ee * wd] > lim:
+                                ee += 1
                             if tl >= 0:
-                                # facilitation by those after max(t_last, t0) not applied
-                                # yet (earlier chunks were flushed), oldest first
-                                x_lo = max(tl, t0)
+                                # facilitation by those after max(t_last, F) not applied
+                                # yet (F: the row's flushes), oldest first
+                                x_lo = max(np.float64(tl), hist[h, 0])
                                 f = ee
-                                while f >= lo_e and hist_t[h, f & hm] + d > x_lo:
-                                    f -= 1
-                                for q in range(f + 1, ee + 1):
-                                    kk = decay(hist_t[h, q & hm] + d - tl, rule.inv_tau_plus,
-                                               dtab, ri, 0)  # fmt: skip
+                                while f < cap and hist[h, 1 + f * wd] + d > x_lo:
+                                    f += 1
+                                for q in range(f - 1, ee - 1, -1):
+                                    kk = decay(np.int64(hist[h, 1 + q * wd]) + d - tl,
+                                               rule.inv_tau_plus, dtab, ri, 0)  # fmt: skip
                                     if not rule.nearest:
                                         kk *= kp
                                     w = facilitate(w, kk, rule)
                             # depression: the latest postsynaptic spike strictly before
-                            # stamp - d
-                            if ee >= lo_e and hist_t[h, ee & hm] == lim:
-                                ee -= 1
-                            if ee >= lo_e:
-                                kk = decay(lim - hist_t[h, ee & hm], rule.inv_tau_minus, dtab,
-                                           ri, 1)  # fmt: skip
+                            # stamp - d (an empty entry is -inf)
+                            if ee < cap and hist[h, 1 + ee * wd] == lim:
+                                ee += 1
+                            if ee < cap and hist[h, 1 + ee * wd] >= 0.0:
+                                kk = decay(lim - np.int64(hist[h, 1 + ee * wd]),
+                                           rule.inv_tau_minus, dtab, ri, 1)  # fmt: skip
                                 if not rule.nearest:
-                                    kk *= hist_k[ri, h, ee & hm]
+                                    kk *= hist[h, 2 + ee * wd + ri]
                                 w = depress(w, kk, rule, am)
                             m_weight[sy] = w
                         if dri >= 0:  # delay plasticity: after STDP, before transmitting
-                            d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist_t, hist_n)
+                            d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist, cap, wd)
                             if d_new != d:
                                 m_delay[sy] = d_new
                                 resort_post(post_syn, post_row, post_delay, post_ptr[prow + t],
@@ -373,21 +370,18 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
 
 
 @njit(**JIT_INLINE)
-def touch_histories(a, e, m_code, hrow, hist_t, hist_k, hist_n, ri):
-    """Read the latest history entry of the targets of synapses ``[a, e)``; return a checksum.
+def touch_histories(a, e, syn_h, hist):
+    """Read the first history column of the targets of synapses ``[a, e)``; return their sum.
 
     A first pass over a source's synapses before the updates: its loads do not depend on
     each other, so the processor overlaps their cache misses, and the updates then find
-    the histories in cache (at N = 64000 the histories outgrow the L2 cache and each
-    update would otherwise wait for several dependent misses). The caller checks the
-    result (stamps are never negative), so that the compiler keeps the loads.
+    the rows' first cache line (the flush stamp and the latest entries) in cache. The
+    caller checks the result (stamps are never negative), so that the compiler keeps the
+    loads.
     """
-    hm = hist_t.shape[1] - 1  # the ring's length is a power of two
-    acc = 0
+    acc = 0.0
     for sy in range(a, e):
-        h = hrow[np.int64(m_code[sy]) >> RECEPTOR_SHIFT]
-        c = (hist_n[h] - 1) & hm
-        acc += hist_t[h, c] + np.int64(hist_k[ri, h, c] > 0.0)
+        acc += hist[np.int64(syn_h[sy]), 0]
     return acc
 
 
@@ -400,16 +394,6 @@ def mutable_out_degree(g, mut):
             r = mut.row[b] + g - mut.lo[b]
             n += mut.indptr[r + 1] - mut.indptr[r]
     return n
-
-
-@njit(**JIT)
-def append_histories(k, spikes, q0, q1, stamp, pl):
-    """Append the spikes ``spikes[q0:q1]`` of ``stamp`` to their neurons' spike histories."""
-    hrow, hist_t, hist_k, hist_n, param = pl.hrow, pl.hist_t, pl.hist_k, pl.hist_n, pl.param
-    act, act_lo, act_n, act_on = pl.act, pl.act_lo, pl.act_n, pl.act_on
-    for q in range(q0, q1):
-        history_append(k, spikes[q], stamp, hrow, hist_t, hist_k, hist_n, param, act, act_lo,
-                       act_n, act_on)  # fmt: skip
 
 
 @njit(**JIT)
@@ -441,6 +425,10 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
             probes.every, probes.base, probes.off, probes.width, probes.out, probes.is_int,
         )  # fmt: skip
         p_addr, p_gid, p_rec, p_col = probes.addr, probes.gid, probes.rec, probes.col
+    if plast is not None:  # spike histories (pruned without plasticity)
+        h_row, h_hist, h_n, h_param = plast.hrow, plast.hist, plast.hist_n, plast.param
+        h_cap, h_reach = plast.cap, plast.reach
+        h_last = 1 + (h_cap - 1) * (h_param.shape[0] + 1)  # column of the oldest entry
     buf, mask = ring.buffer, ring.mask
     ev_on, inbits = evd.on, evd.inbits
     ev_step, ev_gid, ev_value = inputs.ev_step, inputs.ev_gid, inputs.ev_value
@@ -516,9 +504,16 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
                     models, kind, lo, hi, size, start, pop_foff[p], pop_ioff[p], pop_doff[p],
                     coeffs[p], het, pop_key[p], state, ring_row, stamp, spikes, n_out,
                 )  # fmt: skip
-        if plast is not None:  # noqa: SIM102 (see deliver_mutable)
-            if n_out > before:
-                append_histories(k, spikes, before, n_out, stamp, plast)
+        if plast is not None:
+            for q in range(before, n_out):
+                h = h_row[spikes[q]]
+                if h < 0:
+                    continue
+                if h_hist[h, h_last] > h_hist[h, 0] - h_reach:
+                    # the oldest entry may still be pending: apply what reached its
+                    # synapses (everything up to t0 is delivered) before it is dropped
+                    flush_rows(k, t0, h, h + 1, plast)
+                append_spike(h, stamp, h_hist, h_n, h_param, h_cap)
         if mod is not None:
             record_outputs(k_lo, k_hi, stamp, mod, fstate)
         if ev_on:
@@ -628,9 +623,11 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
     trajectory depend on where segments end): readers use ``catch_up_partition`` on copies.
     Compiled twice: ``run_segment_serial``
     (one partition, no thread pool, cheaper to compile) and ``run_segment_parallel``.
-    The structures are those of :mod:`snnsim.kernels.layout`. With plasticity each thread,
-    after delivering a chunk, applies the facilitations that reached their synapses in it
-    (:func:`~snnsim.kernels.plasticity.flush_facilitation`), so none stays pending.
+    The structures are those of :mod:`snnsim.kernels.layout`. With plasticity, facilitations
+    wait for the synapse's next presynaptic spike, as in NEST, or for a flush
+    (:func:`~snnsim.kernels.plasticity.flush_rows`): of a neuron whose history would drop an
+    entry that may still be pending (in the neuron update), and of every neuron at the end
+    of ``Engine.run`` and before a weight sample (``snnsim.plastic_blocks.flush_histories``).
     Astrocyte effects (``mod``, :mod:`snnsim.kernels.modulation`) need chunks no longer
     than the shortest modulation delay (``min_delay`` is the caller's chunk length).
     """
@@ -654,12 +651,18 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
         pb = 1 - b
         for k in prange(n_thr):
             if pend_len > 0:
-                deliver_spikes(
-                    k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
-                    cursors[k], syn, mut, ring, evd, plast, mod,
-                )  # fmt: skip
+                # the plastic delivery called directly: through deliver_spikes the chunk's
+                # call would count references to the Plasticity arrays twice
                 if plast is not None:
-                    flush_facilitation(k, pend_t0, pend_t0 + pend_len, mut, plast)
+                    deliver_plastic_chunk(
+                        k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
+                        cursors[k], syn, mut, ring, evd, plast, mod,
+                    )  # fmt: skip
+                else:
+                    deliver_spikes(
+                        k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
+                        cursors[k], syn, mut, ring, evd, plast, mod,
+                    )  # fmt: skip
             update_partition(
                 k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
                 inputs, probes, plast, mod,
@@ -676,8 +679,6 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
                 k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb], cursors[k],
                 syn, mut, ring, evd, plast, mod,
             )  # fmt: skip
-            if plast is not None:
-                flush_facilitation(k, pend_t0, pend_t0 + pend_len, mut, plast)
     return t - t_start
 
 

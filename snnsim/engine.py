@@ -48,7 +48,7 @@ from snnsim.modulation_state import (
     modulation_arrays,
     modulation_min_delay,
 )
-from snnsim.plastic_blocks import plasticity_arrays
+from snnsim.plastic_blocks import flush_histories, plasticity_arrays, store_histories
 from snnsim.recording_plan import RecordingPlan
 from snnsim.run_control import HeldInterrupt, Progress, RunStats, available_memory, max_threads
 from snnsim.synapse_blocks import (
@@ -560,6 +560,8 @@ class Engine:
                     stats.spikes += int(plan.counters[0])
                     stats.synaptic_events += int(plan.counters[1])
                     plan.book(steps)
+                    if plast is not None and plan.weights_due(self.step):
+                        flush_histories(self, plast)
                     plan.sample_weights(self.step)
                     done += steps
                     if reporter is not None:
@@ -570,6 +572,11 @@ class Engine:
                     # a consistent point: a Ctrl-C held since the segment began stops here
                     sigint.deliver()
             finally:
+                if plast is not None:
+                    # facilitations still pending (they wait for a presynaptic spike within
+                    # a run), then the histories into the engine's rings
+                    flush_histories(self, plast)
+                    store_histories(self, plast)
                 stats.wall_s = time.perf_counter() - wall0
                 stats.sim_ms = done * self.dt
                 stats.neuron_updates = done * self.n
@@ -612,6 +619,8 @@ def compile_kernels(eng: Engine, recorders: Sequence[Recorder] = ()) -> float:
     segment = run_segment_parallel if n_thr > 1 else run_segment_serial
     plast = plasticity_arrays(eng, part_lo, part_hi)
     mod = modulation_arrays(eng, pops)
+    if plast is not None:
+        flush_histories(eng, plast)  # compiled for the end of a run (no row is pending)
     segment(
         eng.step, 0, 1, 0, bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast, mod
     )

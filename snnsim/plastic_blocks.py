@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
-from snnsim.kernels.plasticity import decay_table
+from snnsim.kernels.plasticity import decay_table, flush_rows
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -40,8 +40,10 @@ if TYPE_CHECKING:
 __all__ = [
     "block_rows",
     "declare_synapse_arrays",
+    "flush_histories",
     "plasticity_arrays",
     "set_block_rule",
+    "store_histories",
     "sync_plasticity",
 ]
 
@@ -103,13 +105,13 @@ def _block_span(eng: Engine, b: int) -> tuple[int, int]:
     return s0, int(eng.mb_indptr[eng.mb_row[b] + eng.mb_hi[b] - eng.mb_lo[b]])
 
 
-def _history_capacity(eng: Engine) -> int:
+def _history_capacity(eng: Engine, rounded: bool = True) -> int:
     """Return the ring entries per neuron: the longest plastic delay + ``min_delay`` + 2.
 
     One spike per step at most; see :mod:`snnsim.kernels.plasticity`. A block with delay
     plasticity counts its upper bound plus its window (the rule looks back that far). The
-    count is rounded up to a power of two: the kernels find entry ``e`` at ``e & (C - 1)``
-    (more entries than needed change no result, as every look-up stops at a stamp).
+    count is rounded up to a power of two unless ``rounded`` is False (more entries than
+    needed change no result, as every look-up stops at a stamp).
     """
     dmax = 1
     for b in np.flatnonzero(eng.pl_rule >= 0):
@@ -120,7 +122,7 @@ def _history_capacity(eng: Engine) -> int:
         prm = eng.dp_param[eng.dp_rule[b]]
         dmax = max(dmax, int(prm[4]) + round(prm[0] / eng.dt))
     need = dmax + int(min(eng.min_delay, 1 << 16)) + 2
-    return 1 << (need - 1).bit_length()
+    return 1 << (need - 1).bit_length() if rounded else need
 
 
 def sync_plasticity(eng: Engine) -> None:
@@ -196,6 +198,20 @@ def _fit_histories(eng: Engine, gids: _I64, cap: int) -> None:
     eng.pl_hist_gid, eng.pl_hist_t, eng.pl_hist_k, eng.pl_hist_n = gids, hist_t, hist_k, hist_n
 
 
+#: entries a run's history holds beyond what correctness needs (``_history_capacity``): a
+#: neuron's history is flushed (its pending facilitations applied) when a spike would push
+#: out an entry that may still be pending, so about once per this many spikes
+HISTORY_SLACK = 12
+
+
+def _aligned_rows(rows: int, width: int) -> npt.NDArray[np.float64]:
+    """Return a float64 ``[rows, width]`` array whose rows start on 64-byte boundaries."""
+    width = -(-width // 8) * 8
+    raw = np.empty(rows * width + 8, dtype=np.float64)
+    skip = (-raw.ctypes.data % 64) // 8
+    return raw[skip : skip + rows * width].reshape(rows, width)
+
+
 def plasticity_arrays(
     eng: Engine, part_lo: npt.NDArray[np.int64], part_hi: npt.NDArray[np.int64]
 ) -> Plasticity | None:
@@ -203,27 +219,34 @@ def plasticity_arrays(
 
     ``part_lo``, ``part_hi``: the threads' target partitions. The presynaptic state gets
     one replica per thread (copies of ``pl_kplus``/``pl_tlast``); :meth:`Engine.run` copies
-    replica 0 back after every segment. Every history row with a spike starts in its
-    owner thread's active list (the first flush drops those that are too old), so the
-    lists depend on the histories alone and a resumed run visits what an unbroken one does.
+    replica 0 back after every segment. The histories are laid out newest first
+    (``Plasticity.hist``, from the rings ``pl_hist_t``/``pl_hist_k``; written back by
+    :func:`store_histories`), with every facilitation applied through the current step:
+    every segment ends with a flush.
     """
     if not np.any(eng.pl_rule >= 0) and not np.any(eng.dp_rule >= 0):
         return None
-    cap = eng.pl_hist_t.shape[1]
-    if cap & (cap - 1):  # histories of an older version (any length): the kernels need 2**k
-        _fit_histories(eng, eng.pl_hist_gid, _history_capacity(eng))
-    n_thr = part_lo.size
     hgid = eng.pl_hist_gid
-    # rows are sorted by neuron and partitions contiguous: thread k owns a range of rows
-    act_lo = np.searchsorted(hgid, part_lo).astype(np.int64)
-    row_hi = np.searchsorted(hgid, part_hi).astype(np.int64)
-    act = np.zeros(hgid.size, dtype=np.int64)
-    act_n = np.zeros(n_thr, dtype=np.int64)
-    act_on = eng.pl_hist_n > 0
-    for k in range(n_thr):
-        rows = np.flatnonzero(act_on[act_lo[k] : row_hi[k]]) + act_lo[k]
-        act[act_lo[k] : act_lo[k] + rows.size] = rows
-        act_n[k] = rows.size
+    n_rules = eng.pl_param.shape[0]
+    wd = n_rules + 1
+    ring_cap = eng.pl_hist_t.shape[1]
+    cap = max(ring_cap, _history_capacity(eng, rounded=False) + HISTORY_SLACK)
+    hist = _aligned_rows(hgid.size, 1 + cap * wd)
+    cap = (hist.shape[1] - 1) // wd  # the padding to whole cache lines holds entries too
+    hist[:] = 0.0
+    hist[:, 0] = eng.step
+    n = eng.pl_hist_n
+    rows = np.arange(hgid.size)
+    for e in range(cap):
+        if e >= ring_cap:
+            hist[:, 1 + e * wd] = -np.inf
+            continue
+        at = (n - 1 - e) % ring_cap
+        have = e < n
+        hist[:, 1 + e * wd] = np.where(have, eng.pl_hist_t[rows, at], -np.inf)
+        for ri in range(n_rules):
+            hist[:, 2 + e * wd + ri] = np.where(have, eng.pl_hist_k[ri, rows, at], 0.0)
+    stdp = eng.pl_rule >= 0
     raw = eng.pl_param
     param = np.zeros_like(raw)
     param[:, 0] = eng.dt / raw[:, 0]
@@ -231,17 +254,49 @@ def plasticity_arrays(
     param[:, 2:4] = raw[:, 2:4]
     param[:, 4] = raw[:, 4] / raw[:, 5]
     param[:, 5:] = raw[:, 5:]
+    targets = eng.mb_code.astype(np.int64) >> RECEPTOR_SHIFT
     return Plasticity(
-        rule=eng.pl_rule, param=param, kplus=np.tile(eng.pl_kplus, (n_thr, 1)),
-        tlast=np.tile(eng.pl_tlast, (n_thr, 1)), hrow=eng.pl_hrow, hist_t=eng.pl_hist_t,
-        hist_k=eng.pl_hist_k, hist_n=eng.pl_hist_n, hgid=hgid, act=act, act_lo=act_lo,
-        act_n=act_n, act_on=act_on, tlo=eng.mb_tlo, thi=eng.mb_thi,
-        prow=eng.mb_prow, post_ptr=eng.mb_post_ptr, post_syn=eng.pl_post_syn,
-        post_row=eng.pl_syn_row[eng.pl_post_syn], post_delay=eng.mb_delay[eng.pl_post_syn],
-        dmax=eng.pl_dmax, drule=eng.dp_rule,
+        rule=eng.pl_rule, param=param, kplus=np.tile(eng.pl_kplus, (part_lo.size, 1)),
+        tlast=np.tile(eng.pl_tlast, (part_lo.size, 1)), hrow=eng.pl_hrow,
+        syn_h=eng.pl_hrow[targets].astype(np.int32), hist=hist, cap=cap,
+        hist_n=eng.pl_hist_n, hgid=hgid,
+        row_lo=np.searchsorted(hgid, part_lo).astype(np.int64),
+        row_hi=np.searchsorted(hgid, part_hi).astype(np.int64),
+        reach=int(eng.pl_dmax[stdp].max()) if stdp.any() else 0, weight=eng.mb_weight,
+        tlo=eng.mb_tlo, thi=eng.mb_thi, prow=eng.mb_prow, post_ptr=eng.mb_post_ptr,
+        post_syn=eng.pl_post_syn, post_row=eng.pl_syn_row[eng.pl_post_syn],
+        post_delay=eng.mb_delay[eng.pl_post_syn], dmax=eng.pl_dmax, drule=eng.dp_rule,
         dparam=_delay_params(eng), sa_i64=eng.mb_sa_i64, sa_f64=eng.mb_sa_f64,
         decay=decay_table(param, DECAY_STEPS),
     )  # fmt: skip
+
+
+def flush_histories(eng: Engine, pl: Plasticity) -> None:
+    """Apply every facilitation that has reached its synapse by ``eng.step``.
+
+    Within a run a facilitation waits for the synapse's next presynaptic spike (as in
+    NEST): weights read between runs (:meth:`Projection.get`, checkpoints) and weight
+    samples include them, so :meth:`Engine.run` calls this at its end and before a sample.
+    Thread 0's presynaptic replica serves every row (the replicas are equal).
+    """
+    flush_rows(0, eng.step, 0, pl.hist.shape[0], pl)
+
+
+def store_histories(eng: Engine, pl: Plasticity) -> None:
+    """Write a run's histories (``pl.hist``, newest first) back into the engine's rings.
+
+    The rings keep the latest ``pl_hist_t.shape[1]`` entries, as many as correctness needs
+    (:func:`_history_capacity`); ``pl_hist_n`` is the run's own array, already current.
+    """
+    ring_cap = eng.pl_hist_t.shape[1]
+    wd = eng.pl_param.shape[0] + 1
+    n = eng.pl_hist_n
+    for e in range(min(ring_cap, pl.cap)):
+        rows = np.flatnonzero(e < n)
+        at = (n[rows] - 1 - e) % ring_cap
+        eng.pl_hist_t[rows, at] = pl.hist[rows, 1 + e * wd].astype(np.int64)
+        for ri in range(eng.pl_param.shape[0]):
+            eng.pl_hist_k[ri, rows, at] = pl.hist[rows, 2 + e * wd + ri]
 
 
 def _delay_params(eng: Engine) -> npt.NDArray[np.float64]:

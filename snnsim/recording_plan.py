@@ -164,6 +164,10 @@ class RecordingPlan:
             if wr.next_stamp == step:
                 wr.consume(np.array([step], dtype=np.int64), take()[None, :])
 
+    def weights_due(self, step: int) -> bool:
+        """Whether a weight recorder takes a sample at ``step``."""
+        return any(wr.next_stamp == step for wr in self.weight_recs)
+
     def segment_length(self, t0: int, seg: int) -> int:
         """``seg`` shortened so that the segment from ``t0`` ends at the next weight sample."""
         for wr in self.weight_recs:
