@@ -49,7 +49,6 @@ from snnsim.kernels.neurons import (
 from snnsim.kernels.plasticity import (
     advance_pre,
     append_spike,
-    decay,
     delay_pre,
     delay_rule_params,
     depress,
@@ -251,6 +250,8 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     b_prow, b_tlo = pl.prow, pl.tlo
     wd = param.shape[0] + 1  # history columns per entry (see Plasticity.hist)
+    hf = hist.ravel()  # a view (C-contiguous): flat indices, see the STDP step below
+    n_col = np.int64(hist.shape[1])
     if mod is not None:  # astrocyte effects on plastic blocks (pruned without them)
         blk_dep, blk_gain, rec_off, rec_tlo = mod.blk_dep, mod.blk_gain, mod.rec_off, mod.rec_tlo
         rec_ptr, t_src, t_w, t_d, m_hist = mod.rec_ptr, mod.t_src, mod.t_w, mod.t_d, mod.hist
@@ -299,15 +300,22 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                             dep_off = rec_off[rd] - rec_tlo[rd]
                         if rg >= 0:
                             gain_off = rec_off[rg] - rec_tlo[rg]
-                    if ri >= 0 and touch_histories(a, e, syn_h, hist) < 0:
+                    if ri >= 0 and touch_histories(a, e, syn_h, hf, n_col) < 0:
                         raise RuntimeError("negative stamp in a spike history")
+                    # the rule's decay tables (1-D views: one index per look-up)
+                    tab_p = dtab[max(ri, 0), 0]
+                    tab_m = dtab[max(ri, 0), 1]
+                    n_tab = tab_p.shape[0]
                     for sy in range(a, e):
-                        d = np.int64(m_delay[sy])
+                        # unsigned indices: Numba then emits no negative-index wraparound,
+                        # a third of this loop's instructions (all indices here are >= 0)
+                        us = np.uint64(sy)
+                        d = np.int64(m_delay[us])
                         slot = (stamp + d) & mask
-                        code = np.int64(m_code[sy])
+                        code = np.int64(m_code[us])
                         t = code >> RECEPTOR_SHIFT
-                        w = m_weight[sy]
-                        h = np.int64(syn_h[sy])
+                        w = m_weight[us]
+                        h = np.int64(syn_h[us])
                         if ri >= 0:
                             # the STDP update of a presynaptic spike (written out here: an
                             # inlined function taking the history arrays kept their
@@ -320,35 +328,48 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                                         hmask,
                                     )  # fmt: skip
                             lim = stamp - d
+                            # the row in the flat history: column 0 at `row`, entry e's
+                            # stamp at `first + e * wd` (newest first), up to `stop`
+                            row = h * n_col
+                            first = row + 1
+                            stop = first + cap * wd
                             # ee: the latest postsynaptic spike that reached the synapse
-                            # by now (t_post + d <= stamp); the history is newest first
-                            ee = 0
-                            while ee < cap and hist[h, 1 + ee * wd] > lim:
-                                ee += 1
+                            # by now (t_post + d <= stamp)
+                            ee = first
+                            while ee < stop and hf[np.uint64(ee)] > lim:
+                                ee += wd
                             if tl >= 0:
                                 # facilitation by those after max(t_last, F) not applied
                                 # yet (F: the row's flushes), oldest first
-                                x_lo = max(np.float64(tl), hist[h, 0])
+                                x_lo = max(np.float64(tl), hf[np.uint64(row)])
                                 f = ee
-                                while f < cap and hist[h, 1 + f * wd] + d > x_lo:
-                                    f += 1
-                                for q in range(f - 1, ee - 1, -1):
-                                    kk = decay(np.int64(hist[h, 1 + q * wd]) + d - tl,
-                                               rule.inv_tau_plus, dtab, ri, 0)  # fmt: skip
+                                while f < stop and hf[np.uint64(f)] + d > x_lo:
+                                    f += wd
+                                q = f - wd
+                                while q >= ee:
+                                    n = np.int64(hf[np.uint64(q)]) + d - tl
+                                    if n < n_tab:
+                                        kk = tab_p[np.uint64(n)]
+                                    else:
+                                        kk = math.exp(-n * rule.inv_tau_plus)
                                     if not rule.nearest:
                                         kk *= kp
                                     w = facilitate(w, kk, rule)
+                                    q -= wd
                             # depression: the latest postsynaptic spike strictly before
                             # stamp - d (an empty entry is -inf)
-                            if ee < cap and hist[h, 1 + ee * wd] == lim:
-                                ee += 1
-                            if ee < cap and hist[h, 1 + ee * wd] >= 0.0:
-                                kk = decay(lim - np.int64(hist[h, 1 + ee * wd]),
-                                           rule.inv_tau_minus, dtab, ri, 1)  # fmt: skip
+                            if ee < stop and hf[np.uint64(ee)] == lim:
+                                ee += wd
+                            if ee < stop and hf[np.uint64(ee)] >= 0.0:
+                                n = lim - np.int64(hf[np.uint64(ee)])
+                                if n < n_tab:
+                                    kk = tab_m[np.uint64(n)]
+                                else:
+                                    kk = math.exp(-n * rule.inv_tau_minus)
                                 if not rule.nearest:
-                                    kk *= hist[h, 2 + ee * wd + ri]
+                                    kk *= hf[np.uint64(ee + 1 + ri)]
                                 w = depress(w, kk, rule, am)
-                            m_weight[sy] = w
+                            m_weight[us] = w
                         if dri >= 0:  # delay plasticity: after STDP, before transmitting
                             d_new = delay_pre(d, h, sy, stamp, drule, sa_i64, hist, cap, wd)
                             if d_new != d:
@@ -360,7 +381,7 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                             if rg >= 0:  # the gain scales what is transmitted, not the weight
                                 w = w * (1.0 + term_sum(gain_off + t, stamp, rec_ptr, t_src,
                                                         t_w, t_d, m_hist, hmask))  # fmt: skip
-                        buf[slot, (code & RECEPTOR_MASK) * n_all + t] += w
+                        buf[np.uint64(slot), np.uint64((code & RECEPTOR_MASK) * n_all + t)] += w
                         if ev_on and w != 0:
                             inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
                     if ri >= 0:
@@ -370,18 +391,18 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
 
 
 @njit(**JIT_INLINE)
-def touch_histories(a, e, syn_h, hist):
-    """Read the first history column of the targets of synapses ``[a, e)``; return their sum.
+def touch_histories(a, e, syn_h, hf, n_col):
+    """Read column 0 of the history rows of synapses ``[a, e)``' targets; return their sum.
 
-    A first pass over a source's synapses before the updates: its loads do not depend on
-    each other, so the processor overlaps their cache misses, and the updates then find
-    the rows' first cache line (the flush stamp and the latest entries) in cache. The
-    caller checks the result (stamps are never negative), so that the compiler keeps the
-    loads.
+    ``hf``: ``Plasticity.hist`` flattened, ``n_col`` columns per row. A first pass over a
+    source's synapses before the updates: its loads do not depend on each other, so the
+    processor overlaps their cache misses, and the updates then find the rows' first cache
+    line (the flush stamp and the latest entries) in cache. The caller checks the result
+    (stamps are never negative), so that the compiler keeps the loads.
     """
     acc = 0.0
     for sy in range(a, e):
-        acc += hist[np.int64(syn_h[sy]), 0]
+        acc += hf[np.uint64(np.int64(syn_h[np.uint64(sy)]) * n_col)]
     return acc
 
 
