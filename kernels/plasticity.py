@@ -65,6 +65,7 @@ __all__ = [
     "delay_rule_params",
     "depress",
     "facilitate",
+    "flush_all",
     "flush_rows",
     "resort_post",
     "rule_params",
@@ -263,6 +264,66 @@ def flush_rows(k, stamp, lo, hi, pl):
         hist[h, 0] = stamp
         if hist[h, 1 + (cap - 1) * wd] > stamp - reach:
             raise RuntimeError("spike history too short for the plastic delays")
+    return 0
+
+
+@njit(**JIT)
+def flush_all(stamp, pl, indptr, block_row, block_lo, block_hi, delay):
+    r"""Apply every pending facilitation through ``stamp``, source by source.
+
+    What :func:`flush_rows` does for every row, in the mutable blocks' own synapse order
+    (``indptr``, ``block_row``, ``block_lo``, ``block_hi``, ``delay``: the
+    ``MutableSynapses`` arrays), so that weights are read and written in order and only the
+    history rows are looked up at random; then :math:`F \leftarrow` ``stamp`` for every
+    row. Between segments only (every spike up to ``stamp`` delivered); the presynaptic
+    replicas are equal then, replica 0 serves.
+    """
+    hf = pl.hist.ravel()
+    n_col = np.int64(pl.hist.shape[1])
+    wd = pl.param.shape[0] + 1
+    stop_col = 1 + pl.cap * wd
+    syn_h, weight, kplus, tlast, dtab = pl.syn_h, pl.weight, pl.kplus, pl.tlast, pl.decay
+    for b in range(pl.rule.shape[0]):
+        ri = pl.rule[b]
+        if ri < 0:
+            continue
+        rule = rule_params(pl.param, ri)
+        for r in range(block_row[b], block_row[b] + block_hi[b] - block_lo[b]):
+            tl = tlast[0, r]
+            if tl < 0:
+                continue  # no presynaptic spike yet: nothing to pair with
+            kp = kplus[0, r]
+            # the rows' first lines, loaded in a pass of independent loads first (their
+            # cache misses overlap; see simulation.touch_histories)
+            acc = 0.0
+            for sy in range(indptr[r], indptr[r + 1]):
+                acc += hf[np.int64(syn_h[sy]) * n_col]
+            if acc < 0.0:
+                raise RuntimeError("negative stamp in a spike history")
+            for sy in range(indptr[r], indptr[r + 1]):
+                row = np.int64(syn_h[sy]) * n_col
+                d = np.int64(delay[sy])
+                x_lo = max(np.float64(tl), hf[row])
+                e0 = row + 1
+                stop = row + stop_col
+                while e0 < stop and hf[e0] + d > stamp:
+                    e0 += wd  # reaches the synapse after stamp
+                e1 = e0
+                while e1 < stop and hf[e1] + d > x_lo:
+                    e1 += wd
+                if e1 == e0:
+                    continue
+                w = weight[sy]
+                q = e1 - wd
+                while q >= e0:
+                    kk = decay(np.int64(hf[q]) + d - tl, rule.inv_tau_plus, dtab, ri, 0)
+                    if not rule.nearest:
+                        kk *= kp
+                    w = facilitate(w, kk, rule)
+                    q -= wd
+                weight[sy] = w
+    for h in range(pl.hist.shape[0]):
+        pl.hist[h, 0] = stamp
     return 0
 
 

@@ -32,7 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from snnsim.kernels.layout import RECEPTOR_SHIFT, Plasticity
-from snnsim.kernels.plasticity import decay_table, flush_rows
+from snnsim.kernels.plasticity import decay_table, flush_all
 
 if TYPE_CHECKING:
     from snnsim.engine import Engine
@@ -279,7 +279,7 @@ def flush_histories(eng: Engine, pl: Plasticity) -> None:
     samples include them, so :meth:`Engine.run` calls this at its end and before a sample.
     Thread 0's presynaptic replica serves every row (the replicas are equal).
     """
-    flush_rows(0, eng.step, 0, pl.hist.shape[0], pl)
+    flush_all(eng.step, pl, eng.mb_indptr, eng.mb_row, eng.mb_lo, eng.mb_hi, eng.mb_delay)
 
 
 def store_histories(eng: Engine, pl: Plasticity) -> None:
