@@ -16,7 +16,8 @@ memory-bound, so count cache misses too with ``--cache-sim=yes``); ``stdp4k`` (t
 case's network, 200 ms) and ``stdp4k_static`` (the same network, static), and both with
 every delay 5 steps instead of 1
 (``stdp4k_d5``, ``stdp4k_static_d5``: chunks of 5 steps, so the per-chunk work of plasticity
-runs 5 times less often); the networks of :mod:`benchmarks.networks`, built as
+runs 5 times less often), and ``stdp64k`` (64000 neurons, 200 ms); the networks of
+:mod:`benchmarks.networks`, built as
 :mod:`benchmarks.snnsim_runner` builds them.
 """
 
@@ -44,6 +45,7 @@ CASES = {
     "scaled256k": lambda: networks.cuba_scaled(256000, duration=101.0),
     "stdp4k": lambda: networks.cuba_stdp(4000, duration=200.0),
     "stdp4k_static": lambda: networks.cuba_scaled(4000, duration=200.0),
+    "stdp64k": lambda: networks.cuba_stdp(64000, duration=200.0),
     "stdp4k_d5": lambda: _delays(networks.cuba_stdp(4000, duration=200.0), 5),
     "stdp4k_static_d5": lambda: _delays(networks.cuba_scaled(4000, duration=200.0), 5),
 }
