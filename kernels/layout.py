@@ -225,10 +225,6 @@ class Plasticity(NamedTuple):
     hist_n: Any
     #: int64[H]: neuron of each history row (``hrow``'s inverse)
     hgid: Any
-    #: int64[T]: thread ``k``'s history rows are ``row_lo[k]:row_hi[k]`` (rows are sorted by
-    #: neuron and partitions contiguous)
-    row_lo: Any
-    row_hi: Any
     #: int: the longest delay of a block with an STDP rule (steps): a spike stays pending
     #: (some facilitation by it not yet applied) until this long after its stamp
     reach: int

@@ -222,7 +222,7 @@ def plasticity_arrays(
     replica 0 back after every segment. The histories are laid out newest first
     (``Plasticity.hist``, from the rings ``pl_hist_t``/``pl_hist_k``; written back by
     :func:`store_histories`), with every facilitation applied through the current step:
-    every segment ends with a flush.
+    every run ends with a flush (:func:`flush_histories`).
     """
     if not np.any(eng.pl_rule >= 0) and not np.any(eng.dp_rule >= 0):
         return None
@@ -260,8 +260,6 @@ def plasticity_arrays(
         tlast=np.tile(eng.pl_tlast, (part_lo.size, 1)), hrow=eng.pl_hrow,
         syn_h=eng.pl_hrow[targets].astype(np.int32), hist=hist, cap=cap,
         hist_n=eng.pl_hist_n, hgid=hgid,
-        row_lo=np.searchsorted(hgid, part_lo).astype(np.int64),
-        row_hi=np.searchsorted(hgid, part_hi).astype(np.int64),
         reach=int(eng.pl_dmax[stdp].max()) if stdp.any() else 0, weight=eng.mb_weight,
         tlo=eng.mb_tlo, thi=eng.mb_thi, prow=eng.mb_prow, post_ptr=eng.mb_post_ptr,
         post_syn=eng.pl_post_syn, post_row=eng.pl_syn_row[eng.pl_post_syn],
