@@ -29,7 +29,7 @@ from __future__ import annotations
 import math
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT_BORROW, JIT_INLINE
 
 #: Coefficient names of AstrocyteLR, in kernel order (NEST's parameter names, plus ``h``).
 LR_COEFFS: tuple[str, ...] = (
@@ -39,7 +39,7 @@ LR_COEFFS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def astrocyte_dense(a_, ring_row, lo, hi, gid0, C, cn, cs):
     r"""Advance NALSM astrocytes ``lo <= i < hi`` by one step (see the module docstring).
 
@@ -106,7 +106,7 @@ def lr_rhs(ip3, ca, hh, C, cn, k):
     return d_ip3, d_ca, d_h
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def astrocyte_lr_dense(ip3_, ca_, h_, sic_, ring_row, lo, hi, gid0, C, cn, cs):
     r"""Advance Li-Rinzel astrocytes ``lo <= i < hi`` by one step of ``h`` ms (NEST order).
 

@@ -38,7 +38,7 @@ where there is a spike, the scan that appends the ids in ascending order.
 from __future__ import annotations
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT_BORROW, JIT_INLINE
 from snnsim.kernels.lif import SPIKE_GROUP
 
 #: Reset by subtraction of the threshold (snnTorch ``reset_mechanism="subtract"``).
@@ -98,7 +98,7 @@ def _emit(flags, g0, n, spikes, n_out):
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def discrete_dense(u_, syn_, i_ext_, ring_row, lo, hi, gid0, C, cn, cs, use_iext, spikes, n_out):
     r"""Advance Leaky / RLeaky (``syn_`` is ``None``) or CubaLIF neurons ``lo <= i < hi`` one step.
 

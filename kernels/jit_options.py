@@ -116,6 +116,11 @@ JIT: dict[str, Any] = {"cache": CACHE, "nogil": True, "fastmath": False, "error_
 #: costs nothing per step (a call that passes the named structures by value measurably
 #: slowed the per-step loop).
 JIT_INLINE: dict[str, Any] = {**JIT, "inline": "always"}
+#: For the run loop's per-step and per-chunk functions, which only read, write and slice
+#: arrays their caller owns: compiled without reference counting (Numba's ``_nrt=False``).
+#: With it, every field of a structure read into a local and every slice cost two atomic
+#: operations per call; such a function cannot allocate (a compile error, not a bug).
+JIT_BORROW: dict[str, Any] = {**JIT, "_nrt": False}
 
 #: Options for kernels with a ``prange`` loop over thread partitions.
 JIT_PARALLEL: dict[str, Any] = {**JIT, "parallel": True}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT, JIT_BORROW, JIT_INLINE
 
 #: Neurons per bit word of the event-driven bookkeeping (one uint64 per 64 neurons).
 WORD = 64
@@ -43,7 +43,7 @@ def lif_point(v, ie, ii, r, xe, xi, cur, p22, p11e, p11i, p21e, p21i, p20, v_res
     return (vn if r == zero else v), (r - one if r > zero else r), ie * p11e + xe, ii * p11i + xi
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_dense(
     v_, ie_, ii_, refrac_, i_ext_, ring_row, lo, hi, gid0, coeffs, use_iext, spikes, n_out
 ):
@@ -150,7 +150,7 @@ def lif_dense(
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_gap_advance(v, ie, ii, i, cur, k, gap, coeffs):
     r"""Advance neuron ``i`` exactly over ``k`` input-free, non-refractory steps.
 
@@ -178,7 +178,7 @@ def lif_gap_advance(v, ie, ii, i, cur, k, gap, coeffs):
         k -= m
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_step_one(v, ie, ii, refrac, i, g, cur, ring_row, coeffs):
     """One clock step of neuron ``i`` (global id ``g``): :func:`lif_dense` for a single neuron.
 
@@ -217,7 +217,7 @@ def lif_step_one(v, ie, ii, refrac, i, g, cur, ring_row, coeffs):
     return False
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
     r"""Tell whether neuron ``i`` must be updated every step (cannot be proven idle).
 
@@ -235,7 +235,7 @@ def lif_is_busy(v, ie, ii, refrac, i, cur, coeffs):
     return bound >= f(coeffs[7])
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_event_update(
     v, ie, ii, refrac, i_ext, ring_row, g_lo, g_hi, start, size, coeffs, gap, use_iext,
     stamp, inbits_row, busy, pinned, last, blk_stamp, spikes, n_out,
@@ -321,7 +321,7 @@ def lif_event_update(
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_catch_up(
     v, ie, ii, i_ext, g_lo, g_hi, start, coeffs, gap, use_iext, stamp, last, blk_stamp
 ):
@@ -370,7 +370,7 @@ def lowest_bit(x):
     return j
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_dense_het(v_, ie_, ii_, refrac_, i_ext_, ring_row, lo, hi, gid0, C, n, use_iext, spikes,
                   n_out):  # fmt: skip
     """:func:`lif_dense` with per-neuron coefficients, vectorised the same way.

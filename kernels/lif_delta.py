@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT_BORROW, JIT_INLINE
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def lif_delta_step(v, refrac, i_ext, ring_row, lo, hi, gid0, coeffs, spikes, n_out):
     r"""Advance LIF neurons with delta synapses (NEST ``iaf_psc_delta``, PyNN ``IF_curr_delta``).
 
@@ -72,9 +72,8 @@ def lif_delta_update_het(
         )  # fmt: skip
     v = state.fstate[foff : foff + n]
     refrac = state.istate[ioff : ioff + n]
-    row = np.empty(7)
     for i in range(lo, hi):  # one neuron at a time, each with its own coefficients
-        for k in range(7):
-            row[k] = het[k * n + i]
+        # neuron i's coefficients, a strided view (the run loop allocates nothing)
+        row = het[i : 7 * n : n]
         n_out = lif_delta_step(v, refrac, state.i_ext, ring_row, i, i + 1, gid0, row, spikes, n_out)
     return n_out

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT_BORROW, JIT_INLINE
 
 #: Half range of the 24-bit state variables: u wraps above it, v is clipped below it.
 UV_HALF = 1 << 23
@@ -40,7 +40,7 @@ def decay_truncate(x, keep):
     return -((-p) >> 12)
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def loihi_lif_step(u, v, ring_row, lo, hi, gid0, coeffs, spikes, n_out):
     r"""Advance Loihi fixed-point LIF neurons ``lo <= i < hi`` by one step.
 
@@ -111,9 +111,8 @@ def loihi_lif_update_het(
         )  # fmt: skip
     u = state.istate[ioff : ioff + n]
     v = state.istate[ioff + n : ioff + 2 * n]
-    row = np.empty(5)
     for i in range(lo, hi):  # one neuron at a time, each with its own coefficients
-        for k in range(5):
-            row[k] = het[k * n + i]
+        # neuron i's coefficients, a strided view (the run loop allocates nothing)
+        row = het[i : 5 * n : n]
         n_out = loihi_lif_step(u, v, ring_row, i, i + 1, gid0, row, spikes, n_out)
     return n_out

@@ -22,13 +22,13 @@ Entry points, each called by the thread that owns the neurons concerned:
 from __future__ import annotations
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT_BORROW, JIT_INLINE
 from snnsim.kernels.search import search_sorted
 
 __all__ = ["depression_amplitude", "modulate_neurons", "record_outputs", "term_sum"]
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def modulate_neurons(k_lo, k_hi, stamp, mod, ncoeffs):
     r"""Set the modulated coefficients of neurons ``[k_lo, k_hi)`` for the update ``stamp``.
 
@@ -93,7 +93,7 @@ def modulate_simple(stamp, out, base, t_src, t_w, t_d, hist, hmask):
         out[i] = base[i] + t_w[i] * flat[((stamp - t_d[i]) & hmask) * n_src + t_src[i]]
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def record_outputs(k_lo, k_hi, stamp, mod, fstate):
     """Write the output of the partition's modulating astrocytes after the update ``stamp``."""
     src_gid, src_addr, hist = mod.src_gid, mod.src_addr, mod.hist

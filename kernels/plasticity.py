@@ -17,7 +17,8 @@ step, and nothing runs per chunk: facilitations are applied lazily, as NEST appl
   order). It is written out in the plastic delivery's loop over synapses
   (``snnsim.kernels.simulation.deliver_plastic_chunk``), not called: a function taking the
   history arrays, even inlined, kept an atomic reference-count update per array and
-  synapse (8 % of the STDP run's instructions).
+  synapse (8 % of the STDP run's instructions) before the run loop's functions were
+  compiled without reference counting (``JIT_BORROW``).
 - :func:`flush_rows`: the facilitations by spikes with :math:`F < t_{post} + d \le T`
   that reached a synapse after its last presynaptic spike (:math:`t_{last} < t_{post} +
   d`), then :math:`F \leftarrow T`. It runs at the end of every run segment (so weights
@@ -52,7 +53,7 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT, JIT_BORROW, JIT_INLINE
 
 __all__ = [
     "DelayRule",
@@ -80,7 +81,9 @@ class StdpRule(NamedTuple):
     of every array of a structure passed to a function (two atomic operations each), which
     made a plastic event cost 189 ns instead of 34 ns (``benchmarks/stdp_profile.py``).
     Those that take arrays are inlined (``JIT_INLINE``): a called function still counts
-    references to its array arguments, four atomic operations per call.
+    references to its array arguments, four atomic operations per call. The run loop's
+    per-step and per-chunk functions, and what they inline, are now compiled without
+    reference counting (``JIT_BORROW``), so none of this costs anything there.
     """
 
     inv_tau_plus: float  # dt / tau_plus
@@ -198,7 +201,7 @@ def advance_pre(k, r, t, inv_tau_plus, kplus, tlast):
     tlast[k, r] = t
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def flush_rows(k, stamp, lo, hi, pl):
     r"""Apply the pending facilitations of history rows ``lo .. hi - 1`` through ``stamp``.
 
@@ -393,7 +396,7 @@ def delay_pre(d, h, sy, t, rule, sa_i64, hist, cap, wd):
     return new
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def resort_post(post_syn, post_row, post_delay, a, z, sy, delay):
     """Move ``sy`` within its target's post index ``post_syn[a:z]`` after its delay changed.
 

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 from numba import njit, prange
-from snnsim.kernels.jit_options import JIT, JIT_INLINE, JIT_PARALLEL
+from snnsim.kernels.jit_options import JIT, JIT_BORROW, JIT_INLINE, JIT_PARALLEL
 from snnsim.kernels.layout import N_RECEPTOR_PLANES, RECEPTOR_MASK, RECEPTOR_SHIFT
 from snnsim.kernels.modulation import (
     depression_amplitude,
@@ -61,7 +61,7 @@ from snnsim.kernels.random_streams import binomial_count, binomial_from_zero, un
 from snnsim.kernels.search import search_sorted
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def deliver_spikes(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring, evd,
                    plast, mod):  # fmt: skip
     """Add the weights of the pending spikes' synapses to the ring buffer of one partition.
@@ -164,7 +164,7 @@ def deliver_static_row(g, stamp, whole_rows, c_lo, c_hi, indptr, syn_code, syn_w
             inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_on, inbits,
                     mod):  # fmt: skip
     """:func:`deliver_spikes` for the synapses of spike source ``g`` in the mutable blocks.
@@ -202,7 +202,7 @@ def deliver_mutable(g, stamp, whole_rows, c_lo, c_hi, mut, buf, mask, n_all, ev_
                         inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def deliver_gain(stamp, a, e, mut, buf, mask, n_all, ev_on, inbits, mod, rg):
     """Deliver synapses ``[a, e)`` of a block with a "gain" modulation (record ``rg``)."""
     m_code, m_weight, m_delay = mut.code, mut.weight, mut.delay
@@ -219,7 +219,7 @@ def deliver_gain(stamp, a, e, mut, buf, mask, n_all, ev_on, inbits, mod, rg):
             inbits[slot, t >> 6] |= np.uint64(1) << np.uint64(t & 63)
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, cursor, syn, mut, ring,
                           evd, pl, mod):  # fmt: skip
     r""":func:`deliver_spikes` when some blocks are plastic (same arguments, same order).
@@ -231,9 +231,9 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     (:func:`~snnsim.kernels.plasticity.delay_pre`) after that; then thread ``k``'s replica of
     the source's presynaptic state advances. On a block an astrocyte modulates, the
     depression amplitude is the astrocyte's and the transmitted weight is scaled by its
-    gain (``mod``; pruned without astrocyte effects). One call per chunk, with the
-    structures' arrays read into locals once: a function that takes the structures costs
-    two atomic reference-count updates per array at every call, too much per spike (see
+    gain (``mod``; pruned without astrocyte effects). One call per chunk, the structures'
+    arrays read into locals once, compiled without reference counting (``JIT_BORROW``;
+    with it, two atomic updates per array and call cost 10 % of an STDP run, see
     :class:`~snnsim.kernels.plasticity.StdpRule`).
     """
     indptr, syn_code, syn_weight, w_table, syn_delay = (
@@ -317,9 +317,9 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                         w = m_weight[us]
                         h = np.int64(syn_h[us])
                         if ri >= 0:
-                            # the STDP update of a presynaptic spike (written out here: an
+                            # the STDP update of a presynaptic spike (written out here; an
                             # inlined function taking the history arrays kept their
-                            # reference counts live, two atomic updates each per synapse)
+                            # reference counts live until JIT_BORROW)
                             am = rule.a_minus
                             if mod is not None:  # noqa: SIM102 (see deliver_mutable)
                                 if rd >= 0:
@@ -417,7 +417,7 @@ def mutable_out_degree(g, mut):
     return n
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, evd, inputs, probes,
                      plast, mod):  # fmt: skip
     """Update the neurons of partition ``k`` for ``n_steps`` steps after stamp ``t0``.
@@ -425,17 +425,15 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     Per step: apply step-current changes (``i_ext``), add aggregated Poisson input to the
     ring slot, update every population intersecting the partition (event-driven for LIF
     populations when ``evd.on``), then write state probes (``probes`` is ``None`` when no
-    recorder samples state: the loop is then compiled without them, and the per-chunk call
-    does not count references to their ten arrays; with them, their arrays are read into
-    locals once per chunk, not passed to a function at every step). Spikes go to
+    recorder samples state: the loop is then compiled without them; with them, their arrays
+    are read into locals once per chunk, not passed to a function at every step). Spikes go to
     ``spk[k]`` and their per-step counts to ``cnt[k]``; with plasticity (``plast`` not
     ``None``) the spikes of neurons with plastic inputs are appended to their spike
     histories. With astrocyte
     effects (``mod`` not ``None``) the modulated coefficients are set before the updates
     and the modulating astrocytes' outputs recorded after them.
     """
-    # fields are read into locals once (a field read in the per-step loop costs a
-    # reference-count update each time)
+    # fields are read into locals once, outside the per-step loop
     pop_kind, pop_start, pop_size, pop_foff = pops.kind, pops.start, pops.size, pops.foff
     pop_ioff, pop_doff, pop_key, coeffs, gap = pops.ioff, pops.doff, pops.key, pops.coeffs, pops.gap
     pop_event, pop_noff, ncoeffs, models = pops.event, pops.noff, pops.ncoeffs, pops.models
@@ -589,7 +587,7 @@ def catch_up_partition(k_lo, k_hi, stamp, pops, state, evd):
     return 0
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def record_chunk(t0, n_steps, seg_t0, spk, cnt, cursor, syn, mut, pop_start, rec):
     """Count and record the spikes of one chunk, in canonical (stamp, id) order.
 
@@ -672,18 +670,10 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
         pb = 1 - b
         for k in prange(n_thr):
             if pend_len > 0:
-                # the plastic delivery called directly: through deliver_spikes the chunk's
-                # call would count references to the Plasticity arrays twice
-                if plast is not None:
-                    deliver_plastic_chunk(
-                        k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
-                        cursors[k], syn, mut, ring, evd, plast, mod,
-                    )  # fmt: skip
-                else:
-                    deliver_spikes(
-                        k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
-                        cursors[k], syn, mut, ring, evd, plast, mod,
-                    )  # fmt: skip
+                deliver_spikes(
+                    k, part_lo[k], part_hi[k], whole, pend_t0, pend_len, spk[pb], cnt[pb],
+                    cursors[k], syn, mut, ring, evd, plast, mod,
+                )  # fmt: skip
             update_partition(
                 k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
                 inputs, probes, plast, mod,

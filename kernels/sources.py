@@ -8,11 +8,11 @@ schedule in the static integer data ``idata``).
 from __future__ import annotations
 
 from numba import njit
-from snnsim.kernels.jit_options import JIT, JIT_INLINE
+from snnsim.kernels.jit_options import JIT_BORROW, JIT_INLINE
 from snnsim.kernels.random_streams import uniform
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def poisson_source_step(lo, hi, gid0, p_spike, key, step, spikes, n_out):
     """Emit a spike with probability ``p_spike = 1 - exp(-rate dt)`` per neuron and step.
 
@@ -27,7 +27,7 @@ def poisson_source_step(lo, hi, gid0, p_spike, key, step, spikes, n_out):
     return n_out
 
 
-@njit(**JIT)
+@njit(**JIT_BORROW)
 def spike_source_step(pointer, indptr, steps, lo, hi, gid0, step, spikes, n_out):
     """Emit the spikes a :class:`SpikeSource` has scheduled for this step.
 
