@@ -48,6 +48,34 @@ def test_heterogeneous_population_equals_one_population_per_neuron(
         np.testing.assert_array_equal(trace["v"][:, i], v["v"][:, 0])
 
 
+@pytest.mark.parametrize("model", ["LIFDelta", "LoihiLIF"])
+def test_heterogeneous_step_kernels_equal_one_population_per_neuron(
+    rng: np.random.Generator, model: str
+) -> None:
+    """The per-neuron step of LIFDelta and LoihiLIF (one neuron at a time, its coefficients
+    read in place) gives each neuron the trajectory of a population of its own."""
+    n = 6
+    if model == "LIFDelta":
+        params = {"i_offset": rng.uniform(0.8, 1.5, n), "v_thresh": rng.uniform(-55.0, -50.0, n)}
+        make, var = snn.LIFDelta, "v"
+    else:
+        params = {"bias_mant": rng.integers(200, 900, n), "bias_exp": rng.integers(2, 5, n)}
+        make, var = (lambda **kw: snn.LoihiLIF(du=1023, dv=128, vth=80, **kw)), "v"
+    net = snn.Network(dt=1.0 if model == "LoihiLIF" else 0.1, seed=3)
+    het = net.add_population(n, make(**params))
+    singles = []
+    for i in range(n):
+        one = net.add_population(1, make(**{k: v[i].item() for k, v in params.items()}))
+        singles.append((net.record_spikes(one), net.record_state(one, var)))
+    spikes, trace = net.record_spikes(het), net.record_state(het, var)
+    net.run(200.0)
+    assert spikes.count > n
+    assert net.engine.pop_noff[het.index] >= 0
+    for i, (s, v) in enumerate(singles):
+        np.testing.assert_array_equal(spikes.times[spikes.ids == i], s.times)
+        np.testing.assert_array_equal(trace[var][:, i], v[var][:, 0])
+
+
 def test_distribution_parameters_are_per_neuron_and_reproducible() -> None:
     def make(seed: int) -> snn.Population:
         net = snn.Network(dt=0.1, seed=seed)
