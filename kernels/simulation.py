@@ -317,9 +317,9 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
                         w = m_weight[us]
                         h = np.int64(syn_h[us])
                         if ri >= 0:
-                            # the STDP update of a presynaptic spike (written out here; an
-                            # inlined function taking the history arrays kept their
-                            # reference counts live until JIT_BORROW)
+                            # the STDP update of a presynaptic spike, written out here (it
+                            # predates JIT_BORROW, when an inlined function taking the
+                            # history arrays kept their reference counts live)
                             am = rule.a_minus
                             if mod is not None:  # noqa: SIM102 (see deliver_mutable)
                                 if rd >= 0:
@@ -426,12 +426,11 @@ def update_partition(k, k_lo, k_hi, t0, n_steps, spk, cnt, pops, state, ring, ev
     ring slot, update every population intersecting the partition (event-driven for LIF
     populations when ``evd.on``), then write state probes (``probes`` is ``None`` when no
     recorder samples state: the loop is then compiled without them; with them, their arrays
-    are read into locals once per chunk, not passed to a function at every step). Spikes go to
-    ``spk[k]`` and their per-step counts to ``cnt[k]``; with plasticity (``plast`` not
+    are read into locals once per chunk, not passed to a function at every step). Spikes go
+    to ``spk[k]`` and their per-step counts to ``cnt[k]``; with plasticity (``plast`` not
     ``None``) the spikes of neurons with plastic inputs are appended to their spike
-    histories. With astrocyte
-    effects (``mod`` not ``None``) the modulated coefficients are set before the updates
-    and the modulating astrocytes' outputs recorded after them.
+    histories. With astrocyte effects (``mod`` not ``None``) the modulated coefficients are
+    set before the updates and the modulating astrocytes' outputs recorded after them.
     """
     # fields are read into locals once, outside the per-step loop
     pop_kind, pop_start, pop_size, pop_foff = pops.kind, pops.start, pops.size, pops.foff
