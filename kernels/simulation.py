@@ -250,7 +250,10 @@ def deliver_plastic_chunk(k, k_lo, k_hi, whole_rows, t0, n_steps, spk, cnt, curs
     post_ptr, post_syn, post_row, post_delay = pl.post_ptr, pl.post_syn, pl.post_row, pl.post_delay
     b_prow, b_tlo = pl.prow, pl.tlo
     wd = param.shape[0] + 1  # history columns per entry (see Plasticity.hist)
-    hf = hist.ravel()  # a view (C-contiguous): flat indices, see the STDP step below
+    # a flat view (C-contiguous): flat indices, see the STDP step below. Not `ravel`: its
+    # implementation is a compiled helper that returns an array, which a function compiled
+    # without reference counting can only call if an earlier compile in the process made it
+    hf = hist.reshape(hist.size)
     n_col = np.int64(hist.shape[1])
     if mod is not None:  # astrocyte effects on plastic blocks (pruned without them)
         blk_dep, blk_gain, rec_off, rec_tlo = mod.blk_dep, mod.blk_gain, mod.rec_off, mod.rec_tlo
