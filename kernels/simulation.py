@@ -8,7 +8,11 @@ within it, so inside one parallel region each thread (1) delivers the spikes of 
 chunk to its own targets and (2) updates its neurons for the chunk. Spikes are delivered in
 the canonical order (time stamp, global id), whatever the number of threads, so every target
 sums its inputs in the same order and results are bit-identical for any thread count. The
-serial part between chunks records spikes and counts events. At the end of a segment all
+serial part between chunks records spikes and counts events. With several threads the
+engine runs this loop on a team of threads that stays together for a whole segment
+(:func:`snnsim.kernels.thread_team.run_segment_team`: one parallel region per segment, one
+spin barrier per chunk); ``run_segment_parallel`` below, one ``prange`` region per chunk,
+serves threading layers that cannot host a team (``tbb``). At the end of a segment all
 pending spikes are delivered, so the ring buffers hold exactly the spikes in flight
 (checkpoints save them). Neurons skipped by event-driven updates keep the state of their
 last update (``last``/``blk_stamp`` say which stamp that is); readers catch them up on copies.
@@ -643,7 +647,9 @@ def _run_segment(t_start, n_steps, min_delay, rec_per_chunk, bufs, pops, state, 
     event-driven mode skipped neurons are NOT brought up to date (that would make the
     trajectory depend on where segments end): readers use ``catch_up_partition`` on copies.
     Compiled twice: ``run_segment_serial``
-    (one partition, no thread pool, cheaper to compile) and ``run_segment_parallel``.
+    (one partition, no thread pool, cheaper to compile) and ``run_segment_parallel`` (one
+    ``prange`` region per chunk; the engine prefers the thread team of
+    :mod:`snnsim.kernels.thread_team`, which follows the same steps).
     The structures are those of :mod:`snnsim.kernels.layout`. With plasticity, facilitations
     wait for the synapse's next presynaptic spike, as in NEST, or for a flush
     (:func:`~snnsim.kernels.plasticity.flush_rows`): of a neuron whose history would drop an

@@ -18,7 +18,8 @@ Layout (see design.md sections 4-6):
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +44,7 @@ from snnsim.kernels.simulation import (
     run_segment_parallel,
     run_segment_serial,
 )
+from snnsim.kernels.thread_team import SYNC_WORDS, run_segment_team, team_layer
 from snnsim.modulation_state import (
     modulated_coefficients,
     modulation_arrays,
@@ -507,9 +509,11 @@ class Engine:
         bound = min(self.min_delay, modulation_min_delay(self))
         chunk = max(1, min(bound, _CHUNK_BUFFER // max(self.n, 1)))
         cap = int((part_hi - part_lo).max()) * chunk
+        # rows padded to whole cache lines: each thread writes its own counts and cursors
+        # every step, and rows sharing a line would bounce it between cores
         spk = np.zeros((2, n_thr, max(cap, 1)), dtype=np.int64)
-        cnt = np.zeros((2, n_thr, chunk), dtype=np.int64)
-        cursors = np.zeros((n_thr + 1, n_thr), dtype=np.int64)
+        cnt = np.zeros((2, n_thr, _padded(chunk)), dtype=np.int64)
+        cursors = np.zeros((n_thr + 1, _padded(n_thr)), dtype=np.int64)
         plan = RecordingPlan(self, recorders, chunk)
         plan.sample_weights(self.step)  # the sample at the step this run starts from
         seg_len = max(1, min(plan.max_segment, 1000))
@@ -523,7 +527,7 @@ class Engine:
         plast = plasticity_arrays(self, part_lo, part_hi)
         mod = modulation_arrays(self, pops)  # None without astrocyte effects (pruned)
         bufs = Buffers(part_lo=part_lo, part_hi=part_hi, spk=spk, cnt=cnt, cursors=cursors)
-        segment = run_segment_parallel if n_thr > 1 else run_segment_serial
+        segment = segment_function(n_thr)
 
         stats = RunStats()
         reporter = Progress(n_steps * self.dt, self.dt) if progress else None
@@ -586,6 +590,49 @@ class Engine:
         return stats
 
 
+def _padded(n: int) -> int:
+    """``n`` int64 words rounded up to whole 64-byte lines, plus one line (any alignment)."""
+    return (n + 7) // 8 * 8 + 8
+
+
+def segment_function(n_thr: int) -> Callable[..., int]:
+    """Return the compiled segment loop for ``n_thr`` partitions, called as the serial one.
+
+    One partition: ``run_segment_serial``. Several: a team of ``numba.get_num_threads()``
+    threads for the whole segment (``run_segment_team``) where the threading layer gives
+    each worker its own thread (``omp``, ``workqueue``), else one ``prange`` region per
+    chunk (``run_segment_parallel``). Should a team's workers not run at the same time, the
+    run goes on serially instead (the same result) and a warning says so.
+    """
+    if n_thr == 1:
+        return run_segment_serial  # type: ignore[no-any-return]
+    if not team_layer():
+        return run_segment_parallel  # type: ignore[no-any-return]
+    workers = max(1, min(n_thr, numba.get_num_threads()))
+    sync = np.zeros(SYNC_WORDS, dtype=np.int64)
+    serialised = False
+
+    def team(t0: int, n_steps: int, chunk: int, per_chunk: int, *arrays: Any) -> int:
+        nonlocal serialised
+        if not serialised:
+            sync[:] = 0
+            steps = int(run_segment_team(t0, n_steps, chunk, per_chunk, workers, sync, *arrays))
+            if steps >= 0:
+                return steps
+            serialised = True  # every later segment of this run goes straight to one thread
+            warnings.warn(
+                f"the {workers} threads of the run loop did not run at the same time (Numba's "
+                "threading layer ran them one after the other); the run goes on in one thread, "
+                "with the same results. Use Network(threads=1) to skip the wait, or check "
+                "OMP_DYNAMIC / NUMBA_THREADING_LAYER.",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return int(run_segment_serial(t0, n_steps, chunk, per_chunk, *arrays))
+
+    return team
+
+
 def _event_off() -> EventState:
     """Event-driven bookkeeping of a clock-driven run (nothing is read)."""
     z = np.zeros(1, dtype=np.uint64)
@@ -616,7 +663,7 @@ def compile_kernels(eng: Engine, recorders: Sequence[Recorder] = ()) -> float:
     # the recording arrays of a run with these state recorders: same constructors, same types
     states = [r for r in recorders if r.kind == "state"]
     probes, rec = RecordingPlan(eng, states, 1).segment_arrays(eng.step, 0)
-    segment = run_segment_parallel if n_thr > 1 else run_segment_serial
+    segment = segment_function(n_thr)
     plast = plasticity_arrays(eng, part_lo, part_hi)
     mod = modulation_arrays(eng, pops)
     if plast is not None:
