@@ -65,9 +65,11 @@ if TYPE_CHECKING:
 
 __all__ = ["Engine", "RunStats", "available_memory", "max_threads"]
 
-#: With ``Network(threads=None)``, at least this many neurons per thread (measured on CUBA
-#: at 2 threads: below ~64k neurons the per-chunk barrier costs more than it saves).
-NEURONS_PER_THREAD = 32768
+#: With ``Network(threads=None)``, at least this many neurons per thread. Measured on CUBA
+#: (one-step delays, 1 s, 2-core VM) with the thread team, 2 threads against 1: 1.7x the
+#: time at 1000 neurons, 1.1x at 4000, 0.74-0.85x at 8000, 0.55-0.59x at 16000, 0.50x at
+#: 32000 (with a ``prange`` region per chunk, before the team, the break-even was ~64k).
+NEURONS_PER_THREAD = 8192
 #: Input-free steps covered by one row of the event-driven propagator tables; longer gaps
 #: are crossed in strides of this length.
 GAP_STEPS = 1024

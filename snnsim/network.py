@@ -54,8 +54,9 @@ class Network:
         inputs). Same seed and version: bit-identical results, whatever ``threads``.
     threads : int or None
         Worker threads for ``run``. ``None``: all cores, but never more than one thread
-        per :data:`~snnsim.engine.NEURONS_PER_THREAD` neurons, because on small networks the
-        per-chunk thread barrier costs more than the second core saves. Results do not
+        per :data:`~snnsim.engine.NEURONS_PER_THREAD` (8192) neurons, because on small
+        networks the threads' meeting after every chunk costs more than the second core
+        saves. Results do not
         depend on it. More threads than cores gives a ``UserWarning`` naming the number of
         cores (runs use at most as many threads as Numba has).
     precision : {"double", "single"}
