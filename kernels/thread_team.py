@@ -44,6 +44,7 @@ _GENERATION = 8  # barriers completed; waiters poll it
 _READY = 16  # workers that reached the rendezvous
 _VERDICT = 24  # rendezvous outcome: 0 undecided, 1 go, 2 abandoned
 _RECORDED = 32  # spikes recorded before a chunk's barrier, by chunk parity (words 32, 33)
+_FAILED = 34  # a kernel raised on some worker: all stop after the barrier
 
 #: Spins before a waiting worker starts yielding its core.
 _SPINS = 2000
@@ -212,7 +213,7 @@ def rendezvous(sync, n_workers):
 @njit(**JIT_BORROW)
 def team_worker(w, t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync, bufs, pops,
                 state, syn, mut, ring, evd, inputs, probes, rec, plast, mod):  # fmt: skip
-    """Worker ``w`` of :func:`run_segment_team`; returns the steps done, or ``-1``."""
+    """Worker ``w`` of :func:`run_segment_team`; returns the steps done, ``-1`` or ``-2``."""
     if not rendezvous(sync, n_workers):
         return -1
     part_lo, part_hi, spk, cnt, cursors = (
@@ -232,22 +233,29 @@ def team_worker(w, t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync, 
     while go:
         length = min(min_delay, end - t)
         pb = 1 - b
-        for k in range(w, n_thr, n_workers):
-            if pend_len > 0:
-                deliver_spikes(
-                    k, part_lo[k], part_hi[k], False, pend_t0, pend_len, spk[pb], cnt[pb],
-                    cursors[k], syn, mut, ring, evd, plast, mod,
+        # a check that fails in a kernel raises; the others would wait at the barrier for
+        # ever, so the worker says so and still arrives, and all stop after the barrier
+        try:
+            for k in range(w, n_thr, n_workers):
+                if pend_len > 0:
+                    deliver_spikes(
+                        k, part_lo[k], part_hi[k], False, pend_t0, pend_len, spk[pb], cnt[pb],
+                        cursors[k], syn, mut, ring, evd, plast, mod,
+                    )  # fmt: skip
+                update_partition(
+                    k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring,
+                    evd, inputs, probes, plast, mod,
                 )  # fmt: skip
-            update_partition(
-                k, part_lo[k], part_hi[k], t, length, spk[b], cnt[b], pops, state, ring, evd,
-                inputs, probes, plast, mod,
-            )  # fmt: skip
-        if w == 0:
-            if pend_len > 0:
-                record_chunk(pend_t0, pend_len, t_start, spk[pb], cnt[pb], cursors[n_thr], syn,
-                             mut, pop_start, rec)  # fmt: skip
-            sync[_RECORDED + (i & 1)] = counters[2]
+            if w == 0:
+                if pend_len > 0:
+                    record_chunk(pend_t0, pend_len, t_start, spk[pb], cnt[pb], cursors[n_thr],
+                                 syn, mut, pop_start, rec)  # fmt: skip
+                sync[_RECORDED + (i & 1)] = counters[2]
+        except Exception:  # Numba can neither name nor keep the exception
+            atomic_store(sync, _FAILED, 1)
         barrier_wait(sync, n_workers)
+        if atomic_load(sync, _FAILED) != 0:
+            return -2
         # room for this chunk's spikes (recorded during the next one) and the next chunk's
         emitted = 0
         for j in range(n_thr):
@@ -261,14 +269,17 @@ def team_worker(w, t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync, 
         i += 1
     if pend_len > 0:
         pb = 1 - b
-        for k in range(w, n_thr, n_workers):
-            deliver_spikes(
-                k, part_lo[k], part_hi[k], False, pend_t0, pend_len, spk[pb], cnt[pb],
-                cursors[k], syn, mut, ring, evd, plast, mod,
-            )  # fmt: skip
-        if w == 0:
-            record_chunk(pend_t0, pend_len, t_start, spk[pb], cnt[pb], cursors[n_thr], syn, mut,
-                         pop_start, rec)  # fmt: skip
+        try:
+            for k in range(w, n_thr, n_workers):
+                deliver_spikes(
+                    k, part_lo[k], part_hi[k], False, pend_t0, pend_len, spk[pb], cnt[pb],
+                    cursors[k], syn, mut, ring, evd, plast, mod,
+                )  # fmt: skip
+            if w == 0:
+                record_chunk(pend_t0, pend_len, t_start, spk[pb], cnt[pb], cursors[n_thr], syn,
+                             mut, pop_start, rec)  # fmt: skip
+        except Exception:  # no barrier follows: this worker alone stops
+            return -2
     return t - t_start
 
 
@@ -288,11 +299,12 @@ def run_segment_team(t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync
     the barrier from data no worker writes until the next barrier: the count of recorded
     spikes that worker 0 left in a word of the chunk's parity, and the chunk's spike
     counts. Returns ``-1``, with nothing changed, when the workers do not run at the same
-    time (:func:`rendezvous`).
+    time (:func:`rendezvous`), and ``-2`` when a kernel raised on a worker (a failed
+    internal check: the state is then partly advanced).
     """
     done = np.zeros(n_workers, dtype=np.int64)
     for w in prange(n_workers):
         done[w] = team_worker(w, t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync,
                               bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast,
                               mod)  # fmt: skip
-    return -1 if done.min() < 0 else done[0]
+    return done.min() if done.min() < 0 else done[0]

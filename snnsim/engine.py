@@ -27,7 +27,7 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from snnsim.errors import ParameterError
+from snnsim.errors import ParameterError, SimulationError
 from snnsim.kernels.layout import (
     Buffers,
     EventState,
@@ -577,6 +577,11 @@ class Engine:
                         seg_len = int(min(plan.max_segment, max(1, seg * min(4.0, 0.5 / seg_wall))))
                     # a consistent point: a Ctrl-C held since the segment began stops here
                     sigint.deliver()
+            except SimulationError:
+                # a run-loop check failed mid-segment: the histories are not consistent,
+                # and flushing them could raise too and hide this error
+                plast = None
+                raise
             finally:
                 if plast is not None:
                     # facilitations still pending (they wait for a presynaptic spike within
@@ -621,6 +626,14 @@ def segment_function(n_thr: int) -> Callable[..., int]:
             steps = int(run_segment_team(t0, n_steps, chunk, per_chunk, workers, sync, *arrays))
             if steps >= 0:
                 return steps
+            if steps == -2:
+                raise SimulationError(
+                    "an internal check of the compiled run loop failed on one of its "
+                    f"{workers} threads (the run stopped in the middle of a segment, so the "
+                    "network's state is not consistent); the threads cannot pass on the "
+                    "check's message: build the network again and run it with threads=1 to "
+                    "see it, and please report it"
+                )
             serialised = True  # every later segment of this run goes straight to one thread
             warnings.warn(
                 f"the {workers} threads of the run loop did not run at the same time (Numba's "

@@ -10,6 +10,7 @@ from snnsim.kernels.jit_options import start_threads
 from snnsim.kernels.thread_team import SYNC_WORDS, barrier_wait, rendezvous, team_layer
 
 import snnsim as snn
+from snnsim.errors import SimulationError
 
 start_threads()
 TWO_CORES = numba.config.NUMBA_NUM_THREADS >= 2  # type: ignore[attr-defined]
@@ -97,3 +98,30 @@ def test_team_stops_segments_where_the_spike_buffer_fills() -> None:
     assert out[0].count > 2 * 65536
     np.testing.assert_array_equal(out[0].times, out[1].times)
     np.testing.assert_array_equal(out[0].ids, out[1].ids)
+
+
+@pytest.mark.skipif(not TWO_CORES or not team_layer(), reason="needs a two-thread team")
+@pytest.mark.parametrize("second_only", [False, True])
+def test_failed_check_on_one_worker_stops_the_team(
+    monkeypatch: pytest.MonkeyPatch, second_only: bool
+) -> None:
+    """A kernel that raises on a worker must not leave the others waiting at the barrier."""
+    import snnsim.engine as engine_module
+
+    real = engine_module.plasticity_arrays
+
+    def corrupted(eng, part_lo, part_hi):  # type: ignore[no-untyped-def]
+        plast = real(eng, part_lo, part_hi)
+        rows = plast.hrow[int(part_lo[-1]) :] if second_only else plast.hrow
+        plast.hist[rows[rows >= 0], 0] = -1e9  # a negative stamp: the delivery's check fails
+        return plast
+
+    net = snn.Network(dt=0.1, seed=2, threads=2)
+    pop = net.add_population(256, snn.LIF(tau_refrac=2.0))
+    net.add_input(pop, snn.PoissonInput(n_inputs=100, rate=30.0, weight=0.12))
+    net.connect(pop, pop, snn.FixedProbability(0.1), weight=0.1, delay=0.1,
+                plasticity=snn.STDP(w_max=0.5))  # fmt: skip
+    net.run(1.0)
+    monkeypatch.setattr(engine_module, "plasticity_arrays", corrupted)
+    with pytest.raises(SimulationError, match="threads=1"):
+        net.run(50.0)
