@@ -304,7 +304,9 @@ def run_segment_team(t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync
     """
     done = np.zeros(n_workers, dtype=np.int64)
     for w in prange(n_workers):
-        done[w] = team_worker(w, t_start, n_steps, min_delay, rec_per_chunk, n_workers, sync,
-                              bufs, pops, state, syn, mut, ring, evd, inputs, probes, rec, plast,
-                              mod)  # fmt: skip
+        # the index as int64: Numba types it unsigned in the parallel body and signed when
+        # it types the loop first, and would compile the worker for both
+        done[w] = team_worker(np.int64(w), t_start, n_steps, min_delay, rec_per_chunk,
+                              n_workers, sync, bufs, pops, state, syn, mut, ring, evd, inputs,
+                              probes, rec, plast, mod)  # fmt: skip
     return done.min() if done.min() < 0 else done[0]
