@@ -25,6 +25,7 @@ to every worker after it.
 from __future__ import annotations
 
 import platform
+import sys
 from typing import Any
 
 import numba
@@ -58,8 +59,11 @@ def team_layer() -> bool:
     """Whether Numba's threading layer gives each ``prange`` iteration its own thread.
 
     True for ``omp`` and ``workqueue``; ``tbb`` may run two iterations one after the other
-    on one thread, which would leave a spin barrier waiting forever.
+    on one thread, which would leave a spin barrier waiting forever. False on Windows too,
+    which has no ``sched_yield`` (untested there: the run loop keeps a region per chunk).
     """
+    if sys.platform == "win32":
+        return False
     try:
         return numba.threading_layer() in ("omp", "workqueue")  # type: ignore[attr-defined]
     except ValueError:  # no parallel region has run yet: the layer is not chosen
